@@ -1,0 +1,45 @@
+"""Writes a benchmark's section into docs/benchmarks.md, replacing that section's last run.
+
+Each section sits between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`, so several scripts
+share one file and re-running one script updates only its own figures.
+"""
+import os
+import platform
+import re
+import sys
+import time
+
+DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs",
+                   "benchmarks.md")
+HEADER = """# Benchmarks
+
+Every figure here is written by a script in `bench/`; each section names the command that made
+it and the machine it ran on. Timings are compared with a reference measured in the same run,
+because absolute times on shared machines are noisy.
+"""
+
+
+def machine():
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def write_section(name, title, body):
+    command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
+    section = (f"<!-- bench:{name} -->\n## {title}\n\n"
+               f"`{command}` — {time.strftime('%Y-%m-%d')}, {machine()}\n\n{body.strip()}\n"
+               f"<!-- /bench:{name} -->")
+    text = open(DOC).read() if os.path.exists(DOC) else HEADER
+    pattern = re.compile(rf"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", re.DOTALL)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else \
+        text.rstrip() + "\n\n" + section + "\n"
+    os.makedirs(os.path.dirname(DOC), exist_ok=True)
+    with open(DOC + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(DOC + ".tmp", DOC)
+    print(section)
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)

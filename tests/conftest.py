@@ -1,0 +1,36 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+SR = 16000
+
+
+def tone(seconds=1.0, sr=SR, freqs=(440.0,), amp=0.3, seed=0):
+    """A sum of sines plus a little noise: deterministic, harmonic test audio."""
+    t = np.arange(int(seconds * sr)) / sr
+    y = sum(np.sin(2 * np.pi * f * t) for f in freqs) / len(freqs)
+    y = amp * y + 0.01 * np.random.default_rng(seed).standard_normal(len(t))
+    return y.astype(np.float32)
+
+
+def melody(notes, note_seconds=0.25, sr=SR, harmonics=(1.0, 0.5, 0.25), seed=0):
+    """Consecutive notes (Hz) with a few harmonics: a stand-in for a played melody."""
+    parts = [tone(note_seconds, sr, [f * (i + 1) for i in range(len(harmonics))], seed=seed + k)
+             for k, f in enumerate(notes)]
+    return np.concatenate(parts)
+
+
+@pytest.fixture
+def wav(tmp_path):
+    """Writes a waveform to a file in tmp_path and returns its path."""
+
+    def write(name, y, sr=SR, **kwargs):
+        path = tmp_path / name
+        sf.write(path, y, sr, **kwargs)
+        return str(path)
+
+    return write

@@ -1,0 +1,96 @@
+"""`tfstyle transfer` as a user runs it: errors are one line with exit code 2 and no output."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import SR, melody, tone
+from tfstyle.cli import main
+
+FAST = ["--sr", str(SR), "--n-fft", "512", "--hop-length", "128", "--filters", "32",
+        "--steps", "3", "--gl-iters", "2", "-q"]
+
+
+@pytest.fixture
+def clips(wav):
+    return wav("content.wav", melody([262, 330, 392, 523], sr=SR)), \
+        wav("style.wav", tone(1.5, SR, freqs=(200, 400, 600)))
+
+
+def _run(capsys, args):
+    code = main(args)
+    err = capsys.readouterr().err
+    return code, err
+
+
+def test_end_to_end_in_a_fresh_process(clips, tmp_path):
+    content, style = clips
+    out, plot = tmp_path / "out.wav", tmp_path / "out.png"
+    proc = subprocess.run([sys.executable, "-m", "tfstyle", "transfer", content, style,
+                           "-o", str(out), "--plot", str(plot), "--steps", "3",
+                           *FAST[:-3], "--gl-iters", "2"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    y, sr = sf.read(out)
+    assert sr == SR and len(y) == len(sf.read(content)[0])
+    assert open(plot, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert "losses (start -> end): content" in proc.stderr and "wrote" in proc.stderr
+    # TensorFlow's start-up chatter is kept off the terminal.
+    assert "oneDNN" not in proc.stderr and "cuda" not in proc.stderr.lower()
+    assert sorted(os.listdir(tmp_path)) == ["content.wav", "out.png", "out.wav", "style.wav"]
+
+
+@pytest.mark.parametrize("bad", ["missing", "empty", "text", "truncated", "nan", "short"])
+def test_bad_inputs_give_one_line_and_no_output(clips, wav, tmp_path, capsys, bad):
+    content, style = clips
+    data = open(content, "rb").read()
+    path = tmp_path / f"{bad}.wav"
+    if bad == "empty":
+        sf.write(path, np.zeros(0, np.float32), SR)
+    elif bad == "text":
+        path.write_text("hello, I am not a wav file\n" * 10)
+    elif bad == "truncated":
+        path.write_bytes(data[: len(data) // 3])
+    elif bad == "nan":
+        y = tone(1.0)
+        y[10:20] = np.nan
+        sf.write(path, y, SR, subtype="FLOAT")
+    elif bad == "short":
+        sf.write(path, tone(0.005), SR)
+    out = tmp_path / "out.wav"
+    code, err = _run(capsys, ["transfer", str(path), style, "-o", str(out), *FAST])
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("tfstyle: error: ")
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--steps", "ten"], "invalid int value"),
+    (["--learning-rate", "-1"], "learning_rate must be positive"),
+    (["--init", "banana"], "invalid choice"),
+    (["-o", "/nonexistent/dir/out.wav"], "does not exist"),
+    (["-o", "out.xyz"], "unsupported output format"),
+    (["--plot", "pic.jpg"], "PNG")])
+def test_bad_options_give_one_line(clips, tmp_path, capsys, args, message):
+    content, style = clips
+    argv = ["transfer", content, style, "-o", str(tmp_path / "o.wav"), *FAST, *args]
+    with pytest.raises(SystemExit) as info:
+        sys.exit(main(argv))
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_help_documents_every_setting(capsys):
+    with pytest.raises(SystemExit):
+        main(["transfer", "--help"])
+    text = capsys.readouterr().out
+    for option in ["--steps", "--learning-rate", "--content-weight", "--style-weight",
+                   "--filters", "--kernel-size", "--n-fft", "--hop-length", "--sr", "--seed",
+                   "--gl-iters", "--plot"]:
+        assert option in text

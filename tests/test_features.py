@@ -1,0 +1,40 @@
+"""Random CNN feature network: taps, shapes, frozen seeded weights, config round trip."""
+import math
+
+import keras
+import numpy as np
+
+from tfstyle.features import RandomCNN1D
+
+
+def test_taps_shapes_and_frozen_weights():
+    net = RandomCNN1D(33, filters=16, kernel_size=3, seed=1)
+    out = net(np.random.default_rng(0).random((2, 10, 33)).astype(np.float32))
+    assert set(out) == {"conv1", "relu1"}
+    assert out["relu1"].shape == (2, 8, 16)
+    assert float(np.min(out["relu1"])) >= 0.0
+    assert not net.trainable_weights
+    std = float(np.std(net.get_layer("conv1").kernel.numpy()))
+    expected = math.sqrt(2) * math.sqrt(2 / ((33 + 16) * 3))
+    assert abs(std - expected) < 0.15 * expected
+
+
+def test_seed_fixes_the_weights_and_layers_stack():
+    a = RandomCNN1D(8, filters=[16, 4], kernel_size=[3, 5], activation="leaky_relu", seed=5)
+    b = RandomCNN1D(8, filters=[16, 4], kernel_size=[3, 5], activation="leaky_relu", seed=5)
+    c = RandomCNN1D(8, filters=[16, 4], kernel_size=[3, 5], activation="leaky_relu", seed=6)
+    x = np.ones((1, 20, 8), np.float32)
+    np.testing.assert_array_equal(a(x)["leaky_relu2"], b(x)["leaky_relu2"])
+    assert not np.allclose(a(x)["conv1"], c(x)["conv1"])
+    assert a(x)["conv2"].shape == (1, 20 - 2 - 4, 4)
+    assert a.receptive_field == 7
+
+
+def test_get_config_round_trip():
+    net = RandomCNN1D(12, filters=8, kernel_size=2, activation="none", seed=3)
+    clone = RandomCNN1D.from_config(net.get_config())
+    x = np.ones((1, 5, 12), np.float32)
+    np.testing.assert_array_equal(net(x)["conv1"], clone(x)["conv1"])
+    assert set(clone(x)) == {"conv1"}
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(net))
+    np.testing.assert_array_equal(net(x)["conv1"], restored(x)["conv1"])

@@ -1,0 +1,5 @@
+import sys
+
+from tfstyle.cli import main
+
+sys.exit(main())

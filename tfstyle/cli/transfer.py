@@ -1,0 +1,69 @@
+"""`tfstyle transfer CONTENT STYLE -o OUT`: optimisation style transfer of two audio files."""
+import argparse
+import dataclasses
+import sys
+
+from tfstyle.style_transfer import TransferConfig
+
+EPILOG = """examples:
+  tfstyle transfer examples/piano_melody.wav examples/violin_phrase.wav -o out.wav --plot out.png
+  tfstyle transfer voice.flac cello.wav -o voice_cello.wav --style-weight 100 --steps 500
+
+Inputs may be WAV, FLAC, OGG or MP3 of any length, rate and channel count (mixed to mono and
+resampled to --sr). The output has the content's duration. Errors exit with code 2."""
+
+
+def add_parser(commands):
+    p = commands.add_parser(
+        "transfer", help="render the content of one clip with the timbre of another",
+        description="Optimisation style transfer with a random-weight 1-D CNN over the log "
+                    "STFT magnitude (frequency bins as channels): the output keeps the "
+                    "CONTENT's activations and takes on the STYLE's Gram statistics; "
+                    "Griffin-Lim recovers the phase.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("content", metavar="CONTENT", help="audio whose melody or words are kept")
+    p.add_argument("style", metavar="STYLE", help="audio whose timbre is imposed")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output audio file (.wav, .flac, .ogg or .mp3); written atomically, "
+                        "so an existing file is replaced only once the new one is complete")
+    p.add_argument("--plot", metavar="PNG",
+                   help="also save a picture of the content, style and output spectrograms")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    settings = p.add_argument_group("settings")
+    for field in dataclasses.fields(TransferConfig):
+        settings.add_argument(
+            "--" + field.name.replace("_", "-"), type=field.type,
+            default=field.default, choices=field.metadata["choices"],
+            metavar=None if field.metadata["choices"] else field.name.upper(),
+            help=field.metadata["help"] + " (default: %(default)s)")
+    p.set_defaults(run=run)
+
+
+def run(args):
+    from tfstyle import audio
+    from tfstyle.cli import import_tensorflow
+
+    config = TransferConfig(**{f.name: getattr(args, f.name)
+                               for f in dataclasses.fields(TransferConfig)}).validate()
+    audio.check_writable(args.output)
+    if args.plot:
+        from tfstyle import plotting
+        plotting.check_writable(args.plot)
+    content = audio.load(args.content, config.sr, min_samples=config.min_samples())
+    style = audio.load(args.style, config.sr, min_samples=config.min_samples())
+
+    import_tensorflow()
+    from tfstyle.style_transfer import transfer
+
+    result = transfer(content, style, config=config, progress=not args.quiet)
+    audio.save(args.output, result.audio, result.sr)
+    if args.plot:
+        plotting.save_spectrograms(args.plot, [("content", content), ("style", style),
+                                               ("output", result.audio)], config.sr)
+    if not args.quiet:
+        start, end = result.initial_losses, result.losses
+        print("losses (start -> end): " + ", ".join(
+            f"{k} {start[k]:.4g} -> {end[k]:.4g}" for k in ("content", "style", "total"))
+            + f" ({result.seconds:.1f} s)", file=sys.stderr)
+        print(f"wrote {args.output} ({len(result.audio) / result.sr:.2f} s at {result.sr} Hz)"
+              + (f" and {args.plot}" if args.plot else ""), file=sys.stderr)
