@@ -32,7 +32,7 @@ def main():
         load = lambda n: audio.load(os.path.join(HERE, "..", "examples", n + ".wav"), config.sr)
         content, style = load(content_name), load(style_name)
         start = time.perf_counter()
-        out = tfstyle.transfer(content, style, config=config).audio
+        out = tfstyle.transfer(content, style, config=config)
         seconds = time.perf_counter() - start
         chroma = metrics.chroma_correlation(out, content, config.sr)
         mfcc = metrics.mfcc_correlation(out, content, config.sr)

@@ -88,7 +88,7 @@ class TransferResult:
 
 
 def transfer(content, style, sr=None, config=None, progress=False, **overrides):
-    """Renders the content of one clip with the timbre of another.
+    """Renders the content of one clip with the timbre of another; returns the waveform.
 
     Args:
         content: path of an audio file, or a float waveform at `sr`.
@@ -99,15 +99,21 @@ def transfer(content, style, sr=None, config=None, progress=False, **overrides):
         progress: show a progress bar with ETA on stderr.
 
     Returns:
-        TransferResult with `.audio` (float32 [samples], the content's length) and `.losses`.
+        float32 waveform [samples] at `sr`, as long as the content. `run` takes the same
+        arguments and also returns the losses and timing.
     """
+    return run(content, style, sr, config, progress, **overrides).audio
+
+
+def run(content, style, sr=None, config=None, progress=False, **overrides):
+    """Like `transfer`, but returns a TransferResult (waveform, losses at start and end, time)."""
     config = dataclasses.replace(config or TransferConfig(), **overrides)
     if sr is not None:
         config.sr = int(sr)
     config.validate()
     content = _as_waveform(content, config, "content")
     style = _as_waveform(style, config, "style")
-    return _run(content, style, config, progress)
+    return _optimise(content, style, config, progress)
 
 
 def _as_waveform(x, config, what):
@@ -125,7 +131,7 @@ def _as_waveform(x, config, what):
     return x
 
 
-def _run(content, style, config, progress):
+def _optimise(content, style, config, progress):
     import tensorflow as tf
 
     from tfstyle import phase, spectral

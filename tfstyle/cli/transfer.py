@@ -53,9 +53,9 @@ def run(args):
     style = audio.load(args.style, config.sr, min_samples=config.min_samples())
 
     import_tensorflow()
-    from tfstyle.style_transfer import transfer
+    from tfstyle import style_transfer
 
-    result = transfer(content, style, config=config, progress=not args.quiet)
+    result = style_transfer.run(content, style, config=config, progress=not args.quiet)
     audio.save(args.output, result.audio, result.sr)
     if args.plot:
         plotting.save_spectrograms(args.plot, [("content", content), ("style", style),
