@@ -4,7 +4,7 @@ import math
 import keras
 import numpy as np
 
-from tfstyle.features import RandomCNN1D
+from tfstyle.features.random_cnn import RandomCNN1D
 
 
 def test_taps_shapes_and_frozen_weights():

@@ -1,8 +1,9 @@
-"""Gram style loss: both algebraic forms equal the direct definition."""
+"""Losses against direct NumPy definitions: Gram forms and normalisers, L2, autocorrelation, TV."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfstyle import losses
 from tfstyle.losses import GramStyleLoss, content_loss, gram
 
 
@@ -17,7 +18,7 @@ def test_gram_forms_agree_with_definition(tx, ts, c):
     rng = np.random.default_rng(0)
     F = rng.random((tx, c)).astype(np.float32)
     S = rng.random((ts, c)).astype(np.float32)
-    frames_form = GramStyleLoss(S, content_frames=tx)
+    frames_form = GramStyleLoss(S, content_positions=tx)
     gram_form = GramStyleLoss(S)
     assert not gram_form.use_frames_form
     assert frames_form.use_frames_form == (tx < c)
@@ -26,12 +27,34 @@ def test_gram_forms_agree_with_definition(tx, ts, c):
     assert float(frames_form(F)) == pytest.approx(expected, rel=1e-3, abs=1e-6)
 
 
+def test_normalisers_reductions_and_pooled_chunks():
+    rng = np.random.default_rng(2)
+    F = rng.random((12, 6)).astype(np.float64)
+    S = rng.random((9, 6)).astype(np.float64)
+    d = F.T @ F / 12 - S.T @ S / 9
+    c = 6
+    cases = {("frames", "mean"): np.mean(d ** 2), ("frames", "sum"): np.sum(d ** 2),
+             ("frames_channels", "sum"): np.sum((d / c) ** 2),
+             ("gatys", "sum"): np.sum(d ** 2) / (4 * c * c)}
+    for (norm, reduction), expected in cases.items():
+        value = GramStyleLoss(S.astype(np.float32), norm=norm, reduction=reduction)(F)
+        assert float(value) == pytest.approx(expected, rel=1e-4), (norm, reduction)
+    # Gatys' own form: unnormalised Grams, ÷ 4 N² M², when the lengths match.
+    S12 = rng.random((12, 6))
+    gatys = np.sum((F.T @ F - S12.T @ S12) ** 2) / (4 * c * c * 12 * 12)
+    assert float(GramStyleLoss(S12.astype(np.float32), norm="gatys")(F)) == \
+        pytest.approx(gatys, rel=1e-4)
+    # A style given in chunks pools to the Gram of the whole.
+    pooled = GramStyleLoss([S[:4].astype(np.float32), S[4:].astype(np.float32)])
+    assert float(pooled(F)) == pytest.approx(np.mean(d ** 2), rel=1e-4)
+
+
 def test_frames_form_gradient_matches_gram_form():
     rng = np.random.default_rng(1)
     F = tf.Variable(rng.random((16, 128)).astype(np.float32))
     S = rng.random((24, 128)).astype(np.float32)
     grads = []
-    for loss in (GramStyleLoss(S, content_frames=16), GramStyleLoss(S)):
+    for loss in (GramStyleLoss(S, content_positions=16), GramStyleLoss(S)):
         with tf.GradientTape() as tape:
             value = loss(F)
         grads.append(tape.gradient(value, F).numpy())
@@ -42,4 +65,40 @@ def test_gram_and_content_loss_basics():
     F = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
     np.testing.assert_allclose(gram(F), [[5.0, 7.0], [7.0, 10.0]])
     assert float(content_loss(F, F + 1.0)) == pytest.approx(1.0)
+    assert float(content_loss(F, F + 1.0, "sum")) == pytest.approx(4.0)
     assert float(GramStyleLoss(F)(F)) == pytest.approx(0.0, abs=1e-6)
+    # 2-D maps flatten all positions.
+    image = np.random.default_rng(3).random((3, 5, 4)).astype(np.float32)
+    np.testing.assert_allclose(gram(image), gram(image.reshape(15, 4)), rtol=1e-6)
+
+
+def test_autocorrelation_matches_numpy():
+    x = np.random.default_rng(4).standard_normal((7, 5)).astype(np.float32)
+    rows = losses.autocorrelation(x, axis=0).numpy()       # along time, per channel
+    cols = losses.autocorrelation(x, axis=-1).numpy()      # along channels, per frame
+    assert rows.shape == (13, 5) and cols.shape == (7, 9)
+    for ch in range(5):
+        np.testing.assert_allclose(rows[:, ch], np.correlate(x[:, ch], x[:, ch], "full"),
+                                   atol=1e-4)
+    for t in range(7):
+        np.testing.assert_allclose(cols[t], np.correlate(x[t], x[t], "full"), atol=1e-4)
+
+
+def test_autocorrelation_loss_matches_numpy():
+    rng = np.random.default_rng(5)
+    x, s = rng.standard_normal((6, 4)), rng.standard_normal((6, 4))
+    for axis, np_axis in ((-2, 0), (-1, 1)):
+        ac = lambda a: np.apply_along_axis(lambda v: np.correlate(v, v, "full"), np_axis, a)
+        expected = np.sum((ac(x) - ac(s)) ** 2) / x.size
+        got = losses.autocorrelation_loss(x.astype(np.float32), s.astype(np.float32), axis)
+        assert float(got) == pytest.approx(expected, rel=1e-4)
+
+
+def test_l2_style_aligns_lengths_and_tv():
+    f = np.ones((5, 3), np.float32)
+    s = np.arange(6, dtype=np.float32).reshape(2, 3)
+    aligned = losses.align_frames(s, 5).numpy()
+    np.testing.assert_array_equal(aligned, np.concatenate([s, s, s[:1]]))
+    assert float(losses.l2_style_loss(f, s)) == pytest.approx(np.mean((f - aligned) ** 2))
+    ramp = np.tile(np.arange(4, dtype=np.float32)[:, None], (1, 3))
+    assert float(losses.total_variation(ramp)) == pytest.approx(3 * 2 * 1.0, rel=1e-4)

@@ -1,58 +1,152 @@
-"""Losses of optimisation style transfer, on feature maps shaped [frames, channels].
+"""Losses of optimisation style transfer.
 
-Gram statistics are G = FᵀF / T: the channel co-activation averaged over the T frames, so clips
-of different lengths have comparable Grams (Ulyanov's TF notebook divides by the input frame
-count instead, alishdipani by T·C; the normaliser is a constant factor absorbed by the weight).
-The style loss is the mean squared difference of the two C×C Grams.
+Feature maps are [..., positions, C]: [frames, C] for 1-D networks, [height, frames, C] for
+images; Gram statistics flatten every axis but the channels.
+
+Gram normalisers (`norm`), the one constant the published systems all choose differently:
+
+| norm            | G                  | loss                          | used by                      |
+|-----------------|--------------------|-------------------------------|------------------------------|
+| frames          | FᵀF / M            | reduce((G_x − G_s)²)          | tfstyle default; Ulyanov, Mital |
+| frames_channels | FᵀF / (M·C)        | reduce((G_x − G_s)²)          | alishdipani                  |
+| gatys           | FᵀF / M            | Σ(G_x − G_s)² / (4·C²), fixed | Gatys; padster (÷ 4N²M²)     |
+
+M is the number of positions of that map, so clips of different lengths compare fairly
+(Gatys' ÷4N²M² on unnormalised Grams equals the `gatys` row when the lengths match). `reduce`
+is the mean over the C² entries (`reduction="mean"`, the default) or their sum ("sum", as the
+published recipes write it).
 """
+import numpy as np
 import tensorflow as tf
 
+GRAM_NORMS = ("frames", "frames_channels", "gatys")
+REDUCTIONS = ("mean", "sum")
 
-def content_loss(features, target):
-    """Mean squared difference of activations (same shape)."""
-    return tf.reduce_mean(tf.square(features - target))
+
+def _reduce(x, reduction):
+    return tf.reduce_mean(x) if reduction == "mean" else tf.reduce_sum(x)
+
+
+def _flatten(features):
+    features = tf.convert_to_tensor(features, tf.float32)
+    return tf.reshape(features, [-1, features.shape[-1]])
+
+
+def content_loss(features, target, reduction="mean"):
+    """Mean (or sum) of squared differences of activations of the same shape."""
+    return _reduce(tf.square(features - target), reduction)
 
 
 def gram(features):
-    """G = FᵀF / T for features [T, C]: a C×C matrix."""
-    t = tf.cast(tf.shape(features)[0], features.dtype)
-    return tf.matmul(features, features, transpose_a=True) / t
+    """G = FᵀF / M for features [..., M positions, C]: a C×C matrix."""
+    f = _flatten(features)
+    return tf.matmul(f, f, transpose_a=True) / tf.cast(tf.shape(f)[0], tf.float32)
 
 
 class GramStyleLoss:
-    """mean((G(F) − G(S))²) against a fixed style feature map S, computed the cheaper way.
+    """Gram distance to fixed style statistics, computed the cheaper way.
 
-    ‖FᵀF/Tx − SᵀS/Ts‖² expands into ‖FFᵀ‖²/Tx² − 2‖FSᵀ‖²/(Tx·Ts) + ‖SSᵀ‖²/Ts², which needs only
-    Tx×Tx and Tx×Ts products. When the clips are shorter than there are channels (5 s of audio
-    is ~215 frames against 4096 filters) that costs O(T²·C) instead of the O(T·C²) of forming the
-    C×C Grams. The form is chosen from the static shapes when the loss is traced.
+    ‖FᵀF/Mx − SᵀS/Ms‖² expands into ‖FFᵀ‖²/Mx² − 2‖FSᵀ‖²/(Mx·Ms) + ‖SSᵀ‖²/Ms², which needs
+    only Mx×Mx and Mx×Ms products. When the clips are shorter than there are channels (5 s of
+    audio is ~215 frames against 4096 filters) that costs O(M²·C) instead of the O(M·C²) of
+    forming C×C Grams. The form is chosen from the static shapes when the loss is built.
 
     Args:
-        style_features: [Ts, C] activations of the style.
-        content_frames: Tx, the frame count of the features this loss will be applied to (None
-            when unknown; then the Gram form is used).
+        style_features: [..., Ms, C] style activations, or a list of such maps (chunks of a long
+            style clip: their Grams are pooled, weighted by positions).
+        content_positions: Mx, positions of the maps this loss will see (None: Gram form).
+        norm, reduction: see the module table.
     """
 
-    def __init__(self, style_features, content_frames=None):
-        style_features = tf.convert_to_tensor(style_features, tf.float32)
-        ts, c = style_features.shape
-        tx = content_frames
-        self.channels = c
-        self.use_frames_form = tx is not None and tx * tx * c + tx * ts * c < tx * c * c + c * c
-        self._ts = float(ts)
+    def __init__(self, style_features, content_positions=None, norm="frames", reduction="mean"):
+        if norm not in GRAM_NORMS:
+            raise ValueError(f"norm must be one of {GRAM_NORMS}, got {norm!r}")
+        chunks = style_features if isinstance(style_features, (list, tuple)) \
+            else [style_features]
+        chunks = [_flatten(c) for c in chunks]
+        ms = sum(int(c.shape[0]) for c in chunks)
+        c = int(chunks[0].shape[-1])
+        mx = content_positions
+        self.channels, self.norm, self.reduction = c, norm, reduction
+        self.use_frames_form = (len(chunks) == 1 and mx is not None
+                                and mx * mx * c + mx * ms * c < mx * c * c + c * c)
+        self._ms = float(ms)
         if self.use_frames_form:
-            self._style = style_features
+            self._style = chunks[0]
             self._style_energy = tf.reduce_sum(
-                tf.square(tf.matmul(style_features, style_features, transpose_b=True)))
+                tf.square(tf.matmul(chunks[0], chunks[0], transpose_b=True)))
         else:
-            self._gram = gram(style_features)
+            self._gram = tf.add_n([tf.matmul(s, s, transpose_a=True) for s in chunks]) / ms
+
+    def _scale(self):
+        c = float(self.channels)
+        if self.norm == "gatys":
+            return 1.0 / (4.0 * c * c)
+        mean = 1.0 / (c * c) if self.reduction == "mean" else 1.0
+        # A Gram divided by C gives squared differences divided by C².
+        return mean / (c * c) ** (self.norm == "frames_channels")
 
     def __call__(self, features):
-        c2 = float(self.channels) ** 2
+        f = _flatten(features)
         if not self.use_frames_form:
-            return tf.reduce_sum(tf.square(gram(features) - self._gram)) / c2
-        tx = tf.cast(tf.shape(features)[0], tf.float32)
-        own = tf.reduce_sum(tf.square(tf.matmul(features, features, transpose_b=True)))
-        cross = tf.reduce_sum(tf.square(tf.matmul(features, self._style, transpose_b=True)))
-        return (own / tx ** 2 - 2.0 * cross / (tx * self._ts)
-                + self._style_energy / self._ts ** 2) / c2
+            return tf.reduce_sum(tf.square(gram(f) - self._gram)) * self._scale()
+        mx = tf.cast(tf.shape(f)[0], tf.float32)
+        own = tf.reduce_sum(tf.square(tf.matmul(f, f, transpose_b=True)))
+        cross = tf.reduce_sum(tf.square(tf.matmul(f, self._style, transpose_b=True)))
+        return (own / mx ** 2 - 2.0 * cross / (mx * self._ms)
+                + self._style_energy / self._ms ** 2) * self._scale()
+
+
+def align_frames(x, frames, axis=-2):
+    """Crops or tiles x along its time axis to exactly `frames` (style aligned to the output,
+    as Ulyanov crops the style to the content's shape)."""
+    x = tf.convert_to_tensor(x, tf.float32)
+    n = x.shape[axis]
+    reps = -(-frames // n)
+    if reps > 1:
+        multiples = [1] * x.shape.rank
+        multiples[axis] = reps
+        x = tf.tile(x, multiples)
+    index = [slice(None)] * x.shape.rank
+    index[axis] = slice(0, frames)
+    return x[tuple(index)]
+
+
+def l2_style_loss(features, style_features, reduction="mean"):
+    """Squared difference of the activations themselves, the style map aligned in time."""
+    aligned = align_frames(style_features, features.shape[-2])
+    return _reduce(tf.square(features - aligned), reduction)
+
+
+def autocorrelation(x, axis):
+    """Full linear autocorrelation along `axis` (lags −(L−1)..L−1, length 2L−1) via FFT, equal
+    to `np.correlate(v, v, "full")` for each 1-D slice v."""
+    x = tf.convert_to_tensor(x, tf.float32)
+    perm = list(range(x.shape.rank))
+    axis = axis % x.shape.rank
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    v = tf.transpose(x, perm)
+    length = v.shape[-1]
+    n = 1 << (2 * length - 1).bit_length()
+    spectrum = tf.signal.rfft(v, [n])
+    r = tf.signal.irfft(tf.cast(tf.abs(spectrum) ** 2, tf.complex64), [n])
+    full = tf.concat([tf.reverse(r[..., 1:length], [-1]), r[..., :length]], axis=-1)
+    return tf.transpose(full, perm)
+
+
+def autocorrelation_loss(rep, style_rep, axis):
+    """Σ(ac(x) − ac(s))² / (C·H·W) on the input-level representation [frames, channels]
+    (padster's row/column losses; here C = 1). axis=-2 correlates along time in every channel
+    ("rows": rhythm and periodicity), axis=-1 along frequency in every frame ("columns":
+    harmonic spacing). The style is aligned to the output's length first."""
+    aligned = align_frames(style_rep, rep.shape[-2])
+    diff = autocorrelation(rep, axis) - autocorrelation(aligned, axis)
+    return tf.reduce_sum(tf.square(diff)) / float(np.prod(rep.shape))
+
+
+def total_variation(rep):
+    """Σ((Δtime)² + (Δfrequency)²)^1.25 over a [frames, channels] representation."""
+    rep = tf.convert_to_tensor(rep, tf.float32)
+    a = tf.square(rep[:-1, :-1] - rep[1:, :-1])
+    b = tf.square(rep[:-1, :-1] - rep[:-1, 1:])
+    return tf.reduce_sum(tf.pow(a + b + 1e-12, 1.25))

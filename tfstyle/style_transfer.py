@@ -1,9 +1,14 @@
-"""Optimisation style transfer with a random 1-D CNN (`tfstyle transfer`, `tfstyle.transfer`).
+"""Optimisation style transfer (`tfstyle transfer`, `tfstyle.transfer`).
 
-The output's log1p STFT magnitude is the variable. It starts from the content and is moved by
-Adam so that the random CNN's activations stay close to the content's (content loss) while
-their Gram statistics approach the style's (style loss). Griffin-Lim, started from the content's
-phase, turns the result back into audio with the content's exact length.
+A representation of the output (log1p STFT, mel dB or MFCC) is the variable. It is moved by Adam
+or L-BFGS so that a frozen feature network sees activations close to the content's (content
+loss) and statistics close to the style's (Gram or L2 style loss), optionally with
+autocorrelation and total-variation terms on the representation itself. The representation is
+turned back into a linear magnitude and Griffin-Lim, started from the content's phase, makes
+audio of the content's exact length.
+
+Long content is optimised in windows with an overlap of at least the network's receptive field,
+crossfaded in the representation, so memory stays bounded whatever the length.
 """
 import dataclasses
 import sys
@@ -12,9 +17,14 @@ import time
 import numpy as np
 
 from tfstyle.errors import TfstyleError
+from tfstyle.features import NETWORKS, PRETRAINED
 
 INITS = ("content", "content+noise", "noise")
 GL_INITS = ("content", "random", "zeros")
+REPRESENTATIONS = ("log1p_stft", "mel_db", "mfcc")
+OPTIMIZERS = ("adam", "lbfgs")
+# Frames per optimisation window when --chunk-frames is 0 (auto): whole clips up to these sizes.
+AUTO_CHUNK = {"random-cnn": 4096, "cnn2d": 2048, "vgg19": 512, "resnet50": 512, "vit": 224}
 
 
 def _field(default, help, choices=None):
@@ -23,45 +33,86 @@ def _field(default, help, choices=None):
 
 @dataclasses.dataclass
 class TransferConfig:
-    """Every setting of a transfer. Defaults keep the content's melody or words recognisable while
-    moving the timbre toward the style (measured by `bench/transfer_quality.py`)."""
+    """Every setting of a transfer. The defaults keep the content's melody or words recognisable
+    while moving the timbre toward the style (measured by `bench/transfer_quality.py`); the
+    presets in `tfstyle.presets` reproduce the published recipes."""
 
+    network: str = _field("random-cnn", "feature network", choices=NETWORKS)
+    representation: str = _field("log1p_stft", "what is optimised: log1p STFT magnitude, mel "
+                                 "spectrogram in dB, or MFCC", choices=REPRESENTATIONS)
     sr: int = _field(22050, "processing sample rate in Hz; both inputs are resampled to it and "
                             "the output is written at it")
     n_fft: int = _field(2048, "FFT size of the STFT (frequency bins = n_fft/2 + 1)")
     hop_length: int = _field(512, "STFT hop in samples")
-    filters: int = _field(4096, "number of random filters in the convolution (more = richer "
-                                "style statistics, slower)")
-    kernel_size: int = _field(3, "convolution width in STFT frames (Ulyanov used 11)")
-    activation: str = _field("relu", "nonlinearity after the convolution: relu, leaky_relu or "
-                                     "none", choices=("relu", "leaky_relu", "none"))
-    steps: int = _field(300, "Adam optimisation steps")
-    learning_rate: float = _field(0.03, "Adam learning rate (on log1p magnitudes)")
+    n_mels: int = _field(128, "mel bands (mel_db and mfcc representations)")
+    n_mfcc: int = _field(40, "MFCC coefficients kept (mfcc representation)")
+    filters: str = _field("4096", "random networks: filters per layer, comma-separated for "
+                                  "several layers (e.g. 512,512)")
+    kernel_size: str = _field("3", "random networks: kernel width in frames per layer (cnn2d: "
+                                   "height in channels, e.g. 3 means (3, 1))")
+    activation: str = _field("relu", "random-cnn nonlinearity", choices=("relu", "leaky_relu",
+                                                                         "none"))
+    pooling: str = _field("max", "vgg19 pooling (Gatys used avg)", choices=("max", "avg"))
+    content_layers: str = _field("", "comma-separated taps for the content loss (empty: the "
+                                     "network's default)")
+    style_layers: str = _field("", "comma-separated taps for the style loss (empty: default)")
+    style_layer_weights: str = _field("", "comma-separated weight per style layer (empty: 1 "
+                                          "each)")
+    style_loss: str = _field("gram", "style statistic: Gram matrices, or L2 on the activations "
+                                     "themselves", choices=("gram", "l2"))
+    gram_norm: str = _field("frames", "Gram normaliser, see tfstyle.losses",
+                            choices=("frames", "frames_channels", "gatys"))
+    reduction: str = _field("mean", "mean or sum of squared errors in the losses",
+                            choices=("mean", "sum"))
     content_weight: float = _field(1.0, "weight of the content loss; raise it to keep more of "
                                         "the content")
-    style_weight: float = _field(30.0, "weight of the Gram style loss; raise it for more of the "
+    style_weight: float = _field(30.0, "weight of the style loss; raise it for more of the "
                                        "style's timbre")
+    autocorr_row_weight: float = _field(0.0, "weight of the autocorrelation loss along time "
+                                             "(rhythm), on the representation")
+    autocorr_col_weight: float = _field(0.0, "weight of the autocorrelation loss along "
+                                             "frequency (harmonic spacing)")
+    tv_weight: float = _field(0.0, "weight of the total-variation smoothness loss")
+    optimizer: str = _field("adam", "adam, or lbfgs (SciPy L-BFGS-B)", choices=OPTIMIZERS)
+    steps: int = _field(300, "optimisation steps (L-BFGS: iterations)")
+    learning_rate: float = _field(0.03, "Adam learning rate (in representation units)")
     init: str = _field("content", "start point of the optimisation", choices=INITS)
-    seed: int = _field(0, "seed of the random network, the noise and the random phase")
+    clip_max: float = _field(0.0, "upper bound of the representation (0: none); alishdipani "
+                                  "clamps log1p magnitudes to 1")
+    chunk_frames: int = _field(0, "frames per optimisation window for long content (0: auto "
+                                  "by network)")
+    weights: str = _field("", "pretrained weights file or folder for vgg19, resnet50, vit "
+                              "(empty: Keras cache)")
+    random_weights: bool = _field(False, "run a pretrained backbone with seeded random weights "
+                                         "instead (offline)")
+    seed: int = _field(0, "seed of random networks, noise and the random phase")
     gl_iters: int = _field(64, "Griffin-Lim iterations for the phase")
     gl_init: str = _field("content", "Griffin-Lim initial phase: the content's, random or zeros",
                           choices=GL_INITS)
 
     def validate(self):
         """Raises TfstyleError naming the first invalid value."""
-        positive = ("sr", "n_fft", "hop_length", "filters", "kernel_size")
-        for name in positive:
+        for name in ("sr", "n_fft", "hop_length", "n_mels", "n_mfcc"):
             if int(getattr(self, name)) < 1:
                 raise TfstyleError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if self.hop_length > self.n_fft:
             raise TfstyleError(f"hop_length ({self.hop_length}) must not exceed n_fft "
                                f"({self.n_fft})")
-        for name in ("steps", "gl_iters"):
+        for name in ("filters", "kernel_size"):
+            try:
+                values = [int(v) for v in str(getattr(self, name)).split(",")]
+            except ValueError:
+                values = [0]
+            if min(values) < 1:
+                raise TfstyleError(f"{name} must be positive integers separated by commas, "
+                                   f"got {getattr(self, name)!r}")
+        for name in ("steps", "gl_iters", "chunk_frames"):
             if int(getattr(self, name)) < 0:
                 raise TfstyleError(f"{name} must be zero or more, got {getattr(self, name)}")
         if not self.learning_rate > 0:
             raise TfstyleError(f"learning_rate must be positive, got {self.learning_rate}")
-        for name in ("content_weight", "style_weight"):
+        for name in ("content_weight", "style_weight", "autocorr_row_weight",
+                     "autocorr_col_weight", "tv_weight", "clip_max"):
             if not getattr(self, name) >= 0:
                 raise TfstyleError(f"{name} must be zero or more, got {getattr(self, name)}")
         for field in dataclasses.fields(self):
@@ -69,22 +120,33 @@ class TransferConfig:
             if choices and getattr(self, field.name) not in choices:
                 raise TfstyleError(f"{field.name} must be one of {', '.join(choices)}, "
                                    f"got {getattr(self, field.name)!r}")
+        if self.representation == "mfcc" and self.n_mfcc > self.n_mels:
+            raise TfstyleError(f"n_mfcc ({self.n_mfcc}) must not exceed n_mels ({self.n_mels})")
         return self
 
+    def kernel_frames(self):
+        if self.network != "random-cnn":
+            return 1
+        kernels = [int(k) for k in str(self.kernel_size).split(",")]
+        layers = len(str(self.filters).split(","))
+        kernels = kernels * layers if len(kernels) == 1 else kernels
+        return sum(k - 1 for k in kernels) + 1
+
     def min_samples(self):
-        """Shortest clip that gives at least one output frame of the conv (and one STFT frame)."""
-        return max(self.n_fft, (self.kernel_size - 1) * self.hop_length + 1)
+        """Shortest clip that gives at least one network output frame and one STFT frame."""
+        return max(self.n_fft, (self.kernel_frames() - 1) * self.hop_length + 1)
 
 
 @dataclasses.dataclass
 class TransferResult:
-    """What `transfer` returns: the waveform at `sr` plus what a user wants to see about the run."""
+    """What `run` returns: the waveform at `sr` plus what a user wants to see about the run."""
 
     audio: np.ndarray
     sr: int
-    losses: dict           # content, style and weighted total at the end
+    losses: dict           # each weighted term and the total at the end
     initial_losses: dict   # the same at the start point
     seconds: float
+    representation: np.ndarray = None  # the optimised representation [frames, channels]
 
 
 def transfer(content, style, sr=None, config=None, progress=False, **overrides):
@@ -94,8 +156,8 @@ def transfer(content, style, sr=None, config=None, progress=False, **overrides):
         content: path of an audio file, or a float waveform at `sr`.
         style: same, for the style.
         sr: sample rate of array inputs and of the output (default `config.sr`, 22050).
-        config: a TransferConfig; keyword `overrides` replace single fields
-            (e.g. `transfer(c, s, steps=100, style_weight=3.0)`).
+        config: a TransferConfig (e.g. `presets.config("ulyanov2016")`); keyword `overrides`
+            replace single fields (e.g. `transfer(c, s, steps=100, style_weight=3.0)`).
         progress: show a progress bar with ETA on stderr.
 
     Returns:
@@ -107,13 +169,16 @@ def transfer(content, style, sr=None, config=None, progress=False, **overrides):
 
 def run(content, style, sr=None, config=None, progress=False, **overrides):
     """Like `transfer`, but returns a TransferResult (waveform, losses at start and end, time)."""
+    unknown = set(overrides) - {f.name for f in dataclasses.fields(TransferConfig)}
+    if unknown:
+        raise TfstyleError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     config = dataclasses.replace(config or TransferConfig(), **overrides)
     if sr is not None:
         config.sr = int(sr)
     config.validate()
     content = _as_waveform(content, config, "content")
     style = _as_waveform(style, config, "style")
-    return _optimise(content, style, config, progress)
+    return Optimisation(content, style, config).run(progress)
 
 
 def _as_waveform(x, config, what):
@@ -131,79 +196,273 @@ def _as_waveform(x, config, what):
     return x
 
 
-def _optimise(content, style, config, progress):
+def _names(text):
+    return [n.strip() for n in str(text).split(",") if n.strip()]
+
+
+class Optimisation:
+    """One transfer: builds representation, network and targets, optimises window by window."""
+
+    TERMS = ("content", "style", "autocorr_row", "autocorr_col", "tv")
+
+    def __init__(self, content, style, config):
+        import tensorflow as tf
+
+        from tfstyle import features
+        from tfstyle.representations import Representation
+
+        self.config, self.content = config, content
+        self.rep = Representation(config.representation, config.sr, config.n_fft,
+                                  config.hop_length, config.n_mels, config.n_mfcc)
+        self.content_stft = self.rep.stft(content[None])
+        self.content_rep = self.rep.encode(stft_matrix=self.content_stft)[0]
+        self.style_rep = self.rep.encode(style[None])[0]
+        lo = float(tf.reduce_min(self.content_rep))
+        hi = float(tf.reduce_max(self.content_rep))
+        self.net = features.build(config.network, self.rep.channels, config.filters,
+                                  config.kernel_size, config.activation, config.seed,
+                                  config.weights, config.random_weights, config.pooling,
+                                  image_range=(lo, hi))
+        self.content_layers = _names(config.content_layers) or self.net.content_layers
+        self.style_layers = _names(config.style_layers) or self.net.style_layers
+        self.net.check_layers(self.content_layers + self.style_layers)
+        weights = [float(w) for w in _names(config.style_layer_weights)] or \
+            [1.0] * len(self.style_layers)
+        if len(weights) != len(self.style_layers):
+            raise TfstyleError(f"{len(weights)} style layer weights for "
+                               f"{len(self.style_layers)} style layers")
+        self.layer_weights = weights
+        self.chunk = config.chunk_frames or self.net.native_frames or AUTO_CHUNK[config.network]
+        self._style_maps = None
+
+    # Windows ---------------------------------------------------------------------------------
+
+    def windows(self, frames):
+        """(start, stop) frame ranges covering [0, frames) with crossfade overlaps."""
+        if frames <= self.chunk:
+            return [(0, frames)]
+        overlap = min(max(self.net.receptive_field, self.chunk // 8), self.chunk // 2)
+        step = self.chunk - overlap
+        starts = list(range(0, frames - overlap, step))
+        return [(s, min(s + self.chunk, frames)) for s in starts]
+
+    def style_maps(self):
+        """Style activations, computed once, window by window for a long style clip."""
+        if self._style_maps is None:
+            maps = {name: [] for name in self.style_layers}
+            for start, stop in self.windows(int(self.style_rep.shape[0])):
+                taps = self.net(self.style_rep[None, start:stop], self.style_layers)
+                for name in self.style_layers:
+                    maps[name].append(taps[name])
+            self._style_maps = maps
+        return self._style_maps
+
+    # Losses ----------------------------------------------------------------------------------
+
+    def loss_fn(self, content_rep):
+        """Returns f(x) → stacked weighted-ready loss terms for one window of the content."""
+        import tensorflow as tf
+
+        from tfstyle import losses
+
+        cfg = self.config
+        frames = int(content_rep.shape[0])
+        layers = sorted(set(self.content_layers) | set(self.style_layers))
+        targets = self.net(content_rep[None], layers)
+        style_maps = self.style_maps()
+        style_terms = []
+        for name, weight in zip(self.style_layers, self.layer_weights):
+            if cfg.style_loss == "gram":
+                positions = int(np.prod(targets[name].shape[:-1]))
+                style_terms.append((weight, losses.GramStyleLoss(
+                    style_maps[name], positions, cfg.gram_norm, cfg.reduction)))
+            else:
+                aligned = self.net(losses.align_frames(self.style_rep, frames)[None], [name])
+                style_terms.append((weight, lambda f, s=aligned[name]: losses.l2_style_loss(
+                    f, s, cfg.reduction)))
+        style_rep = self.style_rep
+
+        def terms(x):
+            taps = self.net(x[None], layers)
+            content = tf.add_n([losses.content_loss(taps[n], targets[n], cfg.reduction)
+                                for n in self.content_layers])
+            style = tf.add_n([w * fn(taps[n]) for (w, fn), n in zip(style_terms,
+                                                                     self.style_layers)])
+            zero = tf.constant(0.0)
+            row = losses.autocorrelation_loss(x, style_rep, -2) \
+                if cfg.autocorr_row_weight else zero
+            col = losses.autocorrelation_loss(x, style_rep, -1) \
+                if cfg.autocorr_col_weight else zero
+            tv = losses.total_variation(x) if cfg.tv_weight else zero
+            return tf.stack([content, style, row, col, tv])
+
+        return terms
+
+    def weights(self):
+        c = self.config
+        return np.array([c.content_weight, c.style_weight, c.autocorr_row_weight,
+                         c.autocorr_col_weight, c.tv_weight], np.float32)
+
+    # Optimisation ----------------------------------------------------------------------------
+
+    def initial(self, content_rep, window):
+        import tensorflow as tf
+
+        cfg = self.config
+        scale = float(tf.math.reduce_std(self.content_rep)) + 1e-6
+        noise = tf.random.stateless_normal(tf.shape(content_rep), [cfg.seed, window])
+        if cfg.init == "content":
+            x = content_rep
+        elif cfg.init == "content+noise":
+            x = content_rep + 0.1 * scale * noise
+        else:
+            x = 1e-3 * scale * noise
+        return self.project(x)
+
+    def project(self, x):
+        import tensorflow as tf
+
+        if self.rep.lower_bound is not None:
+            x = tf.maximum(x, self.rep.lower_bound)
+        if self.config.clip_max:
+            x = tf.minimum(x, self.config.clip_max)
+        return x
+
+    def run(self, progress):
+        from tfstyle import phase
+
+        start_time = time.perf_counter()
+        cfg = self.config
+        frames = int(self.content_rep.shape[0])
+        windows = self.windows(frames)
+        bar = _progress_bar(cfg.steps * len(windows), progress)
+        pieces, initial_terms, final_terms = [], np.zeros(5), np.zeros(5)
+        for index, (start, stop) in enumerate(windows):
+            window_rep = self.content_rep[start:stop]
+            terms = self.loss_fn(window_rep)
+            x0 = self.initial(window_rep, index)
+            optimise = _adam if cfg.optimizer == "adam" else _lbfgs
+            x, first, last = optimise(self, terms, x0, bar)
+            share = (stop - start) / frames
+            initial_terms += share * first
+            final_terms += share * last
+            pieces.append(x)
+        bar.close()
+        result_rep = _crossfade(pieces, windows, frames)
+        magnitude = self.rep.to_magnitude(result_rep[None])
+        init = self.content_stft if cfg.gl_init == "content" else cfg.gl_init
+        y = phase.griffin_lim(magnitude, n_iter=cfg.gl_iters, hop_length=cfg.hop_length,
+                              n_fft=cfg.n_fft, length=len(self.content), init=init,
+                              seed=cfg.seed)[0].numpy()
+        if not np.all(np.isfinite(y)):
+            raise TfstyleError("the optimisation diverged (non-finite output); lower "
+                               "--learning-rate or the loss weights")
+        y = match_level(y, self.content)
+        return TransferResult(audio=y, sr=cfg.sr, losses=self._named(final_terms),
+                              initial_losses=self._named(initial_terms),
+                              seconds=time.perf_counter() - start_time,
+                              representation=result_rep.numpy())
+
+    def _named(self, terms):
+        weighted = terms * self.weights()
+        named = {name: float(v) for name, v, w in zip(self.TERMS, weighted, self.weights())
+                 if w or name in ("content", "style")}
+        named["total"] = float(weighted.sum())
+        return named
+
+
+def _adam(opt, terms, x0, bar):
     import tensorflow as tf
 
-    from tfstyle import phase, spectral
-    from tfstyle.features import RandomCNN1D
-    from tfstyle.losses import GramStyleLoss, content_loss
-
-    start = time.perf_counter()
-    stft_args = dict(n_fft=config.n_fft, hop_length=config.hop_length)
-    content_stft = spectral.stft(content[None], **stft_args)
-    content_rep = spectral.log1p_magnitude(content_stft)
-    style_rep = spectral.log1p_magnitude(spectral.stft(style[None], **stft_args))
-
-    net = RandomCNN1D(content_rep.shape[-1], filters=config.filters,
-                      kernel_size=config.kernel_size, activation=config.activation,
-                      seed=config.seed)
-    tap = "conv1" if config.activation == "none" else f"{config.activation}1"
-    content_target = net(content_rep)[tap][0]
-    frames_out = content_target.shape[0]
-    style_loss = GramStyleLoss(net(style_rep)[tap][0], content_frames=frames_out)
-
-    x = tf.Variable(_initial(content_rep, config), name="spectrogram")
-    optimizer = tf.keras.optimizers.Adam(config.learning_rate)
+    cfg = opt.config
+    x = tf.Variable(x0, name="representation")
+    optimizer = tf.keras.optimizers.Adam(cfg.learning_rate)
     optimizer.build([x])
-    weights = tf.constant([config.content_weight, config.style_weight], tf.float32)
-
-    def loss_terms():
-        features = net(x)[tap][0]
-        return tf.stack([content_loss(features, content_target), style_loss(features)])
+    weights = tf.constant(opt.weights())
 
     @tf.function
     def step():
         with tf.GradientTape() as tape:
-            terms = loss_terms()
-            total = tf.reduce_sum(weights * terms)
+            values = terms(x)
+            total = tf.reduce_sum(weights * values)
         optimizer.apply([tape.gradient(total, x)], [x])
-        # Log-magnitudes below zero would mean negative magnitudes: project back.
-        x.assign(tf.nn.relu(x))
-        return terms
+        x.assign(opt.project(x))
+        return values
 
-    initial = loss_terms().numpy()
-    bar = _progress_bar(config.steps, progress)
-    for _ in range(config.steps):
-        terms = step().numpy()
-        bar.set_postfix(content=f"{terms[0]:.3g}", style=f"{terms[1]:.3g}", refresh=False)
+    first = terms(x).numpy()
+    for _ in range(cfg.steps):
+        values = step().numpy()
+        bar.set_postfix(loss=f"{float(np.dot(values, opt.weights())):.4g}", refresh=False)
         bar.update(1)
-    bar.close()
-    final = loss_terms().numpy()
-
-    magnitude = spectral.inverse_log1p(x)
-    init = content_stft if config.gl_init == "content" else config.gl_init
-    y = phase.griffin_lim(magnitude, n_iter=config.gl_iters, length=len(content),
-                          init=init, seed=config.seed, **stft_args)[0].numpy()
-    y = match_level(y, content)
-    return TransferResult(audio=y, sr=config.sr, losses=_named(final, config),
-                          initial_losses=_named(initial, config),
-                          seconds=time.perf_counter() - start)
+    return tf.convert_to_tensor(x), first, terms(x).numpy()
 
 
-def _named(terms, config):
-    return {"content": float(terms[0]), "style": float(terms[1]),
-            "total": float(config.content_weight * terms[0] + config.style_weight * terms[1])}
-
-
-def _initial(content_rep, config):
+def _lbfgs(opt, terms, x0, bar):
+    """SciPy's L-BFGS-B fed by a tf.function value-and-gradient (float64 at the boundary)."""
+    import scipy.optimize
     import tensorflow as tf
 
-    noise = tf.random.stateless_normal(tf.shape(content_rep), [config.seed, 1], stddev=1e-3)
-    if config.init == "content":
-        return content_rep
-    if config.init == "content+noise":
-        return tf.nn.relu(content_rep + 100.0 * noise)
-    return tf.abs(noise)
+    cfg = opt.config
+    shape = x0.shape
+    weights = tf.constant(opt.weights())
+
+    @tf.function
+    def value_and_grad(flat):
+        x = tf.reshape(flat, shape)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            values = terms(x)
+            total = tf.reduce_sum(weights * values)
+        return total, tf.reshape(tape.gradient(total, x), [-1]), values
+
+    last = {}
+
+    def fun(flat):
+        total, grad, values = value_and_grad(tf.constant(flat, tf.float32))
+        last["values"] = values.numpy()
+        return float(total), grad.numpy().astype(np.float64)
+
+    lower = opt.rep.lower_bound
+    upper = cfg.clip_max or None
+    bounds = None if lower is None and upper is None else [(lower, upper)] * int(np.prod(shape))
+    first = terms(x0).numpy()
+    done = [0]
+
+    def callback(*_):
+        done[0] += 1
+        bar.update(1)
+
+    if cfg.steps:
+        res = scipy.optimize.minimize(
+            fun, np.asarray(x0, np.float64).ravel(), jac=True, method="L-BFGS-B", bounds=bounds,
+            callback=callback, options={"maxiter": cfg.steps, "maxfun": cfg.steps * 2})
+        x = tf.reshape(tf.constant(res.x, tf.float32), shape)
+    else:
+        x = tf.convert_to_tensor(x0)
+    bar.update(cfg.steps - done[0])  # converged early: fill the bar
+    return x, first, terms(x).numpy()
+
+
+def _crossfade(pieces, windows, frames):
+    """Joins optimised windows, ramping linearly across each overlap."""
+    import tensorflow as tf
+
+    if len(pieces) == 1:
+        return pieces[0]
+    total = np.zeros((frames, int(pieces[0].shape[-1])), np.float32)
+    weight = np.zeros((frames, 1), np.float32)
+    for i, (piece, (start, stop)) in enumerate(zip(pieces, windows)):
+        ramp = np.ones(stop - start, np.float32)
+        if i > 0:
+            overlap = windows[i - 1][1] - start
+            ramp[:overlap] = np.linspace(0, 1, overlap + 2, dtype=np.float32)[1:-1]
+        if i < len(pieces) - 1:
+            overlap = stop - windows[i + 1][0]
+            ramp[-overlap:] = np.minimum(ramp[-overlap:], np.linspace(
+                1, 0, overlap + 2, dtype=np.float32)[1:-1])
+        total[start:stop] += ramp[:, None] * np.asarray(piece)
+        weight[start:stop] += ramp[:, None]
+    return tf.constant(total / np.maximum(weight, 1e-6))
 
 
 def match_level(y, reference, peak=10 ** (-1 / 20)):

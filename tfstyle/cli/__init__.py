@@ -18,7 +18,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser():
-    from tfstyle.cli import transfer
+    from tfstyle.cli import presets, transfer
 
     parser = ArgumentParser(
         prog="tfstyle",
@@ -29,6 +29,7 @@ def build_parser():
                                      parser_class=ArgumentParser)
     commands.required = True
     transfer.add_parser(commands)
+    presets.add_parser(commands)
     return parser
 
 

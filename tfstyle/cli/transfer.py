@@ -3,11 +3,17 @@ import argparse
 import dataclasses
 import sys
 
+from tfstyle import presets
+from tfstyle.features import PRETRAINED
+from tfstyle.presets import PRESETS
 from tfstyle.style_transfer import TransferConfig
 
 EPILOG = """examples:
   tfstyle transfer examples/piano_melody.wav examples/violin_phrase.wav -o out.wav --plot out.png
   tfstyle transfer voice.flac cello.wav -o voice_cello.wav --style-weight 100 --steps 500
+  tfstyle transfer a.wav b.wav -o out.wav --preset ulyanov2016
+  tfstyle transfer a.wav b.wav -o out.wav --preset vgg19 --weights vgg19_notop.h5
+  tfstyle transfer a.wav b.wav -o out.wav --preset vit --random-weights
 
 Inputs may be WAV, FLAC, OGG or MP3 of any length, rate and channel count (mixed to mono and
 resampled to --sr). The output has the content's duration. Errors exit with code 2."""
@@ -16,10 +22,11 @@ resampled to --sr). The output has the content's duration. Errors exit with code
 def add_parser(commands):
     p = commands.add_parser(
         "transfer", help="render the content of one clip with the timbre of another",
-        description="Optimisation style transfer with a random-weight 1-D CNN over the log "
-                    "STFT magnitude (frequency bins as channels): the output keeps the "
-                    "CONTENT's activations and takes on the STYLE's Gram statistics; "
-                    "Griffin-Lim recovers the phase.",
+        description="Optimisation style transfer: a representation of the output (log1p "
+                    "STFT, mel dB or MFCC) is optimised so that a frozen feature network "
+                    "(random 1-D/2-D CNN, VGG19, ResNet50, ViT) keeps the CONTENT's "
+                    "activations and takes on the STYLE's statistics; Griffin-Lim recovers "
+                    "the phase. By default a random 1-D CNN, offline and fast.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("content", metavar="CONTENT", help="audio whose melody or words are kept")
     p.add_argument("style", metavar="STYLE", help="audio whose timbre is imposed")
@@ -29,13 +36,21 @@ def add_parser(commands):
     p.add_argument("--plot", metavar="PNG",
                    help="also save a picture of the content, style and output spectrograms")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
-    settings = p.add_argument_group("settings")
+    p.add_argument("--preset", default="default", choices=list(PRESETS),
+                   help="named recipe (see 'tfstyle presets'); the settings below override it "
+                        "(default: %(default)s)")
+    settings = p.add_argument_group(
+        "settings", "each defaults to the preset's value; shown are tfstyle's defaults")
     for field in dataclasses.fields(TransferConfig):
+        flag = "--" + field.name.replace("_", "-")
+        if field.type is bool:
+            settings.add_argument(flag, action="store_true", default=None,
+                                  help=field.metadata["help"])
+            continue
         settings.add_argument(
-            "--" + field.name.replace("_", "-"), type=field.type,
-            default=field.default, choices=field.metadata["choices"],
+            flag, type=field.type, default=None, choices=field.metadata["choices"],
             metavar=None if field.metadata["choices"] else field.name.upper(),
-            help=field.metadata["help"] + " (default: %(default)s)")
+            help=f"{field.metadata['help']} (default: {field.default!r})")
     p.set_defaults(run=run)
 
 
@@ -43,12 +58,16 @@ def run(args):
     from tfstyle import audio
     from tfstyle.cli import import_tensorflow
 
-    config = TransferConfig(**{f.name: getattr(args, f.name)
-                               for f in dataclasses.fields(TransferConfig)}).validate()
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TransferConfig)
+             if getattr(args, f.name) is not None}
+    config = presets.config(args.preset, **given).validate()
     audio.check_writable(args.output)
     if args.plot:
         from tfstyle import plotting
         plotting.check_writable(args.plot)
+    if config.network in PRETRAINED and not config.random_weights:
+        from tfstyle.features.weights import resolve
+        resolve(config.network, config.weights)
     content = audio.load(args.content, config.sr, min_samples=config.min_samples())
     style = audio.load(args.style, config.sr, min_samples=config.min_samples())
 
@@ -63,7 +82,7 @@ def run(args):
     if not args.quiet:
         start, end = result.initial_losses, result.losses
         print("losses (start -> end): " + ", ".join(
-            f"{k} {start[k]:.4g} -> {end[k]:.4g}" for k in ("content", "style", "total"))
+            f"{k} {start[k]:.4g} -> {end[k]:.4g}" for k in end)
             + f" ({result.seconds:.1f} s)", file=sys.stderr)
         print(f"wrote {args.output} ({len(result.audio) / result.sr:.2f} s at {result.sr} Hz)"
               + (f" and {args.plot}" if args.plot else ""), file=sys.stderr)

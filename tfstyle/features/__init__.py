@@ -1,9 +1,25 @@
-"""Feature networks for optimisation style transfer: frozen Keras models with named taps.
+"""Feature networks for optimisation style transfer, behind one interface.
 
-Every network maps a representation [batch, frames, channels] to a dict of activations named
-by tap ("conv1", "relu1", ...). The style-transfer engine only sees that dict, so networks and
-losses can be mixed freely.
+`build(network, ...)` returns a FeatureExtractor: given a representation [1, frames, channels]
+it returns named activation maps whose second-to-last axis is time and last axis is channels
+([frames, C] for 1-D networks, [height, frames, C] for images). The engine only sees that dict,
+so networks, layers and losses mix freely.
+
+| network    | input                          | taps                                  |
+|------------|--------------------------------|---------------------------------------|
+| random-cnn | bins as channels, Conv1D stack | conv{i}, relu{i} / leaky_relu{i}      |
+| cnn2d      | spectrogram image, Conv2D      | conv{i}, leaky_relu{i}                |
+| vgg19      | 3-channel image, ImageNet CNN  | every layer (block1_conv1, ...)       |
+| resnet50   | 3-channel image, ImageNet CNN  | every layer (conv2_block3_out, ...)   |
+| vit        | 224×224 image per time window  | block1 ... blockN (patch tokens)      |
 """
-from tfstyle.features.random_cnn import RandomCNN1D
 
-__all__ = ["RandomCNN1D"]
+NETWORKS = ("random-cnn", "cnn2d", "vgg19", "resnet50", "vit")
+PRETRAINED = ("vgg19", "resnet50", "vit")
+
+
+def build(*args, **kwargs):
+    """See `tfstyle.features.extractor.build` (imported on use: it loads TensorFlow)."""
+    from tfstyle.features.extractor import build as _build
+
+    return _build(*args, **kwargs)
