@@ -76,3 +76,42 @@ def test_bad_arrays_are_user_errors():
 def test_defaults_are_documented_and_valid():
     config = TransferConfig().validate()
     assert config.min_samples() == config.n_fft
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_both_optimisers_lower_the_loss(optimizer):
+    content = melody([262, 330, 392, 330], sr=SR)
+    style = tone(1.5, SR, freqs=(150, 300, 450, 600))
+    result = style_transfer.run(content, style, optimizer=optimizer, steps=15,
+                                **{**TINY, "gl_iters": 2})
+    assert result.losses["total"] < 0.5 * result.initial_losses["total"]
+
+
+def test_extra_loss_terms_are_reported_and_lowered():
+    content = melody([262, 330, 392], sr=SR)
+    style = tone(1.0, SR, freqs=(200, 400))
+    result = style_transfer.run(content, style, steps=20, autocorr_row_weight=1e-3,
+                                autocorr_col_weight=1e-3, tv_weight=1e-3, content_weight=0.1,
+                                **{**TINY, "gl_iters": 2})
+    for term in ("autocorr_row", "autocorr_col", "tv"):
+        assert term in result.losses
+    assert result.losses["total"] < result.initial_losses["total"]
+
+
+def test_long_content_is_optimised_in_crossfaded_windows():
+    content = melody([262, 294, 330, 349, 392, 440, 494, 523] * 2, sr=SR)   # 4 s
+    style = tone(1.0, SR, freqs=(220, 440, 660))
+    config = TransferConfig(**{**TINY, "steps": 10, "chunk_frames": 120, "gl_iters": 2})
+    opt = style_transfer.Optimisation(content, style, config.validate())
+    frames = int(opt.content_rep.shape[0])
+    windows = opt.windows(frames)
+    assert len(windows) > 3 and windows[0][0] == 0 and windows[-1][1] == frames
+    for (a0, a1), (b0, b1) in zip(windows, windows[1:]):
+        assert a1 - b0 >= opt.net.receptive_field        # overlap covers the receptive field
+    result = opt.run(progress=False)
+    assert result.audio.shape == content.shape
+    rep = result.representation
+    jumps = np.abs(np.diff(rep, axis=0)).mean(axis=1)
+    seams = [w[0] for w in windows[1:]] + [w[1] for w in windows[:-1]]
+    # No step where a window starts or ends larger than the signal's own frame-to-frame changes.
+    assert max(jumps[s - 1] for s in seams) <= np.percentile(jumps, 99)

@@ -49,7 +49,7 @@ PRESETS = {
         "dB, content on relu2 + Gram style on relu1 and relu2, Adam from content + noise",
         "two-layer variant of the random-CNN recipe (Lin; Mital's layer search)",
         dict(network="random-cnn", representation="mel_db", n_mels=128, filters="512,512",
-             kernel_size="3", activation="relu", content_weight=1.0, style_weight=30.0,
+             kernel_size="3", activation="relu", content_weight=1.0, style_weight=3e-4,
              optimizer="adam", learning_rate=0.3, steps=300, init="content+noise")),
     "cnn2d": Preset(
         "random 2-D CNN, (3, 1) kernels, LeakyReLU 0.2",

@@ -232,6 +232,9 @@ class Optimisation:
             raise TfstyleError(f"{len(weights)} style layer weights for "
                                f"{len(self.style_layers)} style layers")
         self.layer_weights = weights
+        # XLA was measured slower than plain tf.function for these steps on CPU
+        # (bench/transfer_speed.py); kept switchable for GPUs.
+        self.jit_compile = False
         self.chunk = config.chunk_frames or self.net.native_frames or AUTO_CHUNK[config.network]
         self._style_maps = None
 
@@ -380,7 +383,7 @@ def _adam(opt, terms, x0, bar):
     optimizer.build([x])
     weights = tf.constant(opt.weights())
 
-    @tf.function
+    @tf.function(jit_compile=opt.jit_compile)
     def step():
         with tf.GradientTape() as tape:
             values = terms(x)

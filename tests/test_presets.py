@@ -1,0 +1,45 @@
+"""Every preset runs on the bundled examples, offline, and the CLI lists them all."""
+import os
+
+import numpy as np
+import pytest
+
+from tfstyle import audio, presets, style_transfer
+from tfstyle.cli import main
+from tfstyle.errors import TfstyleError
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
+SR = 22050
+
+
+@pytest.fixture(scope="module")
+def clips():
+    content = audio.load(os.path.join(EXAMPLES, "piano_melody.wav"), SR)[: 2 * SR]
+    style = audio.load(os.path.join(EXAMPLES, "violin_phrase.wav"), SR)[: 3 * SR]
+    return content, style
+
+
+@pytest.mark.parametrize("name", list(presets.PRESETS))
+def test_preset_runs_and_keeps_the_content_length(clips, name):
+    content, style = clips
+    config = presets.config(name, steps=2, gl_iters=2, random_weights=True)
+    result = style_transfer.run(content, style, config=config)
+    assert result.audio.shape == content.shape
+    assert np.all(np.isfinite(result.audio)) and np.max(np.abs(result.audio)) > 1e-3
+    assert np.isfinite(result.losses["total"])
+
+
+def test_overrides_win_over_the_preset():
+    config = presets.config("ulyanov2016", kernel_size="5", steps=7)
+    assert (config.kernel_size, config.steps, config.filters) == ("5", 7, "4096")
+    with pytest.raises(TfstyleError, match="unknown preset"):
+        presets.config("nope")
+
+
+def test_presets_command_lists_every_system(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    for name in presets.PRESETS:
+        assert out.count(f"\n{name} ") + out.startswith(f"{name} ") == 1
+    for source in ("neural-style-audio-tf", "alishdipani", "padster"):
+        assert source in out
