@@ -13,10 +13,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import librosa
 import numpy as np
 
-from report import table, write_section
-from tfstyle import audio, phase
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from report import load_examples, table, write_section
+from tfstyle import phase
 
 
 def best_time(fn, repeats):
@@ -34,9 +32,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     sr = 22050
-    examples = os.path.join(HERE, "..", "examples")
-    y = np.concatenate([audio.load(os.path.join(examples, f), sr)
-                        for f in ("piano_melody.wav", "speech.wav")])
+    y = load_examples("piano_melody", "speech", sr=sr)
     rows = []
     for n_fft, hop in [(1024, 256), (2048, 512)]:
         S = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop))

@@ -39,6 +39,16 @@ def write_section(name, title, body):
     print(section)
 
 
+def load_examples(*names, sr=22050):
+    """Bundled example clips (names without .wav), loaded at sr and joined end to end."""
+    import numpy as np
+
+    from tfstyle import audio
+
+    folder = os.path.join(os.path.dirname(DOC), "..", "examples")
+    return np.concatenate([audio.load(os.path.join(folder, n + ".wav"), sr) for n in names])
+
+
 def table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]

@@ -13,11 +13,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tfstyle
-from report import table, write_section
-from tfstyle import audio, metrics
+from report import load_examples, table, write_section
+from tfstyle import metrics
 from tfstyle.style_transfer import TransferConfig
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 PAIRS = [("piano_melody", "violin_phrase"), ("piano_melody", "flute_phrase"),
          ("flute_phrase", "piano_melody"), ("violin_phrase", "flute_phrase"),
          ("speech", "violin_phrase")]
@@ -29,8 +27,8 @@ def main():
     config = TransferConfig()
     rows = []
     for content_name, style_name in PAIRS:
-        load = lambda n: audio.load(os.path.join(HERE, "..", "examples", n + ".wav"), config.sr)
-        content, style = load(content_name), load(style_name)
+        content = load_examples(content_name, sr=config.sr)
+        style = load_examples(style_name, sr=config.sr)
         start = time.perf_counter()
         out = tfstyle.transfer(content, style, config=config)
         seconds = time.perf_counter() - start

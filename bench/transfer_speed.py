@@ -12,14 +12,11 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np
 import tensorflow as tf
 
-from report import table, write_section
-from tfstyle import audio, style_transfer
+from report import load_examples, table, write_section
+from tfstyle import style_transfer
 from tfstyle.style_transfer import TransferConfig
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 PUBLISHED_SECONDS = 0.46  # fastest published implementation per iteration, on this machine
 
 
@@ -70,11 +67,8 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     args = parser.parse_args()
     sr = 22050
-    examples = os.path.join(HERE, "..", "examples")
-    load = lambda *names: np.concatenate([audio.load(os.path.join(examples, n), sr)
-                                          for n in names])
-    content = load("piano_melody.wav", "speech.wav")
-    style = load("violin_phrase.wav", "flute_phrase.wav")
+    content = load_examples("piano_melody", "speech", sr=sr)
+    style = load_examples("violin_phrase", "flute_phrase", sr=sr)
     reference = matmul_gflops()
     rows = []
     for k in (3, 11):

@@ -29,7 +29,7 @@ PRESETS = {
         "alpha 1e-2 content + Gram (÷ frames) style as sums, L-BFGS 300 from small noise, "
         "Griffin-Lim 500 from random phase",
         "DmitryUlyanov/neural-style-audio-tf (2016)",
-        dict(network="random-cnn", representation="log1p_stft", n_fft=2048, hop_length=512,
+        dict(method="random-cnn", representation="log1p_stft", n_fft=2048, hop_length=512,
              filters="4096", kernel_size="11", activation="relu", gram_norm="frames",
              reduction="sum", content_weight=1e-2, style_weight=1.0, optimizer="lbfgs",
              steps=300, init="noise", gl_iters=500, gl_init="random")),
@@ -39,7 +39,7 @@ PRESETS = {
         "÷ (frames·filters), weight 2500², Adam 0.03 for 2500 steps from the content, log1p "
         "magnitudes clamped to [0, 1], Griffin-Lim 500 from random phase",
         "alishdipani/Neural-Style-Transfer-Audio (2018); Kevin Lin's CS230 baseline",
-        dict(network="random-cnn", representation="log1p_stft", filters="4096",
+        dict(method="random-cnn", representation="log1p_stft", filters="4096",
              kernel_size="3", activation="none", gram_norm="frames_channels", reduction="mean",
              content_weight=0.0, style_weight=2500.0 ** 2, optimizer="adam", learning_rate=0.03,
              steps=2500, init="content", clip_max=1.0, gl_iters=500, gl_init="random")),
@@ -48,7 +48,7 @@ PRESETS = {
         "two random Conv1D layers (512, 512; kernel 3, ReLU) on a 128-band mel spectrogram in "
         "dB, content on relu2 + Gram style on relu1 and relu2, Adam from content + noise",
         "two-layer variant of the random-CNN recipe (Lin; Mital's layer search)",
-        dict(network="random-cnn", representation="mel_db", n_mels=128, filters="512,512",
+        dict(method="random-cnn", representation="mel_db", n_mels=128, filters="512,512",
              kernel_size="3", activation="relu", content_weight=1.0, style_weight=3e-4,
              optimizer="adam", learning_rate=0.3, steps=300, init="content+noise")),
     "cnn2d": Preset(
@@ -56,7 +56,7 @@ PRESETS = {
         "random 2-D CNN on the log1p STFT image, two layers of 64 (3, 1) kernels with "
         "LeakyReLU 0.2, content + Gram style, Adam from the content",
         "2-D variant compared in alishdipani's README",
-        dict(network="cnn2d", representation="log1p_stft", filters="64,64", kernel_size="3",
+        dict(method="cnn2d", representation="log1p_stft", filters="64,64", kernel_size="3",
              content_weight=1.0, style_weight=30.0, optimizer="adam", learning_rate=0.03,
              steps=300, init="content")),
     "vgg19": Preset(
@@ -64,7 +64,7 @@ PRESETS = {
         "VGG19 (ImageNet) on the 128-band mel dB image, Gatys layers (content block4_conv2, "
         "style block1_conv1..block5_conv1), average pooling, Adam from the content",
         "Gatys et al. 2016 applied to spectrograms",
-        dict(network="vgg19", representation="mel_db", pooling="avg", gram_norm="gatys",
+        dict(method="vgg19", representation="mel_db", pooling="avg", gram_norm="gatys",
              reduction="mean", content_weight=1.0, style_weight=1e-3, optimizer="adam",
              learning_rate=0.5, steps=200, init="content")),
     "resnet50": Preset(
@@ -72,7 +72,7 @@ PRESETS = {
         "ResNet50 (ImageNet) on the 128-band mel dB image, style at the end of each stage, "
         "content conv4_block6_out, Adam from the content",
         "Gatys-style transfer with a residual backbone",
-        dict(network="resnet50", representation="mel_db", gram_norm="gatys", reduction="mean",
+        dict(method="resnet50", representation="mel_db", gram_norm="gatys", reduction="mean",
              content_weight=1.0, style_weight=1e-3, optimizer="adam", learning_rate=0.5,
              steps=200, init="content")),
     "vit": Preset(
@@ -80,7 +80,7 @@ PRESETS = {
         "Vision Transformer (keras-hub ViT-B/16 preset) on the mel dB image in 224-frame "
         "windows, style Gram on every block's patch tokens, content on the last block",
         "Gatys-style transfer with a transformer backbone",
-        dict(network="vit", representation="mel_db", gram_norm="frames", reduction="mean",
+        dict(method="vit", representation="mel_db", gram_norm="frames", reduction="mean",
              content_weight=1.0, style_weight=10.0, optimizer="adam", learning_rate=0.5,
              steps=200, init="content")),
     "coleman2017": Preset(
@@ -90,7 +90,7 @@ PRESETS = {
         "autocorrelation 1e-9 each, TV 1e-8, L-BFGS from noise, Griffin-Lim 20. Their 'MFCC' "
         "is a mel-filtered log spectrogram without DCT: here mel dB of the power spectrum",
         "padster/AudioStyle (Coleman, Penco, Porisky 2017)",
-        dict(network="vgg19", representation="mel_db", n_mels=96, pooling="avg",
+        dict(method="vgg19", representation="mel_db", n_mels=96, pooling="avg",
              gram_norm="gatys", reduction="sum",
              # Their content term is ½·Σ(F − P)² with alpha 1e-3.
              content_weight=1e-3 / 2, style_weight=2e5,

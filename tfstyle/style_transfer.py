@@ -17,14 +17,15 @@ import time
 import numpy as np
 
 from tfstyle.errors import TfstyleError
-from tfstyle.features import NETWORKS, PRETRAINED
+from tfstyle.features import NETWORKS
 
 INITS = ("content", "content+noise", "noise")
 GL_INITS = ("content", "random", "zeros")
 REPRESENTATIONS = ("log1p_stft", "mel_db", "mfcc")
 OPTIMIZERS = ("adam", "lbfgs")
 # Frames per optimisation window when --chunk-frames is 0 (auto): whole clips up to these sizes.
-AUTO_CHUNK = {"random-cnn": 4096, "cnn2d": 2048, "vgg19": 512, "resnet50": 512, "vit": 224}
+# For the random CNN ~24 s windows are also the cheapest: the Gram's frames form costs T²·C.
+AUTO_CHUNK = {"random-cnn": 1024, "cnn2d": 1024, "vgg19": 512, "resnet50": 512, "vit": 224}
 
 
 def _field(default, help, choices=None):
@@ -37,7 +38,8 @@ class TransferConfig:
     while moving the timbre toward the style (measured by `bench/transfer_quality.py`); the
     presets in `tfstyle.presets` reproduce the published recipes."""
 
-    network: str = _field("random-cnn", "feature network", choices=NETWORKS)
+    method: str = _field("random-cnn", "the feature network: random 1-D CNN, random 2-D CNN, "
+                                       "or a pretrained image backbone", choices=NETWORKS)
     representation: str = _field("log1p_stft", "what is optimised: log1p STFT magnitude, mel "
                                  "spectrogram in dB, or MFCC", choices=REPRESENTATIONS)
     sr: int = _field(22050, "processing sample rate in Hz; both inputs are resampled to it and "
@@ -125,7 +127,7 @@ class TransferConfig:
         return self
 
     def kernel_frames(self):
-        if self.network != "random-cnn":
+        if self.method != "random-cnn":
             return 1
         kernels = [int(k) for k in str(self.kernel_size).split(",")]
         layers = len(str(self.filters).split(","))
@@ -219,7 +221,7 @@ class Optimisation:
         self.style_rep = self.rep.encode(style[None])[0]
         lo = float(tf.reduce_min(self.content_rep))
         hi = float(tf.reduce_max(self.content_rep))
-        self.net = features.build(config.network, self.rep.channels, config.filters,
+        self.net = features.build(config.method, self.rep.channels, config.filters,
                                   config.kernel_size, config.activation, config.seed,
                                   config.weights, config.random_weights, config.pooling,
                                   image_range=(lo, hi))
@@ -235,7 +237,7 @@ class Optimisation:
         # XLA was measured slower than plain tf.function for these steps on CPU
         # (bench/transfer_speed.py); kept switchable for GPUs.
         self.jit_compile = False
-        self.chunk = config.chunk_frames or self.net.native_frames or AUTO_CHUNK[config.network]
+        self.chunk = config.chunk_frames or self.net.native_frames or AUTO_CHUNK[config.method]
         self._style_maps = None
 
     # Windows ---------------------------------------------------------------------------------

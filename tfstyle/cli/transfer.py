@@ -65,9 +65,9 @@ def run(args):
     if args.plot:
         from tfstyle import plotting
         plotting.check_writable(args.plot)
-    if config.network in PRETRAINED and not config.random_weights:
+    if config.method in PRETRAINED and not config.random_weights:
         from tfstyle.features.weights import resolve
-        resolve(config.network, config.weights)
+        resolve(config.method, config.weights)
     content = audio.load(args.content, config.sr, min_samples=config.min_samples())
     style = audio.load(args.style, config.sr, min_samples=config.min_samples())
 

@@ -11,6 +11,21 @@ import keras
 ACTIVATIONS = ("relu", "leaky_relu", "none")
 
 
+def conv_taps(x, convs, activation):
+    """Applies convs in turn; returns {"conv{i}": pre-activation, "{activation}{i}": after}."""
+    outputs = {}
+    for i, conv in enumerate(convs, start=1):
+        x = conv(x)
+        outputs[f"conv{i}"] = x
+        if activation == "relu":
+            x = keras.layers.ReLU(name=f"relu{i}")(x)
+        elif activation == "leaky_relu":
+            x = keras.layers.LeakyReLU(negative_slope=0.2, name=f"leaky_relu{i}")(x)
+        if activation != "none":
+            outputs[f"{activation}{i}"] = x
+    return outputs
+
+
 @keras.saving.register_keras_serializable(package="tfstyle")
 class RandomCNN1D(keras.Model):
     """A stack of frozen random Conv1D layers with a named tap after each conv and activation.
@@ -50,18 +65,7 @@ class RandomCNN1D(keras.Model):
 
         # Functional graph.
         inputs = keras.Input(shape=(None, n_bins), name="spectrogram")
-        outputs = {}
-        x = inputs
-        for i, conv in enumerate(convs, start=1):
-            x = conv(x)
-            outputs[f"conv{i}"] = x
-            if activation == "relu":
-                x = keras.layers.ReLU(name=f"relu{i}")(x)
-            elif activation == "leaky_relu":
-                x = keras.layers.LeakyReLU(negative_slope=0.2, name=f"leaky_relu{i}")(x)
-            if activation != "none":
-                outputs[f"{activation}{i}"] = x
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        super().__init__(inputs=inputs, outputs=conv_taps(inputs, convs, activation), **kwargs)
         self.trainable = False
 
         # Config.

@@ -7,6 +7,8 @@ are seeded He-normal and never trained.
 """
 import keras
 
+from tfstyle.features.random_cnn import conv_taps
+
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class RandomCNN2D(keras.Model):
@@ -32,13 +34,8 @@ class RandomCNN2D(keras.Model):
 
         # Functional graph.
         inputs = keras.Input(shape=(None, None, 1), name="image")
-        outputs, x = {}, inputs
-        for i, conv in enumerate(convs, start=1):
-            x = conv(x)
-            outputs[f"conv{i}"] = x
-            x = keras.layers.LeakyReLU(negative_slope=0.2, name=f"leaky_relu{i}")(x)
-            outputs[f"leaky_relu{i}"] = x
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        super().__init__(inputs=inputs, outputs=conv_taps(inputs, convs, "leaky_relu"),
+                         **kwargs)
         self.trainable = False
 
         # Config.
