@@ -86,11 +86,24 @@ def test_bad_options_give_one_line(clips, tmp_path, capsys, args, message):
     assert not (tmp_path / "o.wav").exists()
 
 
+@pytest.mark.parametrize("preset,names", [("vgg19", "vgg19_weights_tf_dim_ordering"),
+                                          ("boemer2019", "wavenet-ckpt")])
+def test_missing_weights_stop_before_any_work(clips, tmp_path, capsys, monkeypatch, preset,
+                                              names):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    content, style = clips
+    code, err = _run(capsys, ["transfer", content, style, "-o", str(tmp_path / "o.wav"),
+                              "--preset", preset])
+    assert code == 2 and names in err and "--random-weights" in err
+    assert err.count("\n") == 1 and not (tmp_path / "o.wav").exists()
+
+
 def test_help_documents_every_setting(capsys):
     with pytest.raises(SystemExit):
         main(["transfer", "--help"])
     text = capsys.readouterr().out
     for option in ["--steps", "--learning-rate", "--content-weight", "--style-weight",
                    "--filters", "--kernel-size", "--n-fft", "--hop-length", "--sr", "--seed",
-                   "--gl-iters", "--plot"]:
+                   "--gl-iters", "--plot", "--preset", "--method", "--weights",
+                   "--random-weights", "--optimizer", "--representation"]:
         assert option in text

@@ -96,6 +96,26 @@ PRESETS = {
              content_weight=1e-3 / 2, style_weight=2e5,
              autocorr_row_weight=1e-9, autocorr_col_weight=1e-9, tv_weight=1e-8,
              optimizer="lbfgs", steps=200, init="noise", gl_iters=20, gl_init="random")),
+    "boemer2019": Preset(
+        "NSynth WaveNet encoder on mu-law audio: ReLU-tap Gram style, final-block content",
+        "NSynth WaveNet encoder (16 kHz mu-law, continuous companding) as the feature network: "
+        "Gram style on ReLU A/B taps of blocks 1, 10, 20, 30, content on ReLU B of block 30, "
+        "Adam 0.05 for 100 steps on the companded waveform from content + tiny noise; 2 s "
+        "windows overlapping by the 6141-sample receptive field",
+        "Boemer, Gong & Homma (Stanford CS230); magenta/models/nsynth",
+        dict(method="nsynth", representation="waveform", content_weight=1.0,
+             style_weight=1e3, optimizer="adam", learning_rate=0.05, steps=100,
+             init="content+noise", init_noise=1e-3)),
+    "mital2017": Preset(
+        "Mital: NSynth encoder, residual outputs of blocks 2 and 6 for content and style",
+        "NSynth encoder with content = style = residual stream after blocks 2 and 6, Gram "
+        "÷ samples, alpha 1e-3 content as sums, Adam 1e-3 for 100 steps, from content + tiny "
+        "noise (without the original's re-initialised weights and missing mu-law scaling)",
+        "pkmital/time-domain-neural-audio-style-transfer (nsynth.py)",
+        dict(method="nsynth", representation="waveform", content_layers="res_2,res_6",
+             style_layers="res_2,res_6", gram_norm="frames", reduction="sum",
+             content_weight=1e-3, style_weight=1.0, optimizer="adam", learning_rate=1e-3,
+             steps=100, init="content+noise", init_noise=1e-3)),
 }
 
 

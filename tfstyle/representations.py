@@ -4,15 +4,18 @@ computed from audio by the front end, with its way back to a linear STFT magnitu
 - log1p_stft: log(1 + |STFT|), channels = n_fft/2 + 1 bins (Ulyanov; alishdipani).
 - mel_db: mel power spectrogram in dB (librosa's Slaney bank), channels = n_mels.
 - mfcc: orthonormal DCT-II of mel_db, channels = n_mfcc.
+- waveform: the continuous mu-law companded waveform, one channel, one "frame" per sample
+  (for the NSynth encoder, which works on audio rather than spectrograms).
 
 Back to audio: expm1 for log1p_stft; mel_db → power → non-negative mel inversion → magnitude;
-mfcc → inverse DCT (missing coefficients as zeros) → as mel_db. Griffin-Lim does the rest.
+mfcc → inverse DCT (missing coefficients as zeros) → as mel_db. Griffin-Lim does the rest;
+a waveform representation needs no phase and is decoded from mu-law directly.
 """
 import tensorflow as tf
 
 from tfstyle import spectral
 
-KINDS = ("log1p_stft", "mel_db", "mfcc")
+KINDS = ("log1p_stft", "mel_db", "mfcc", "waveform")
 
 
 class Representation:
@@ -30,19 +33,24 @@ class Representation:
             raise ValueError(f"representation must be one of {KINDS}, got {kind!r}")
         self.kind, self.sr, self.n_fft, self.hop_length = kind, sr, n_fft, hop_length
         self.n_mels, self.n_mfcc = n_mels, n_mfcc
-        # Magnitudes are non-negative, so log1p magnitudes are too; dB and MFCC are unbounded.
-        self.lower_bound = 0.0 if kind == "log1p_stft" else None
+        # Magnitudes are non-negative, so log1p magnitudes are too; dB and MFCC are unbounded;
+        # companded audio lives in [-1, 1].
+        self.lower_bound = {"log1p_stft": 0.0, "waveform": -1.0}.get(kind)
+        self.upper_bound = 1.0 if kind == "waveform" else None
+        self.is_spectral = kind != "waveform"
 
     @property
     def channels(self):
         return {"log1p_stft": self.n_fft // 2 + 1, "mel_db": self.n_mels,
-                "mfcc": self.n_mfcc}[self.kind]
+                "mfcc": self.n_mfcc, "waveform": 1}[self.kind]
 
     def stft(self, y):
         return spectral.stft(y, self.n_fft, self.hop_length)
 
     def encode(self, y=None, stft_matrix=None):
         """Waveform [..., samples] (or its STFT) → [..., frames, channels]."""
+        if self.kind == "waveform":
+            return spectral.mu_law_encode(y)[..., None]
         stft_matrix = self.stft(y) if stft_matrix is None else stft_matrix
         if self.kind == "log1p_stft":
             return spectral.log1p_magnitude(stft_matrix)
@@ -52,6 +60,10 @@ class Representation:
         if self.kind == "mel_db":
             return mel_db
         return spectral.mfcc(S=mel_db, n_mfcc=self.n_mfcc)
+
+    def to_waveform(self, rep):
+        """waveform representation [..., samples, 1] → audio [..., samples]."""
+        return spectral.mu_law_decode(rep[..., 0])
 
     def to_magnitude(self, rep):
         """[..., frames, channels] → linear STFT magnitude [..., frames, bins]."""

@@ -21,11 +21,15 @@ from tfstyle.features import NETWORKS
 
 INITS = ("content", "content+noise", "noise")
 GL_INITS = ("content", "random", "zeros")
-REPRESENTATIONS = ("log1p_stft", "mel_db", "mfcc")
+REPRESENTATIONS = ("log1p_stft", "mel_db", "mfcc", "waveform")
 OPTIMIZERS = ("adam", "lbfgs")
 # Frames per optimisation window when --chunk-frames is 0 (auto): whole clips up to these sizes.
 # For the random CNN ~24 s windows are also the cheapest: the Gram's frames form costs T²·C.
-AUTO_CHUNK = {"random-cnn": 1024, "cnn2d": 1024, "vgg19": 512, "resnet50": 512, "vit": 224}
+# NSynth windows are in samples (2 s at 16 kHz).
+AUTO_CHUNK = {"random-cnn": 1024, "cnn2d": 1024, "vgg19": 512, "resnet50": 512, "vit": 224,
+              "nsynth": 32768}
+# The NSynth encoder was trained on 16 kHz audio; waveform transfer runs at that rate.
+NSYNTH_SR = 16000
 
 
 def _field(default, help, choices=None):
@@ -79,6 +83,8 @@ class TransferConfig:
     steps: int = _field(300, "optimisation steps (L-BFGS: iterations)")
     learning_rate: float = _field(0.03, "Adam learning rate (in representation units)")
     init: str = _field("content", "start point of the optimisation", choices=INITS)
+    init_noise: float = _field(0.1, "standard deviation of the content+noise start, relative "
+                                    "to the content representation's")
     clip_max: float = _field(0.0, "upper bound of the representation (0: none); alishdipani "
                                   "clamps log1p magnitudes to 1")
     chunk_frames: int = _field(0, "frames per optimisation window for long content (0: auto "
@@ -114,7 +120,7 @@ class TransferConfig:
         if not self.learning_rate > 0:
             raise TfstyleError(f"learning_rate must be positive, got {self.learning_rate}")
         for name in ("content_weight", "style_weight", "autocorr_row_weight",
-                     "autocorr_col_weight", "tv_weight", "clip_max"):
+                     "autocorr_col_weight", "tv_weight", "clip_max", "init_noise"):
             if not getattr(self, name) >= 0:
                 raise TfstyleError(f"{name} must be zero or more, got {getattr(self, name)}")
         for field in dataclasses.fields(self):
@@ -122,6 +128,10 @@ class TransferConfig:
             if choices and getattr(self, field.name) not in choices:
                 raise TfstyleError(f"{field.name} must be one of {', '.join(choices)}, "
                                    f"got {getattr(self, field.name)!r}")
+        if (self.method == "nsynth") != (self.representation == "waveform"):
+            raise TfstyleError("the nsynth method works on the waveform representation, and "
+                               "only it does: use --method nsynth --representation waveform "
+                               "(or --preset boemer2019)")
         if self.representation == "mfcc" and self.n_mfcc > self.n_mels:
             raise TfstyleError(f"n_mfcc ({self.n_mfcc}) must not exceed n_mels ({self.n_mels})")
         return self
@@ -136,6 +146,8 @@ class TransferConfig:
 
     def min_samples(self):
         """Shortest clip that gives at least one network output frame and one STFT frame."""
+        if self.method == "nsynth":
+            return int(np.ceil(512 * self.sr / NSYNTH_SR))  # one encoding frame
         return max(self.n_fft, (self.kernel_frames() - 1) * self.hop_length + 1)
 
 
@@ -214,11 +226,18 @@ class Optimisation:
         from tfstyle.representations import Representation
 
         self.config, self.content = config, content
-        self.rep = Representation(config.representation, config.sr, config.n_fft,
+        # Waveform transfer runs at the encoder's rate; spectral methods at the user's.
+        self.work_sr = NSYNTH_SR if config.method == "nsynth" else config.sr
+        content, style = (_resample(x, config.sr, self.work_sr) for x in (content, style))
+        self.rep = Representation(config.representation, self.work_sr, config.n_fft,
                                   config.hop_length, config.n_mels, config.n_mfcc)
-        self.content_stft = self.rep.stft(content[None])
-        self.content_rep = self.rep.encode(stft_matrix=self.content_stft)[0]
+        self.content_stft = self.rep.stft(content[None]) if self.rep.is_spectral else None
+        if self.rep.is_spectral:
+            self.content_rep = self.rep.encode(stft_matrix=self.content_stft)[0]
+        else:
+            self.content_rep = self.rep.encode(content[None])[0]
         self.style_rep = self.rep.encode(style[None])[0]
+        self.work_length = len(content)
         lo = float(tf.reduce_min(self.content_rep))
         hi = float(tf.reduce_max(self.content_rep))
         self.net = features.build(config.method, self.rep.channels, config.filters,
@@ -246,10 +265,11 @@ class Optimisation:
         """(start, stop) frame ranges covering [0, frames) with crossfade overlaps."""
         if frames <= self.chunk:
             return [(0, frames)]
-        overlap = min(max(self.net.receptive_field, self.chunk // 8), self.chunk // 2)
-        step = self.chunk - overlap
-        starts = list(range(0, frames - overlap, step))
-        return [(s, min(s + self.chunk, frames)) for s in starts]
+        # The overlap always covers the receptive field; windows grow if they must.
+        overlap = max(self.net.receptive_field, self.chunk // 8)
+        chunk = max(self.chunk, 2 * overlap)
+        starts = list(range(0, frames - overlap, chunk - overlap))
+        return [(s, min(s + chunk, frames)) for s in starts]
 
     def style_maps(self):
         """Style activations, computed once, window by window for a long style clip."""
@@ -319,7 +339,7 @@ class Optimisation:
         if cfg.init == "content":
             x = content_rep
         elif cfg.init == "content+noise":
-            x = content_rep + 0.1 * scale * noise
+            x = content_rep + cfg.init_noise * scale * noise
         else:
             x = 1e-3 * scale * noise
         return self.project(x)
@@ -329,9 +349,12 @@ class Optimisation:
 
         if self.rep.lower_bound is not None:
             x = tf.maximum(x, self.rep.lower_bound)
-        if self.config.clip_max:
-            x = tf.minimum(x, self.config.clip_max)
-        return x
+        upper = self.upper_bound()
+        return x if upper is None else tf.minimum(x, upper)
+
+    def upper_bound(self):
+        bounds = [b for b in (self.rep.upper_bound, self.config.clip_max or None) if b]
+        return min(bounds) if bounds else None
 
     def run(self, progress):
         from tfstyle import phase
@@ -354,11 +377,16 @@ class Optimisation:
             pieces.append(x)
         bar.close()
         result_rep = _crossfade(pieces, windows, frames)
-        magnitude = self.rep.to_magnitude(result_rep[None])
-        init = self.content_stft if cfg.gl_init == "content" else cfg.gl_init
-        y = phase.griffin_lim(magnitude, n_iter=cfg.gl_iters, hop_length=cfg.hop_length,
-                              n_fft=cfg.n_fft, length=len(self.content), init=init,
-                              seed=cfg.seed)[0].numpy()
+        if self.rep.is_spectral:
+            magnitude = self.rep.to_magnitude(result_rep[None])
+            init = self.content_stft if cfg.gl_init == "content" else cfg.gl_init
+            y = phase.griffin_lim(magnitude, n_iter=cfg.gl_iters, hop_length=cfg.hop_length,
+                                  n_fft=cfg.n_fft, length=self.work_length, init=init,
+                                  seed=cfg.seed)[0].numpy()
+        else:
+            y = self.rep.to_waveform(result_rep[None])[0].numpy()
+        y = _resample(y, self.work_sr, cfg.sr)
+        y = np.pad(y, (0, max(0, len(self.content) - len(y))))[: len(self.content)]
         if not np.all(np.isfinite(y)):
             raise TfstyleError("the optimisation diverged (non-finite output); lower "
                                "--learning-rate or the loss weights")
@@ -427,8 +455,7 @@ def _lbfgs(opt, terms, x0, bar):
         last["values"] = values.numpy()
         return float(total), grad.numpy().astype(np.float64)
 
-    lower = opt.rep.lower_bound
-    upper = cfg.clip_max or None
+    lower, upper = opt.rep.lower_bound, opt.upper_bound()
     bounds = None if lower is None and upper is None else [(lower, upper)] * int(np.prod(shape))
     first = terms(x0).numpy()
     done = [0]
@@ -446,6 +473,14 @@ def _lbfgs(opt, terms, x0, bar):
         x = tf.convert_to_tensor(x0)
     bar.update(cfg.steps - done[0])  # converged early: fill the bar
     return x, first, terms(x).numpy()
+
+
+def _resample(y, sr_from, sr_to):
+    if sr_from == sr_to:
+        return y
+    import soxr
+
+    return soxr.resample(y, sr_from, sr_to, quality="HQ").astype(np.float32)
 
 
 def _crossfade(pieces, windows, frames):

@@ -12,10 +12,11 @@ so networks, layers and losses mix freely.
 | vgg19      | 3-channel image, ImageNet CNN  | every layer (block1_conv1, ...)       |
 | resnet50   | 3-channel image, ImageNet CNN  | every layer (conv2_block3_out, ...)   |
 | vit        | 224×224 image per time window  | block1 ... blockN (patch tokens)      |
+| nsynth     | mu-law waveform at 16 kHz      | relu_a_i, relu_b_i, res_i, bottleneck |
 """
 
-NETWORKS = ("random-cnn", "cnn2d", "vgg19", "resnet50", "vit")
-PRETRAINED = ("vgg19", "resnet50", "vit")
+NETWORKS = ("random-cnn", "cnn2d", "vgg19", "resnet50", "vit", "nsynth")
+PRETRAINED = ("vgg19", "resnet50", "vit", "nsynth")
 
 
 def build(*args, **kwargs):

@@ -82,6 +82,19 @@ def build(network, channels, filters="4096", kernel_size="3", activation="relu",
             [f"leaky_relu{i}" for i in range(1, last + 1)], model.receptive_field,
             to_maps=lambda taps: {n: t[0] for n, t in taps.items()})
 
+    if network == "nsynth":
+        from tfstyle.features import nsynth, weights as weight_files
+
+        model = nsynth.NSynthEncoder(seed=seed)
+        if not random_weights:
+            nsynth.load_checkpoint(model, weight_files.resolve("nsynth", weights))
+        # Boemer, Gong & Homma: style on the ReLU taps across the three dilation stages,
+        # content on the final block.
+        style = [f"relu_{ab}_{i}" for i in (1, 10, 20, 30) for ab in ("a", "b")]
+        return FeatureExtractor(model, lambda rep: rep, ["relu_b_30"], style,
+                                model.receptive_field,
+                                to_maps=lambda taps: {n: t[0] for n, t in taps.items()})
+
     from tfstyle.features import backbones
 
     lo, hi = image_range

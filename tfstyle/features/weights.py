@@ -22,9 +22,15 @@ def keras_cache(filename):
 def resolve(network, weights=None):
     """The weights file (or keras-hub preset folder) to load, or a TfstyleError."""
     if weights:
-        if not os.path.exists(weights):
+        # A TensorFlow checkpoint is named by its prefix: model.ckpt-200000 has .index and .data.
+        if not (os.path.exists(weights) or os.path.exists(weights + ".index")):
             raise TfstyleError(f"{network} weights: {weights} does not exist")
         return weights
+    if network == "nsynth":
+        raise TfstyleError(
+            "nsynth needs Magenta's WaveNet checkpoint and tfstyle never downloads: get "
+            "wavenet-ckpt.tar (linked from magenta/models/nsynth/README.md), unpack it and pass "
+            "--weights .../wavenet-ckpt/model.ckpt-200000, or use --random-weights")
     if network == "vit":
         raise TfstyleError(
             f"vit needs pretrained weights: download the keras-hub preset '{VIT_PRESET}' "
