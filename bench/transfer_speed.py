@@ -79,7 +79,7 @@ def main():
             seconds = seconds_per_step(opt, args.steps)
             t = int(opt.content_rep.shape[0])
             gflops = step_flops(t, k) / seconds / 1e9
-            rows.append([k, "XLA" if jit else "tf.function", f"{seconds:.3f}",
+            rows.append([k, "XLA" if jit else "tf.function (tfstyle's choice)", f"{seconds:.3f}",
                          f"{gflops:.0f}", f"{gflops / reference:.2f}",
                          f"{PUBLISHED_SECONDS / seconds:.1f}×"])
     body = (f"10 s content and style at 22050 Hz (431 frames), n_fft 2048, 4096 filters, "

@@ -32,6 +32,10 @@ def test_preset_runs_and_keeps_the_content_length(clips, name):
 def test_overrides_win_over_the_preset():
     config = presets.config("ulyanov2016", kernel_size="5", steps=7)
     assert (config.kernel_size, config.steps, config.filters) == ("5", 7, "4096")
+    nsynth = presets.config(method="nsynth")
+    assert (nsynth.representation, nsynth.learning_rate, nsynth.steps) == ("waveform", 0.05, 100)
+    assert presets.config(method="vgg19", steps=3).style_weight == \
+        presets.PRESETS["vgg19"].settings["style_weight"]
     with pytest.raises(TfstyleError, match="unknown preset"):
         presets.config("nope")
 

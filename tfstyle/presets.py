@@ -119,9 +119,20 @@ PRESETS = {
 }
 
 
-def config(name, **overrides):
-    """The TransferConfig of a preset, with `overrides` applied on top."""
+# The recipe a bare `--method X` starts from, so each network gets settings that suit it.
+METHOD_DEFAULTS = {"random-cnn": "default", "cnn2d": "cnn2d", "vgg19": "vgg19",
+                   "resnet50": "resnet50", "vit": "vit", "nsynth": "boemer2019"}
+
+
+def config(name="default", **overrides):
+    """The TransferConfig of a preset, with `overrides` applied on top.
+
+    With the default preset, a `method` override starts from that method's own recipe
+    (METHOD_DEFAULTS): `config(method="nsynth")` is boemer2019's settings.
+    """
     if name not in PRESETS:
         raise TfstyleError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)} "
                            "(see 'tfstyle presets')")
+    if name == "default" and overrides.get("method") in METHOD_DEFAULTS:
+        name = METHOD_DEFAULTS[overrides["method"]]
     return dataclasses.replace(TransferConfig(), **{**PRESETS[name].settings, **overrides})

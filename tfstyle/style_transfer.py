@@ -186,7 +186,11 @@ def run(content, style, sr=None, config=None, progress=False, **overrides):
     unknown = set(overrides) - {f.name for f in dataclasses.fields(TransferConfig)}
     if unknown:
         raise TfstyleError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    config = dataclasses.replace(config or TransferConfig(), **overrides)
+    if config is None:
+        from tfstyle import presets
+        config = presets.config(**overrides)  # a bare method= gets that method's recipe
+    else:
+        config = dataclasses.replace(config, **overrides)
     if sr is not None:
         config.sr = int(sr)
     config.validate()
@@ -253,9 +257,10 @@ class Optimisation:
             raise TfstyleError(f"{len(weights)} style layer weights for "
                                f"{len(self.style_layers)} style layers")
         self.layer_weights = weights
-        # XLA was measured slower than plain tf.function for these steps on CPU
-        # (bench/transfer_speed.py); kept switchable for GPUs.
-        self.jit_compile = False
+        # Measured on CPU (bench/transfer_speed.py, bench/nsynth_speed.py): XLA slows the
+        # random-CNN step (large matmuls already run at oneDNN speed) but speeds up the
+        # NSynth encoder's many small dilated convolutions.
+        self.jit_compile = config.method == "nsynth"
         self.chunk = config.chunk_frames or self.net.native_frames or AUTO_CHUNK[config.method]
         self._style_maps = None
 

@@ -37,7 +37,8 @@ def add_parser(commands):
                    help="also save a picture of the content, style and output spectrograms")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--preset", default="default", choices=list(PRESETS),
-                   help="named recipe (see 'tfstyle presets'); the settings below override it "
+                   help="named recipe (see 'tfstyle presets'); the settings below override it. "
+                        "A --method without --preset starts from that method's recipe "
                         "(default: %(default)s)")
     settings = p.add_argument_group(
         "settings", "each defaults to the preset's value; shown are tfstyle's defaults")
