@@ -1,0 +1,199 @@
+"""MelGAN-VC's spectrogram recipe on tfstyle's front end, its settings, and its presets.
+
+Normalised mel (reference notebook, computed on-graph with `tfstyle.spectral`):
+1. centred STFT, reflect padding, periodic Hann; power divided by Σw² (torchaudio's
+   `normalized=True`: 1/432 for n_fft 1152);
+2. HTK mel filterbank without area normalisation (torchaudio's MelScale);
+3. dB with an 80 dB floor below the clip's peak, minus `ref_level_db` (20);
+4. clip(2·(dB − min_level_db)/(−min_level_db) − 1, −1, 1): [−100, 0] dB → [−1, 1].
+Back to audio: the exact inverse to mel power, a non-negative mel inversion to a linear
+magnitude, then fast Griffin-Lim (or the reference's gradient-based inversion).
+"""
+import dataclasses
+import json
+
+import numpy as np
+
+from tfstyle.errors import TfstyleError
+
+
+def _field(default, help, choices=None):
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+
+
+@dataclasses.dataclass
+class MelGANConfig:
+    """Every setting of a MelGAN-VC model and its training (the `melgan-vc` preset's values)."""
+
+    sr: int = _field(16000, "sample rate in Hz; audio is resampled to it")
+    n_fft: int = _field(1152, "FFT size (the reference uses 6 × hop)")
+    hop_length: int = _field(192, "STFT hop in samples")
+    n_mels: int = _field(192, "mel bands (the generator's first kernel spans all of them)")
+    fmin: float = _field(0.0, "lowest mel frequency in Hz")
+    fmax: float = _field(8000.0, "highest mel frequency in Hz")
+    min_level_db: float = _field(-100.0, "dB level mapped to -1")
+    ref_level_db: float = _field(20.0, "dB offset subtracted before normalising")
+    frames: int = _field(24, "generator slice width in frames (a multiple of 4); the critic "
+                             "sees 3 slices")
+    batch_size: int = _field(16, "batch size")
+    learning_rate: float = _field(2e-4, "Adam learning rate of both optimizers")
+    beta_1: float = _field(0.5, "Adam beta_1")
+    joint_every: int = _field(3, "update generator+siamese (with the critic) every N batches; "
+                                 "the critic alone on the others")
+    delta: float = _field(2.0, "siamese margin")
+    travel_weight: float = _field(10.0, "weight of TraVeL + margin losses")
+    identity_weight: float = _field(0.5, "weight of the identity loss")
+    generator_filters: int = _field(256, "generator and siamese channels")
+    critic_filters: int = _field(512, "critic channels")
+    embedding: int = _field(128, "siamese embedding size")
+    spectral_norm: str = _field("power", "spectral normalisation: the reference's power "
+                                         "iteration in every call, Keras' wrapper, or none",
+                                choices=("power", "keras", "none"))
+    trim_db: float = _field(40.0, "trim leading/trailing silence quieter than this many dB "
+                                  "below the clip's peak (0: keep everything)")
+    seed: int = _field(0, "seed of weights and data order")
+
+    def validate(self):
+        for name in ("sr", "n_fft", "hop_length", "n_mels", "frames", "batch_size",
+                     "joint_every", "generator_filters", "critic_filters", "embedding"):
+            if int(getattr(self, name)) < 1:
+                raise TfstyleError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if self.frames % 4:
+            raise TfstyleError(f"frames must be a multiple of 4 (two stride-2 stages), got "
+                               f"{self.frames}")
+        if self.hop_length > self.n_fft:
+            raise TfstyleError(f"hop_length ({self.hop_length}) must not exceed n_fft")
+        if not 0 <= self.fmin < self.fmax <= self.sr / 2:
+            raise TfstyleError(f"need 0 <= fmin < fmax <= sr/2, got fmin {self.fmin}, "
+                               f"fmax {self.fmax}, sr {self.sr}")
+        if not self.learning_rate > 0 or self.min_level_db >= 0:
+            raise TfstyleError("learning_rate must be positive and min_level_db negative")
+        if self.spectral_norm not in ("power", "keras", "none"):
+            raise TfstyleError(f"spectral_norm must be power, keras or none, got "
+                               f"{self.spectral_norm!r}")
+        return self
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    @property
+    def crop_frames(self):
+        return 3 * self.frames
+
+    def min_samples(self):
+        """Audio needed for one critic crop (3 slices)."""
+        return (self.crop_frames - 1) * self.hop_length + 1
+
+    def seconds(self, frames):
+        return frames * self.hop_length / self.sr
+
+
+PRESETS = {
+    "melgan-vc": ("the reference recipe: 16 kHz speech, hop 192, 192 mels, 24-frame slices "
+                  "(288 ms)", {}),
+    "music-22k": ("22.05 kHz music: hop 192, n_fft 1024 (a power of two, TFLite-friendly), "
+                  "192 mels up to 11 kHz, 32-frame slices (279 ms, about the reference's "
+                  "duration)",
+                  dict(sr=22050, n_fft=1024, hop_length=192, n_mels=192, fmax=11025.0,
+                       frames=32)),
+}
+
+
+def preset(name, **overrides):
+    if name not in PRESETS:
+        raise TfstyleError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return MelGANConfig(**{**PRESETS[name][1], **overrides}).validate()
+
+
+# On-graph recipe ------------------------------------------------------------------------------
+
+def _window_energy(config):
+    from tfstyle import spectral
+
+    return float(np.sum(spectral._window(config.n_fft, config.n_fft) ** 2))
+
+
+def _filterbank(config):
+    from tfstyle import spectral
+
+    return spectral.mel_filterbank(config.sr, config.n_fft, config.n_mels, config.fmin,
+                                   config.fmax, htk=True, norm=None)
+
+
+def normalized_mel(y, config):
+    """Waveform [..., samples] → normalised mel [..., frames, n_mels] in [-1, 1]."""
+    import tensorflow as tf
+
+    from tfstyle import spectral
+
+    stft = spectral.stft(y, config.n_fft, config.hop_length, pad_mode="reflect")
+    power = spectral.magnitude(stft, 2.0) / _window_energy(config)
+    mel = tf.matmul(power, _filterbank(config))
+    db = spectral.power_to_db(mel, top_db=80.0) - config.ref_level_db
+    return tf.clip_by_value(2.0 * (db - config.min_level_db) / -config.min_level_db - 1.0,
+                            -1.0, 1.0)
+
+
+def denormalize(mel, config):
+    """Normalised mel → mel power (the exact inverse, up to the clipping)."""
+    import tensorflow as tf
+
+    from tfstyle import spectral
+
+    mel = tf.clip_by_value(tf.convert_to_tensor(mel, tf.float32), -1.0, 1.0)
+    db = (mel + 1.0) / 2.0 * -config.min_level_db + config.min_level_db + config.ref_level_db
+    return spectral.db_to_power(db)
+
+
+def linear_magnitude(mel, config):
+    """Normalised mel [..., frames, n_mels] → STFT magnitude [..., frames, bins]."""
+    import tensorflow as tf
+
+    from tfstyle import spectral
+
+    power = spectral.mel_to_linear(denormalize(mel, config), config.sr, config.n_fft,
+                                   config.n_mels, config.fmin, config.fmax, htk=True, norm=None)
+    return tf.sqrt(power * _window_energy(config))
+
+
+def mel_to_audio(mel, config, length, n_iter=64, seed=0):
+    """Normalised mel [frames, n_mels] → waveform of `length` samples by fast Griffin-Lim."""
+    from tfstyle import phase
+
+    return phase.griffin_lim(linear_magnitude(mel, config), n_iter=n_iter,
+                             hop_length=config.hop_length, n_fft=config.n_fft, length=length,
+                             init="random", seed=seed)
+
+
+def optimize_inversion(mel, config, length, steps=2000, learning_rate=3e-3, seed=0):
+    """The reference's inversion: Adam on a waveform (lr 0.003 × 0.9999 per step) minimising
+    the L1 distance between its mel power and the target's (Decorsière et al. 2014)."""
+    import tensorflow as tf
+
+    from tfstyle import spectral
+
+    target = denormalize(mel, config)
+    fb = _filterbank(config)
+    energy = _window_energy(config)
+    y = tf.Variable(tf.random.stateless_normal([length], [seed, 7], stddev=1e-6))
+    schedule = tf.keras.optimizers.schedules.ExponentialDecay(learning_rate, 1, 0.9999)
+    optimizer = tf.keras.optimizers.Adam(schedule)
+    optimizer.build([y])
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            stft = spectral.stft(y, config.n_fft, config.hop_length, pad_mode="reflect")
+            mel_power = tf.matmul(spectral.magnitude(stft, 2.0) / energy, fb)
+            loss = tf.reduce_mean(tf.abs(mel_power - target))
+        optimizer.apply([tape.gradient(loss, y)], [y])
+        return loss
+
+    for _ in range(steps):
+        step()
+    return tf.convert_to_tensor(y)

@@ -1,0 +1,134 @@
+"""MelGAN-VC training model: the Keras custom-`train_step` GAN idiom with three networks.
+
+Each batch is (a, b): crops of 3 slices from domains A and B, [batch, n_mels, 3·frames, 1].
+Every `joint_every`-th batch updates generator + siamese (one optimizer, loss L_GS) and the
+critic (its own optimizer, hinge loss); the other batches update the critic alone. Losses:
+
+    L_D   = ½·[mean(relu(1 − D(b))) + mean(relu(1 + D(G(a))))]          hinge critic
+    L_adv = −mean(D(G(a)))                                              generator
+    L_id  = mean over slices of mean|b_i − G(b_i)|                      identity
+    TraVeL: v = S(a1) − S(a3), w = S(G(a1)) − S(G(a3)):  mean((v − w)²) − mean(cos(v, w))
+    margin: mean(relu(δ − ‖S(a1) − S(a3)‖)²)
+    L_GS  = L_adv + travel_weight·(TraVeL + margin) + identity_weight·L_id
+"""
+import keras
+import tensorflow as tf
+
+from tfstyle.melgan_vc.critic import Critic
+from tfstyle.melgan_vc.generator import Generator
+from tfstyle.melgan_vc.siamese import Siamese
+
+LOSSES = ("d_loss", "d_real", "d_fake", "g_adv", "identity", "travel", "margin", "g_total")
+
+
+def build_networks(config):
+    keras.utils.set_random_seed(config.seed)
+    generator = Generator(config.n_mels, config.generator_filters, config.spectral_norm,
+                          name="generator")
+    critic = Critic(config.n_mels, config.crop_frames, config.critic_filters,
+                    config.spectral_norm, name="critic")
+    siamese = Siamese(config.n_mels, config.frames, config.generator_filters, config.embedding,
+                      name="siamese")
+    return generator, critic, siamese
+
+
+class MelGANVC(keras.Model):
+    """Holds G, D and S; `compile(d_optimizer, g_optimizer)`; `fit` on zipped (a, b) batches."""
+
+    def __init__(self, generator, critic, siamese, config, **kwargs):
+        super().__init__(**kwargs)
+        self.generator, self.critic, self.siamese, self.config = \
+            generator, critic, siamese, config
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSSES}
+        # Which batch of the D-only / joint schedule comes next; checkpointed with the models.
+        self.batches = tf.Variable(0, dtype=tf.int64, trainable=False, name="batches")
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        self.d_optimizer.build(self.critic.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables
+                               + self.siamese.trainable_variables)
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def _slices(self, x):
+        f = self.config.frames
+        return [x[:, :, i * f:(i + 1) * f] for i in range(3)]
+
+    def _convert(self, pieces):
+        # The reference runs G on each slice separately (BatchNorm statistics per slice).
+        return [self.generator(p, training=True) for p in pieces]
+
+    def _critic_losses(self, b, fake):
+        real = tf.reduce_mean(tf.nn.relu(1.0 - self.critic(b, training=True)))
+        fake = tf.reduce_mean(tf.nn.relu(1.0 + self.critic(fake, training=True)))
+        return 0.5 * (real + fake), real, fake
+
+    def _scale(self):
+        # Gradients are summed over replicas when a strategy applies them.
+        return 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
+
+    def _joint_step(self, a, b):
+        cfg = self.config
+        a_slices, b_slices = self._slices(a), self._slices(b)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake_slices = self._convert(a_slices)
+            fake = tf.concat(fake_slices, axis=2)
+            identity = tf.add_n([tf.reduce_mean(tf.abs(bi - gi))
+                                 for bi, gi in zip(b_slices, self._convert(b_slices))]) / 3.0
+            sa1, sa3 = self.siamese(a_slices[0], training=True), \
+                self.siamese(a_slices[2], training=True)
+            sab1, sab3 = self.siamese(fake_slices[0], training=True), \
+                self.siamese(fake_slices[2], training=True)
+            v, w = sa1 - sa3, sab1 - sab3
+            cos = tf.reduce_sum(tf.math.l2_normalize(v, -1) * tf.math.l2_normalize(w, -1), -1)
+            travel = tf.reduce_mean(tf.square(v - w)) - tf.reduce_mean(cos)
+            margin = tf.reduce_mean(tf.square(tf.nn.relu(
+                cfg.delta - tf.sqrt(tf.reduce_sum(tf.square(v), -1) + 1e-12))))
+            adv = -tf.reduce_mean(self.critic(fake, training=True))
+            g_total = adv + cfg.travel_weight * (travel + margin) + cfg.identity_weight * identity
+            d_loss, d_real, d_fake = self._critic_losses(b, fake)
+            g_scaled, d_scaled = g_total * self._scale(), d_loss * self._scale()
+        g_vars = self.generator.trainable_variables + self.siamese.trainable_variables
+        self.g_optimizer.apply(g_tape.gradient(g_scaled, g_vars), g_vars)
+        d_vars = self.critic.trainable_variables
+        self.d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
+        return dict(d_loss=d_loss, d_real=d_real, d_fake=d_fake, g_adv=adv, identity=identity,
+                    travel=travel, margin=margin, g_total=g_total)
+
+    def _critic_step(self, a, b):
+        fake = tf.concat(self._convert(self._slices(a)), axis=2)
+        with tf.GradientTape() as tape:
+            d_loss, d_real, d_fake = self._critic_losses(b, fake)
+            scaled = d_loss * self._scale()
+        d_vars = self.critic.trainable_variables
+        self.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
+        return dict(d_loss=d_loss, d_real=d_real, d_fake=d_fake)
+
+    def train_step(self, data):
+        a, b = data
+        joint = tf.equal(self.batches % self.config.joint_every, 0)
+        self.batches.assign_add(1)
+
+        def joint_branch():
+            return self._joint_step(a, b)
+
+        def critic_branch():
+            out = self._critic_step(a, b)
+            nan = tf.constant(float("nan"))
+            return {**{name: nan for name in LOSSES}, **out}
+
+        losses = tf.cond(joint, joint_branch, critic_branch)
+        for name, value in losses.items():
+            # Generator terms exist only on joint batches; NaN marks "not computed" and gets
+            # zero weight in the running mean.
+            missing = tf.math.is_nan(value)
+            self.trackers[name].update_state(tf.where(missing, 0.0, value),
+                                             sample_weight=tf.where(missing, 0.0, 1.0))
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
