@@ -13,3 +13,17 @@ def transfer(*args, **kwargs):
     from tfstyle.style_transfer import transfer as _transfer
 
     return _transfer(*args, **kwargs)
+
+
+def fit(*args, **kwargs):
+    """Trains a MelGAN-VC converter; see `tfstyle.melgan_vc.api.fit`."""
+    from tfstyle.melgan_vc.api import fit as _fit
+
+    return _fit(*args, **kwargs)
+
+
+def convert(*args, **kwargs):
+    """Converts audio with a trained MelGAN-VC run; see `tfstyle.melgan_vc.api.convert`."""
+    from tfstyle.melgan_vc.api import convert as _convert
+
+    return _convert(*args, **kwargs)

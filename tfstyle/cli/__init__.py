@@ -18,7 +18,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser():
-    from tfstyle.cli import presets, transfer
+    from tfstyle.cli import convert, fit, presets, transfer
 
     parser = ArgumentParser(
         prog="tfstyle",
@@ -30,6 +30,8 @@ def build_parser():
     commands.required = True
     transfer.add_parser(commands)
     presets.add_parser(commands)
+    fit.add_parser(commands)
+    convert.add_parser(commands)
     return parser
 
 

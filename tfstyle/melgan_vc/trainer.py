@@ -2,7 +2,10 @@
 
 Each batch is (a, b): crops of 3 slices from domains A and B, [batch, n_mels, 3·frames, 1].
 Every `joint_every`-th batch updates generator + siamese (one optimizer, loss L_GS) and the
-critic (its own optimizer, hinge loss); the other batches update the critic alone. Losses:
+critic (its own optimizer, hinge loss); the other batches update the critic alone. One
+`train_step` runs one such cycle on `joint_every` batches delivered together (the dataset's
+batch is joint_every × batch_size): the schedule is then plain Python, with no in-graph branch
+around an optimizer (which `tf.distribute` strategies cannot synchronise). Losses:
 
     L_D   = ½·[mean(relu(1 − D(b))) + mean(relu(1 + D(G(a))))]          hinge critic
     L_adv = −mean(D(G(a)))                                              generator
@@ -40,8 +43,6 @@ class MelGANVC(keras.Model):
         self.generator, self.critic, self.siamese, self.config = \
             generator, critic, siamese, config
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSSES}
-        # Which batch of the D-only / joint schedule comes next; checkpointed with the models.
-        self.batches = tf.Variable(0, dtype=tf.int64, trainable=False, name="batches")
 
     @property
     def metrics(self):
@@ -113,22 +114,11 @@ class MelGANVC(keras.Model):
 
     def train_step(self, data):
         a, b = data
-        joint = tf.equal(self.batches % self.config.joint_every, 0)
-        self.batches.assign_add(1)
-
-        def joint_branch():
-            return self._joint_step(a, b)
-
-        def critic_branch():
-            out = self._critic_step(a, b)
-            nan = tf.constant(float("nan"))
-            return {**{name: nan for name in LOSSES}, **out}
-
-        losses = tf.cond(joint, joint_branch, critic_branch)
+        cycle = self.config.joint_every
+        a_parts, b_parts = tf.split(a, cycle), tf.split(b, cycle)
+        losses = self._joint_step(a_parts[0], b_parts[0])
+        critic = [self._critic_step(ai, bi) for ai, bi in zip(a_parts[1:], b_parts[1:])]
         for name, value in losses.items():
-            # Generator terms exist only on joint batches; NaN marks "not computed" and gets
-            # zero weight in the running mean.
-            missing = tf.math.is_nan(value)
-            self.trackers[name].update_state(tf.where(missing, 0.0, value),
-                                             sample_weight=tf.where(missing, 0.0, 1.0))
+            values = [value] + [c[name] for c in critic if name in c]
+            self.trackers[name].update_state(tf.add_n(values) / len(values))
         return {name: tracker.result() for name, tracker in self.trackers.items()}

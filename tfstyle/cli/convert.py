@@ -1,0 +1,89 @@
+"""`tfstyle convert RUN INPUT... -o OUT`: convert audio with a trained MelGAN-VC run."""
+import argparse
+import glob
+import os
+import sys
+
+from tfstyle.errors import TfstyleError
+from tfstyle.melgan_vc.convert import INVERSIONS
+from tfstyle.melgan_vc.data import AUDIO_EXTENSIONS
+
+EPILOG = """OUT is a file when one INPUT file is given and OUT has an audio extension; otherwise a
+folder, where each input keeps its name (and folders their tree) with the --format extension.
+
+examples:
+  tfstyle convert runs/p2v take1.wav -o take1_violin.wav
+  tfstyle convert runs/p2v recordings/ 'more/*.flac' -o converted/ --skip-existing"""
+
+
+def add_parser(commands):
+    p = commands.add_parser(
+        "convert", help="convert audio files with a trained MelGAN-VC run",
+        description="Convert audio of any length from domain A to domain B with the generator "
+                    "of a 'tfstyle fit' run: overlapping, crossfaded generator slices; "
+                    "Griffin-Lim (or the reference's optimised inversion) for the phase.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run_dir", metavar="RUN", help="the run directory of 'tfstyle fit'")
+    p.add_argument("inputs", metavar="INPUT", nargs="+",
+                   help="audio files, folders (recursive) or quoted globs")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or folder")
+    p.add_argument("--format", choices=["wav", "flac", "ogg"], default="wav",
+                   help="output format for folder outputs (default: wav)")
+    p.add_argument("--sr", type=int, default=None,
+                   help="output sample rate (default: the model's)")
+    p.add_argument("--skip-existing", action="store_true",
+                   help="leave outputs that already exist untouched")
+    p.add_argument("--inversion", choices=INVERSIONS, default="griffin-lim",
+                   help="phase recovery: fast Griffin-Lim, or the reference's gradient-based "
+                        "inversion (much slower) (default: griffin-lim)")
+    p.add_argument("--gl-iters", type=int, default=64, help="Griffin-Lim iterations (default: 64)")
+    p.add_argument("--optimize-steps", type=int, default=2000,
+                   help="steps of --inversion optimize (default: 2000, as the reference)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(run=run)
+
+
+def plan(inputs, output, fmt):
+    """[(source file, destination file)] for the given inputs and output."""
+    single = (len(inputs) == 1 and os.path.isfile(inputs[0])
+              and output.lower().endswith(AUDIO_EXTENSIONS))
+    if single:
+        return [(inputs[0], output)]
+    jobs = []
+    for spec in inputs:
+        if os.path.isdir(spec):
+            for root, _, files in os.walk(spec):
+                for f in sorted(files):
+                    if f.lower().endswith(AUDIO_EXTENSIONS):
+                        rel = os.path.relpath(os.path.join(root, f), spec)
+                        jobs.append((os.path.join(root, f), os.path.join(
+                            output, os.path.basename(os.path.normpath(spec)), rel)))
+        elif any(ch in spec for ch in "*?["):
+            matches = sorted(glob.glob(spec, recursive=True))
+            if not matches:
+                raise TfstyleError(f"{spec}: no file matches")
+            jobs += [(m, os.path.join(output, os.path.basename(m))) for m in matches
+                     if m.lower().endswith(AUDIO_EXTENSIONS)]
+        elif os.path.isfile(spec):
+            jobs.append((spec, os.path.join(output, os.path.basename(spec))))
+        else:
+            raise TfstyleError(f"{spec}: no such file or folder")
+    if not jobs:
+        raise TfstyleError("no audio files among the inputs")
+    return [(src, os.path.splitext(dst)[0] + "." + fmt) for src, dst in jobs]
+
+
+def run(args):
+    from tfstyle.cli import import_tensorflow
+    from tfstyle.melgan_vc.run import Run
+
+    if args.gl_iters < 0 or args.optimize_steps < 1 or (args.sr is not None and args.sr < 1):
+        raise TfstyleError("--gl-iters must be >= 0, --optimize-steps and --sr positive")
+    Run(args.run_dir).load_config()   # a missing or foreign run fails before TensorFlow loads
+    jobs = plan(args.inputs, args.output, args.format)
+    import_tensorflow()
+    from tfstyle.melgan_vc.api import convert
+
+    convert(args.run_dir, jobs=jobs, sr=args.sr, skip_existing=args.skip_existing,
+            inversion=args.inversion, gl_iters=args.gl_iters,
+            optimize_steps=args.optimize_steps, progress=not args.quiet, log=sys.stderr)

@@ -1,0 +1,71 @@
+"""Python entry points of MelGAN-VC: `tfstyle.fit(...)` and `tfstyle.convert(...)`."""
+import os
+import sys
+import time
+
+from tfstyle.errors import TfstyleError
+
+
+def fit(a, b, run_dir, preset="melgan-vc", steps=10000, max_minutes=None, checkpoint_every=500,
+        log_every=25, progress=False, **settings):
+    """Trains (or resumes) a MelGAN-VC run from domain specs `a` and `b`; returns the step."""
+    from tfstyle.melgan_vc import data, frontend
+    from tfstyle.melgan_vc.run import Run
+    from tfstyle.melgan_vc.training import train
+
+    run = Run(run_dir)
+    config = run.load_config()[0] if run.exists() else frontend.preset(preset)
+    import dataclasses
+    config = dataclasses.replace(config, **settings).validate()
+    domain_a, domain_b = data.load_domain(a, config), data.load_domain(b, config)
+    run.save_config(config, preset=preset, a=a, b=b)
+    return train(run, config, domain_a, domain_b, steps, None if max_minutes is None
+                 else max_minutes * 60, checkpoint_every, log_every, progress, time.time())
+
+
+def convert(run_dir, inputs=None, output=None, jobs=None, sr=None, skip_existing=False,
+            inversion="griffin-lim", gl_iters=64, optimize_steps=2000, progress=False,
+            log=None):
+    """Converts files with the run's latest generator; returns the paths written.
+
+    Give `inputs` (files, folders, globs) and `output` (file or folder), or explicit `jobs`
+    [(source, destination)]. Unreadable inputs are reported and skipped; the rest go on.
+    """
+    from tfstyle import audio
+    from tfstyle.melgan_vc.convert import convert_audio
+    from tfstyle.melgan_vc.run import Run
+
+    if jobs is None:
+        from tfstyle.cli.convert import plan
+        jobs = plan(list(inputs), output, "wav")
+    generator, config = Run(run_dir).generator()
+    written, failed = [], []
+    log = log or sys.stderr
+    for index, (source, destination) in enumerate(jobs, start=1):
+        if skip_existing and os.path.exists(destination):
+            continue
+        start = time.perf_counter()
+        try:
+            y = audio.load(source, config.sr, min_samples=config.n_fft)
+            os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)
+            audio.check_writable(destination)
+        except TfstyleError as e:
+            failed.append(str(e))
+            print(f"tfstyle: skipped {e}", file=log)
+            continue
+        out = convert_audio(generator, y, config, inversion, gl_iters, optimize_steps)
+        out_sr = sr or config.sr
+        if out_sr != config.sr:
+            import soxr
+            out = soxr.resample(out, config.sr, out_sr).astype("float32")
+        from tfstyle.style_transfer import match_level
+        audio.save(destination, match_level(out, y), out_sr)
+        written.append(destination)
+        if progress:
+            seconds = time.perf_counter() - start
+            print(f"[{index}/{len(jobs)}] {source} -> {destination} ({len(y) / config.sr:.1f} s "
+                  f"audio in {seconds:.1f} s)", file=log)
+    if failed and not written:
+        raise TfstyleError(f"nothing converted: {failed[0]}"
+                           + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""))
+    return written

@@ -1,0 +1,74 @@
+"""Conversion of audio of any length with a trained MelGAN-VC generator, in bounded memory.
+
+The generator sees `frames`-wide slices, as in training. Instead of the reference's bare
+concatenation of slices, slices overlap by half and are crossfaded with a Hann window (which
+sums to one at 50 % overlap), so no seam is a hard cut. Long audio is converted in segments of
+`segment_seconds` overlapping by `overlap_seconds`, each inverted on its own and crossfaded in
+the waveform, so memory does not grow with the length.
+"""
+import numpy as np
+
+INVERSIONS = ("griffin-lim", "optimize")
+
+
+def convert_mel(generator, mel, config, batch_size=64):
+    """Normalised mel [frames, n_mels] → converted normalised mel of the same shape."""
+    import tensorflow as tf
+
+    width, hop = config.frames, config.frames // 2
+    mel = tf.convert_to_tensor(mel, tf.float32)
+    frames = int(mel.shape[0])
+    # Half a slice in front (so the first real frame is fully covered) and whole slices to the
+    # end, repeating the edge frames rather than inventing silence.
+    total = -(-(frames + 2 * hop - width) // hop) * hop + width
+    padded = tf.concat([tf.repeat(mel[:1], hop, axis=0), mel,
+                        tf.repeat(mel[-1:], total - frames - hop, axis=0)], axis=0)
+    slices = tf.signal.frame(padded, width, hop, axis=0)             # [n, width, n_mels]
+    images = tf.transpose(slices, [0, 2, 1])[..., None]              # [n, n_mels, width, 1]
+    outputs = [generator(images[i:i + batch_size], training=False)
+               for i in range(0, int(images.shape[0]), batch_size)]
+    converted = tf.transpose(tf.concat(outputs, 0)[..., 0], [0, 2, 1])  # [n, width, n_mels]
+    window = tf.signal.hann_window(width, periodic=True)[:, None]
+    summed = tf.signal.overlap_and_add(tf.transpose(converted * window, [2, 0, 1]), hop)
+    weight = tf.signal.overlap_and_add(tf.tile(tf.transpose(window)[None], [1, int(
+        images.shape[0]), 1]), hop)
+    result = tf.transpose(summed / tf.maximum(weight, 1e-3))        # [padded frames, n_mels]
+    return result[hop:hop + frames]
+
+
+def convert_audio(generator, y, config, inversion="griffin-lim", gl_iters=64,
+                  optimize_steps=2000, segment_seconds=30.0, overlap_seconds=1.0, seed=0):
+    """Waveform at config.sr → converted waveform of the same length."""
+    from tfstyle.melgan_vc import frontend
+
+    if inversion not in INVERSIONS:
+        raise ValueError(f"inversion must be one of {INVERSIONS}")
+    segment = int(segment_seconds * config.sr)
+    overlap = int(overlap_seconds * config.sr)
+    out = np.zeros(len(y), np.float32)
+    weight = np.zeros(len(y), np.float32)
+    start = 0
+    while True:
+        stop = min(start + segment, len(y))
+        piece = y[start:stop]
+        if len(piece) < config.n_fft:   # reflect padding needs a little audio
+            piece = np.pad(piece, (0, config.n_fft - len(piece)))
+        mel = convert_mel(generator, frontend.normalized_mel(piece, config), config)
+        if inversion == "griffin-lim":
+            audio = frontend.mel_to_audio(mel, config, len(piece), gl_iters, seed)
+        else:
+            audio = frontend.optimize_inversion(mel, config, len(piece), optimize_steps,
+                                                seed=seed)
+        audio = np.asarray(audio)[: stop - start]
+        ramp = np.ones(stop - start, np.float32)
+        if start > 0:
+            ramp[:overlap] = np.linspace(0, 1, overlap, dtype=np.float32)
+        if stop < len(y):
+            ramp[-overlap:] = np.minimum(ramp[-overlap:], np.linspace(1, 0, overlap,
+                                                                      dtype=np.float32))
+        out[start:stop] += ramp * audio
+        weight[start:stop] += ramp
+        if stop >= len(y):
+            break
+        start = stop - overlap
+    return out / np.maximum(weight, 1e-6)
