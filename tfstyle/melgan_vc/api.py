@@ -39,10 +39,11 @@ def convert(run_dir, inputs=None, output=None, jobs=None, sr=None, skip_existing
         from tfstyle.cli.convert import plan
         jobs = plan(list(inputs), output, "wav")
     generator, config = Run(run_dir).generator()
-    written, failed = [], []
+    written, failed, kept = [], [], 0
     log = log or sys.stderr
     for index, (source, destination) in enumerate(jobs, start=1):
         if skip_existing and os.path.exists(destination):
+            kept += 1
             continue
         start = time.perf_counter()
         try:
@@ -65,7 +66,7 @@ def convert(run_dir, inputs=None, output=None, jobs=None, sr=None, skip_existing
             seconds = time.perf_counter() - start
             print(f"[{index}/{len(jobs)}] {source} -> {destination} ({len(y) / config.sr:.1f} s "
                   f"audio in {seconds:.1f} s)", file=log)
-    if failed and not written:
+    if failed and not written and not kept:
         raise TfstyleError(f"nothing converted: {failed[0]}"
                            + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""))
     return written
