@@ -152,7 +152,7 @@ def _tfds_sources(spec, config):
             continue
         y = np.asarray(example["audio"], np.float32)
         if np.issubdtype(example["audio"].dtype, np.integer):
-            y = y / float(np.iinfo(example["audio"].dtype).max)
+            y = y / 32768.0   # TFDS keeps 16-bit PCM values in integer tensors
         if y.ndim > 1:
             y = y.mean(axis=-1)
         if rate != config.sr:
