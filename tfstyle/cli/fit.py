@@ -2,7 +2,6 @@
 import argparse
 import dataclasses
 import sys
-import time
 
 from tfstyle.melgan_vc.frontend import PRESETS, MelGANConfig
 
@@ -53,8 +52,7 @@ def add_parser(commands):
 def run(args):
     from tfstyle.cli import import_tensorflow
     from tfstyle.errors import TfstyleError
-    from tfstyle.melgan_vc import data, frontend
-    from tfstyle.melgan_vc.run import Run
+    from tfstyle.melgan_vc.api import fit
 
     for name in ("steps", "checkpoint_every", "log_every"):
         value = getattr(args, name)
@@ -64,34 +62,7 @@ def run(args):
         raise TfstyleError(f"--max-minutes must be positive, got {args.max_minutes}")
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(MelGANConfig)
              if getattr(args, f.name) is not None}
-    run_dir = Run(args.run_dir)
-    if run_dir.exists():
-        config, saved = run_dir.load_config()
-        if args.preset and args.preset != saved.get("preset"):
-            raise TfstyleError(f"{args.run_dir} was created with preset {saved.get('preset')}; "
-                               "use a new --run-dir for another preset")
-        config = dataclasses.replace(config, **given).validate()
-        preset = saved.get("preset")
-    else:
-        preset = args.preset or "melgan-vc"
-        config = frontend.preset(preset, **given)
-    total_steps = args.steps or 10000
-
-    domain_a = data.load_domain(args.a, config)
-    domain_b = data.load_domain(args.b, config)
-    print(domain_a.report("A", config.sr), file=sys.stderr)
-    print(domain_b.report("B", config.sr), file=sys.stderr)
-    for label, domain in (("A", domain_a), ("B", domain_b)):
-        if domain.seconds / config.sr < 300:
-            print(f"tfstyle: warning: domain {label} has only {domain.seconds / config.sr / 60:.1f}"
-                  " min of audio; MelGAN-VC usually needs 5 min or more per domain",
-                  file=sys.stderr)
-    run_dir.save_config(config, preset=preset, a=args.a, b=args.b)
-
-    import_tensorflow()
-    from tfstyle.melgan_vc.training import train
-
-    train(run_dir, config, domain_a, domain_b, total_steps=total_steps,
-          max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
-          checkpoint_every=args.checkpoint_every, log_every=args.log_every,
-          progress=not args.quiet, start_time=time.time())
+    fit(args.a, args.b, args.run_dir, preset=args.preset, steps=args.steps,
+        max_minutes=args.max_minutes, checkpoint_every=args.checkpoint_every,
+        log_every=args.log_every, progress=not args.quiet, log=sys.stderr,
+        before_training=import_tensorflow, **given)

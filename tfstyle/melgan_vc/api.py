@@ -6,21 +6,50 @@ import time
 from tfstyle.errors import TfstyleError
 
 
-def fit(a, b, run_dir, preset="melgan-vc", steps=10000, max_minutes=None, checkpoint_every=500,
-        log_every=25, progress=False, **settings):
-    """Trains (or resumes) a MelGAN-VC run from domain specs `a` and `b`; returns the step."""
+def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_every=500,
+        log_every=25, progress=False, log=None, before_training=None, **settings):
+    """Trains (or resumes) a MelGAN-VC run from domain specs `a` and `b`; returns the step.
+
+    A new run starts from `preset` (default melgan-vc) with `settings` on top; an existing run
+    keeps its saved settings, `settings` overriding them. Without `steps`, training stops at
+    10000 steps, or when `max_minutes` have passed if that is given. Domain reports go to `log`;
+    `before_training` is called once the data is validated (the CLI loads TensorFlow there).
+    """
+    import dataclasses
+
     from tfstyle.melgan_vc import data, frontend
     from tfstyle.melgan_vc.run import Run
-    from tfstyle.melgan_vc.training import train
 
+    start = time.time()
     run = Run(run_dir)
-    config = run.load_config()[0] if run.exists() else frontend.preset(preset)
-    import dataclasses
-    config = dataclasses.replace(config, **settings).validate()
+    if run.exists():
+        config, saved = run.load_config()
+        if preset and preset != saved.get("preset"):
+            raise TfstyleError(f"{run_dir} was created with preset {saved.get('preset')}; use a "
+                               "new run directory for another preset")
+        preset = saved.get("preset")
+        config = dataclasses.replace(config, **settings).validate()
+    else:
+        preset = preset or "melgan-vc"
+        config = frontend.preset(preset, **settings)
     domain_a, domain_b = data.load_domain(a, config), data.load_domain(b, config)
+    if log:
+        print(f"preset {preset}: " + ", ".join(f"{k}={v}" for k, v in
+                                               dataclasses.asdict(config).items()), file=log)
+        for label, domain in (("A", domain_a), ("B", domain_b)):
+            print(domain.report(label, config.sr), file=log)
+            if domain.seconds / config.sr < 300:
+                print(f"tfstyle: warning: domain {label} has only "
+                      f"{domain.seconds / config.sr / 60:.1f} min of audio; MelGAN-VC usually "
+                      "needs 5 min or more per domain", file=log)
     run.save_config(config, preset=preset, a=a, b=b)
-    return train(run, config, domain_a, domain_b, steps, None if max_minutes is None
-                 else max_minutes * 60, checkpoint_every, log_every, progress, time.time())
+    if before_training:
+        before_training()
+    from tfstyle.melgan_vc.training import UNLIMITED, train
+
+    total = steps or (10000 if max_minutes is None else UNLIMITED)
+    return train(run, config, domain_a, domain_b, total, None if max_minutes is None
+                 else max_minutes * 60, checkpoint_every, log_every, progress, start)
 
 
 def convert(run_dir, inputs=None, output=None, jobs=None, sr=None, skip_existing=False,

@@ -15,6 +15,7 @@ from tfstyle.melgan_vc import convert, data, frontend
 from tfstyle.melgan_vc.trainer import MelGANVC, build_networks
 
 PREVIEW_SECONDS = 4.0
+UNLIMITED = 10 ** 12   # the step target of a run bounded only by time
 
 
 def build(config, strategy=None):
@@ -41,7 +42,9 @@ class _Loop(keras.callbacks.Callback):
 
         start = int(step.numpy())
         interval = 0.5 if sys.stderr.isatty() else 15.0
-        self.bar = tqdm(total=total_steps, initial=start, desc="training", unit="step",
+        # Without a step target (a time budget only) the bar counts without an ETA.
+        self.bar = tqdm(total=None if total_steps >= UNLIMITED else total_steps, initial=start,
+                        desc="training", unit="step",
                         disable=not progress, mininterval=interval, dynamic_ncols=True)
 
     def on_train_batch_end(self, batch, logs=None):
