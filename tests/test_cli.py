@@ -37,7 +37,7 @@ def test_end_to_end_in_a_fresh_process(clips, tmp_path):
     y, sr = sf.read(out)
     assert sr == SR and len(y) == len(sf.read(content)[0])
     assert open(plot, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
-    assert "losses (start -> end): content" in proc.stderr and "wrote" in proc.stderr
+    assert "weighted losses (start -> end): content" in proc.stderr and "wrote" in proc.stderr
     # TensorFlow's start-up chatter is kept off the terminal.
     assert "oneDNN" not in proc.stderr and "cuda" not in proc.stderr.lower()
     assert sorted(os.listdir(tmp_path)) == ["content.wav", "out.png", "out.wav", "style.wav"]

@@ -18,7 +18,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser():
-    from tfstyle.cli import convert, fit, presets, transfer
+    from tfstyle.cli import convert, export, fit, presets, transfer
 
     parser = ArgumentParser(
         prog="tfstyle",
@@ -32,6 +32,7 @@ def build_parser():
     presets.add_parser(commands)
     fit.add_parser(commands)
     convert.add_parser(commands)
+    export.add_parser(commands)
     return parser
 
 
@@ -72,6 +73,9 @@ def main(argv=None):
     except TfstyleError as e:
         print(f"tfstyle: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:   # e.g. piped into `head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("tfstyle: interrupted; nothing was written", file=sys.stderr)
         return 130

@@ -82,7 +82,7 @@ def run(args):
                                                ("output", result.audio)], config.sr)
     if not args.quiet:
         start, end = result.initial_losses, result.losses
-        print("losses (start -> end): " + ", ".join(
+        print("weighted losses (start -> end): " + ", ".join(
             f"{k} {start[k]:.4g} -> {end[k]:.4g}" for k in end)
             + f" ({result.seconds:.1f} s)", file=sys.stderr)
         print(f"wrote {args.output} ({len(result.audio) / result.sr:.2f} s at {result.sr} Hz)"

@@ -11,27 +11,29 @@ import numpy as np
 INVERSIONS = ("griffin-lim", "optimize")
 
 
-def convert_mel(generator, mel, config, batch_size=64):
-    """Normalised mel [frames, n_mels] → converted normalised mel of the same shape."""
+def convert_mel(generator, mel, config):
+    """Normalised mel [frames, n_mels] → converted normalised mel of the same shape.
+
+    Only TensorFlow ops on dynamic shapes, so the same function runs eagerly and inside the
+    exported SavedModel signatures.
+    """
     import tensorflow as tf
 
     width, hop = config.frames, config.frames // 2
     mel = tf.convert_to_tensor(mel, tf.float32)
-    frames = int(mel.shape[0])
+    frames = tf.shape(mel)[0]
     # Half a slice in front (so the first real frame is fully covered) and whole slices to the
     # end, repeating the edge frames rather than inventing silence.
-    total = -(-(frames + 2 * hop - width) // hop) * hop + width
+    total = -((-(frames + 2 * hop - width)) // hop) * hop + width
     padded = tf.concat([tf.repeat(mel[:1], hop, axis=0), mel,
                         tf.repeat(mel[-1:], total - frames - hop, axis=0)], axis=0)
     slices = tf.signal.frame(padded, width, hop, axis=0)             # [n, width, n_mels]
     images = tf.transpose(slices, [0, 2, 1])[..., None]              # [n, n_mels, width, 1]
-    outputs = [generator(images[i:i + batch_size], training=False)
-               for i in range(0, int(images.shape[0]), batch_size)]
-    converted = tf.transpose(tf.concat(outputs, 0)[..., 0], [0, 2, 1])  # [n, width, n_mels]
+    converted = tf.transpose(generator(images, training=False)[..., 0], [0, 2, 1])
     window = tf.signal.hann_window(width, periodic=True)[:, None]
     summed = tf.signal.overlap_and_add(tf.transpose(converted * window, [2, 0, 1]), hop)
-    weight = tf.signal.overlap_and_add(tf.tile(tf.transpose(window)[None], [1, int(
-        images.shape[0]), 1]), hop)
+    weight = tf.signal.overlap_and_add(
+        tf.tile(tf.transpose(window)[None], [1, tf.shape(images)[0], 1]), hop)
     result = tf.transpose(summed / tf.maximum(weight, 1e-3))        # [padded frames, n_mels]
     return result[hop:hop + frames]
 

@@ -1,0 +1,62 @@
+"""`tfstyle export RUN` and `tfstyle info EXPORT`: deployable models and what they expect."""
+import argparse
+import json
+import sys
+
+from tfstyle.melgan_vc.export import FORMATS, QUANTIZE
+
+EPILOG = """The SavedModel goes to OUT/NAME/VERSION/ (TF Serving's layout; VERSION is the next free
+number unless given) with signatures serving_default (WAV bytes in and out), waveform and mel.
+TFLite files (OUT/NAME_generator_QUANT.tflite, builtin ops only) convert one generator slice;
+each has a .json beside it with the front-end settings and its error against Keras.
+
+examples:
+  tfstyle export runs/p2v --out models/
+  tfstyle export runs/p2v --format tflite --quantize float16 int8 --out phone/
+  tfstyle info models/tfstyle"""
+
+
+def add_parser(commands):
+    p = commands.add_parser(
+        "export", help="export a trained run to SavedModel (TF Serving) and TFLite",
+        description="Export the generator of a 'tfstyle fit' run for serving and devices.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run_dir", metavar="RUN", help="the run directory of 'tfstyle fit'")
+    p.add_argument("--format", choices=FORMATS, default="all", help="what to write (default: all)")
+    p.add_argument("--out", default="export", metavar="DIR",
+                   help="output folder (default: ./export)")
+    p.add_argument("--quantize", choices=QUANTIZE, nargs="+", default=["none"],
+                   help="TFLite weights: float32 (none), float16 or dynamic-range int8; several "
+                        "may be given (default: none)")
+    p.add_argument("--name", default="tfstyle", help="model name in the serving layout")
+    p.add_argument("--version", type=int, default=None, help="model version (default: next)")
+    p.add_argument("--gl-iters", type=int, default=64,
+                   help="Griffin-Lim iterations inside the waveform signatures (default: 64)")
+    p.set_defaults(run=run)
+
+    i = commands.add_parser("info", help="show what an exported model expects",
+                            description="Print the metadata of a SavedModel export folder or a "
+                                        "TFLite file written by 'tfstyle export'.")
+    i.add_argument("path", metavar="EXPORT", help="OUT/NAME, OUT/NAME/VERSION or a .tflite file")
+    i.set_defaults(run=show)
+
+
+def run(args):
+    from tfstyle.cli import import_tensorflow
+    from tfstyle.errors import TfstyleError
+    from tfstyle.melgan_vc.run import Run
+
+    if args.version is not None and args.version < 1 or args.gl_iters < 0:
+        raise TfstyleError("--version must be positive and --gl-iters zero or more")
+    Run(args.run_dir).load_config()
+    import_tensorflow()
+    from tfstyle.melgan_vc.export import export_run
+
+    export_run(args.run_dir, args.out, args.format, args.quantize, args.name, args.version,
+               args.gl_iters, log=sys.stderr)
+
+
+def show(args):
+    from tfstyle.melgan_vc.export import info
+
+    print(json.dumps(info(args.path), indent=2))
