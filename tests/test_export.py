@@ -124,3 +124,66 @@ def test_info_and_errors(exported, capsys):
     assert "not a tfstyle export" in capsys.readouterr().err
     with pytest.raises(TfstyleError, match="immutable"):
         export.export_run(str(root / "run"), str(root / "out"), "saved_model", version=1)
+
+
+def _scripts():
+    import importlib
+    import sys
+
+    folder = os.path.join(os.path.dirname(__file__), "..", "export")
+    sys.path.insert(0, folder)
+    try:
+        return [importlib.import_module(n) for n in ("rest_client", "grpc_client",
+                                                     "tflite_runner")]
+    finally:
+        sys.path.remove(folder)
+
+
+def test_rest_and_grpc_clients_up_to_the_servers_door(exported):
+    """TF Serving cannot be installed here: the clients' requests are fed to the SavedModel
+    the way the server would, and its replies are encoded the way the server would."""
+    import base64
+
+    from tensorflow_serving.apis import predict_pb2
+
+    rest, grpc_client, _ = _scripts()
+    root, written, *_ = exported
+    loaded = tf.saved_model.load(next(p for p in written if os.path.isdir(p)))
+    y = melody([262, 330, 392, 440] * 3, sr=SR)                      # 3 s
+
+    def rest_server(body):
+        assert body["signature_name"] == "serving_default"
+        data = [base64.b64decode(i["b64"]) for i in body["instances"]]
+        out = loaded.signatures["serving_default"](wav_bytes=tf.constant(data))
+        # Outputs named *_bytes come back base64-encoded in JSON.
+        return {"predictions": [{"b64": base64.b64encode(b).decode()}
+                                for b in out["audio_bytes"].numpy()]}
+
+    out = rest.convert(y, SR, lambda data: rest.parse(rest_server(rest.payload(data))),
+                       chunk_seconds=1.0, overlap_seconds=0.25)
+    assert out.shape == y.shape and np.max(np.abs(out)) > 1e-3
+
+    def grpc_server(request):
+        assert request.model_spec.signature_name == "waveform"
+        samples = tf.make_ndarray(request.inputs["waveform"])
+        reply = predict_pb2.PredictResponse()
+        result = loaded.signatures["waveform"](waveform=tf.constant(samples))["waveform"]
+        reply.outputs["waveform"].CopyFrom(tf.make_tensor_proto(result.numpy()))
+        return reply
+
+    out = grpc_client.convert(y, grpc_server, SR, chunk_seconds=1.0, overlap_seconds=0.25)
+    assert out.shape == y.shape and np.max(np.abs(out)) > 1e-3
+    assert grpc_client.MAX_MESSAGE > 4 * 1024 * 1024
+
+
+def test_on_device_runner_streams_a_long_file(exported):
+    _, _, runner_module = _scripts()
+    root, written, frozen, _, config = exported
+    runner = runner_module.Runner(next(p for p in written if p.endswith("_none.tflite")))
+    y = np.tile(melody([262, 330, 392, 440], sr=SR), 5)                 # 5 s
+    mel = runner.mel(y)
+    np.testing.assert_allclose(mel, frontend.normalized_mel(y, config), atol=1e-3)
+    np.testing.assert_allclose(runner.convert_mel(mel),
+                               convert.convert_mel(frozen, mel, config), atol=1e-3)
+    out = runner.convert(y, block_seconds=2.0, n_iter=4)
+    assert out.shape == y.shape and np.all(np.isfinite(out))

@@ -8,6 +8,8 @@ the waveform, so memory does not grow with the length.
 """
 import numpy as np
 
+from tfstyle.chunking import crossfade_map
+
 INVERSIONS = ("griffin-lim", "optimize")
 
 
@@ -45,32 +47,17 @@ def convert_audio(generator, y, config, inversion="griffin-lim", gl_iters=64,
 
     if inversion not in INVERSIONS:
         raise ValueError(f"inversion must be one of {INVERSIONS}")
-    segment = int(segment_seconds * config.sr)
-    overlap = int(overlap_seconds * config.sr)
-    out = np.zeros(len(y), np.float32)
-    weight = np.zeros(len(y), np.float32)
-    start = 0
-    while True:
-        stop = min(start + segment, len(y))
-        piece = y[start:stop]
-        if len(piece) < config.n_fft:   # reflect padding needs a little audio
-            piece = np.pad(piece, (0, config.n_fft - len(piece)))
+    def piece_fn(piece):
+        length = len(piece)
+        if length < config.n_fft:   # reflect padding needs a little audio
+            piece = np.pad(piece, (0, config.n_fft - length))
         mel = convert_mel(generator, frontend.normalized_mel(piece, config), config)
         if inversion == "griffin-lim":
             audio = frontend.mel_to_audio(mel, config, len(piece), gl_iters, seed)
         else:
             audio = frontend.optimize_inversion(mel, config, len(piece), optimize_steps,
                                                 seed=seed)
-        audio = np.asarray(audio)[: stop - start]
-        ramp = np.ones(stop - start, np.float32)
-        if start > 0:
-            ramp[:overlap] = np.linspace(0, 1, overlap, dtype=np.float32)
-        if stop < len(y):
-            ramp[-overlap:] = np.minimum(ramp[-overlap:], np.linspace(1, 0, overlap,
-                                                                      dtype=np.float32))
-        out[start:stop] += ramp * audio
-        weight[start:stop] += ramp
-        if stop >= len(y):
-            break
-        start = stop - overlap
-    return out / np.maximum(weight, 1e-6)
+        return np.asarray(audio)[:length]
+
+    return crossfade_map(y, int(segment_seconds * config.sr), int(overlap_seconds * config.sr),
+                         piece_fn)
