@@ -18,6 +18,7 @@ import numpy as np
 
 from tfstyle.errors import TfstyleError
 from tfstyle.features import NETWORKS
+from tfstyle.settings import check_choices, setting
 
 INITS = ("content", "content+noise", "noise")
 GL_INITS = ("content", "random", "zeros")
@@ -32,70 +33,66 @@ AUTO_CHUNK = {"random-cnn": 1024, "cnn2d": 1024, "vgg19": 512, "resnet50": 512, 
 NSYNTH_SR = 16000
 
 
-def _field(default, help, choices=None):
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
-
-
 @dataclasses.dataclass
 class TransferConfig:
     """Every setting of a transfer. The defaults keep the content's melody or words recognisable
     while moving the timbre toward the style (measured by `bench/transfer_quality.py`); the
     presets in `tfstyle.presets` reproduce the published recipes."""
 
-    method: str = _field("random-cnn", "the feature network: random 1-D CNN, random 2-D CNN, "
+    method: str = setting("random-cnn", "the feature network: random 1-D CNN, random 2-D CNN, "
                                        "or a pretrained image backbone", choices=NETWORKS)
-    representation: str = _field("log1p_stft", "what is optimised: log1p STFT magnitude, mel "
+    representation: str = setting("log1p_stft", "what is optimised: log1p STFT magnitude, mel "
                                  "spectrogram in dB, or MFCC", choices=REPRESENTATIONS)
-    sr: int = _field(22050, "processing sample rate in Hz; both inputs are resampled to it and "
+    sr: int = setting(22050, "processing sample rate in Hz; both inputs are resampled to it and "
                             "the output is written at it")
-    n_fft: int = _field(2048, "FFT size of the STFT (frequency bins = n_fft/2 + 1)")
-    hop_length: int = _field(512, "STFT hop in samples")
-    n_mels: int = _field(128, "mel bands (mel_db and mfcc representations)")
-    n_mfcc: int = _field(40, "MFCC coefficients kept (mfcc representation)")
-    filters: str = _field("4096", "random networks: filters per layer, comma-separated for "
+    n_fft: int = setting(2048, "FFT size of the STFT (frequency bins = n_fft/2 + 1)")
+    hop_length: int = setting(512, "STFT hop in samples")
+    n_mels: int = setting(128, "mel bands (mel_db and mfcc representations)")
+    n_mfcc: int = setting(40, "MFCC coefficients kept (mfcc representation)")
+    filters: str = setting("4096", "random networks: filters per layer, comma-separated for "
                                   "several layers (e.g. 512,512)")
-    kernel_size: str = _field("3", "random networks: kernel width in frames per layer (cnn2d: "
+    kernel_size: str = setting("3", "random networks: kernel width in frames per layer (cnn2d: "
                                    "height in channels, e.g. 3 means (3, 1))")
-    activation: str = _field("relu", "random-cnn nonlinearity", choices=("relu", "leaky_relu",
+    activation: str = setting("relu", "random-cnn nonlinearity", choices=("relu", "leaky_relu",
                                                                          "none"))
-    pooling: str = _field("max", "vgg19 pooling (Gatys used avg)", choices=("max", "avg"))
-    content_layers: str = _field("", "comma-separated taps for the content loss (empty: the "
+    pooling: str = setting("max", "vgg19 pooling (Gatys used avg)", choices=("max", "avg"))
+    content_layers: str = setting("", "comma-separated taps for the content loss (empty: the "
                                      "network's default)")
-    style_layers: str = _field("", "comma-separated taps for the style loss (empty: default)")
-    style_layer_weights: str = _field("", "comma-separated weight per style layer (empty: 1 "
+    style_layers: str = setting("", "comma-separated taps for the style loss (empty: default)")
+    style_layer_weights: str = setting("", "comma-separated weight per style layer (empty: 1 "
                                           "each)")
-    style_loss: str = _field("gram", "style statistic: Gram matrices, or L2 on the activations "
+    style_loss: str = setting("gram", "style statistic: Gram matrices, or L2 on the activations "
                                      "themselves", choices=("gram", "l2"))
-    gram_norm: str = _field("frames", "Gram normaliser, see tfstyle.losses",
+    gram_norm: str = setting("frames", "Gram normaliser, see tfstyle.losses",
                             choices=("frames", "frames_channels", "gatys"))
-    reduction: str = _field("mean", "mean or sum of squared errors in the losses",
+    reduction: str = setting("mean", "mean or sum of squared errors in the losses",
                             choices=("mean", "sum"))
-    content_weight: float = _field(1.0, "weight of the content loss; raise it to keep more of "
+    content_weight: float = setting(1.0, "weight of the content loss; raise it to keep more of "
                                         "the content")
-    style_weight: float = _field(30.0, "weight of the style loss; raise it for more of the "
+    style_weight: float = setting(30.0, "weight of the style loss; raise it for more of the "
                                        "style's timbre")
-    autocorr_row_weight: float = _field(0.0, "weight of the autocorrelation loss along time "
+    autocorr_row_weight: float = setting(0.0, "weight of the autocorrelation loss along time "
                                              "(rhythm), on the representation")
-    autocorr_col_weight: float = _field(0.0, "weight of the autocorrelation loss along "
+    autocorr_col_weight: float = setting(0.0, "weight of the autocorrelation loss along "
                                              "frequency (harmonic spacing)")
-    tv_weight: float = _field(0.0, "weight of the total-variation smoothness loss")
-    optimizer: str = _field("adam", "adam, or lbfgs (SciPy L-BFGS-B)", choices=OPTIMIZERS)
-    steps: int = _field(300, "optimisation steps (L-BFGS: iterations)")
-    learning_rate: float = _field(0.03, "Adam learning rate (in representation units)")
-    init: str = _field("content", "start point of the optimisation", choices=INITS)
-    init_noise: float = _field(0.1, "standard deviation of the content+noise start, relative "
+    tv_weight: float = setting(0.0, "weight of the total-variation smoothness loss")
+    optimizer: str = setting("adam", "adam, or lbfgs (SciPy L-BFGS-B)", choices=OPTIMIZERS)
+    steps: int = setting(300, "optimisation steps (L-BFGS: iterations)")
+    learning_rate: float = setting(0.03, "Adam learning rate (in representation units)")
+    init: str = setting("content", "start point of the optimisation", choices=INITS)
+    init_noise: float = setting(0.1, "standard deviation of the content+noise start, relative "
                                     "to the content representation's")
-    clip_max: float = _field(0.0, "upper bound of the representation (0: none); alishdipani "
+    clip_max: float = setting(0.0, "upper bound of the representation (0: none); alishdipani "
                                   "clamps log1p magnitudes to 1")
-    chunk_frames: int = _field(0, "frames per optimisation window for long content (0: auto "
+    chunk_frames: int = setting(0, "frames per optimisation window for long content (0: auto "
                                   "by network)")
-    weights: str = _field("", "pretrained weights file or folder for vgg19, resnet50, vit "
+    weights: str = setting("", "pretrained weights file or folder for vgg19, resnet50, vit "
                               "(empty: Keras cache)")
-    random_weights: bool = _field(False, "run a pretrained backbone with seeded random weights "
+    random_weights: bool = setting(False, "run a pretrained backbone with seeded random weights "
                                          "instead (offline)")
-    seed: int = _field(0, "seed of random networks, noise and the random phase")
-    gl_iters: int = _field(64, "Griffin-Lim iterations for the phase")
-    gl_init: str = _field("content", "Griffin-Lim initial phase: the content's, random or zeros",
+    seed: int = setting(0, "seed of random networks, noise and the random phase")
+    gl_iters: int = setting(64, "Griffin-Lim iterations for the phase")
+    gl_init: str = setting("content", "Griffin-Lim initial phase: the content's, random or zeros",
                           choices=GL_INITS)
 
     def validate(self):
@@ -123,11 +120,7 @@ class TransferConfig:
                      "autocorr_col_weight", "tv_weight", "clip_max", "init_noise"):
             if not getattr(self, name) >= 0:
                 raise TfstyleError(f"{name} must be zero or more, got {getattr(self, name)}")
-        for field in dataclasses.fields(self):
-            choices = field.metadata["choices"]
-            if choices and getattr(self, field.name) not in choices:
-                raise TfstyleError(f"{field.name} must be one of {', '.join(choices)}, "
-                                   f"got {getattr(self, field.name)!r}")
+        check_choices(self)
         if (self.method == "nsynth") != (self.representation == "waveform"):
             raise TfstyleError("the nsynth method works on the waveform representation, and "
                                "only it does: use --method nsynth --representation waveform "

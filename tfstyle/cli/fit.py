@@ -1,9 +1,9 @@
 """`tfstyle fit --a A --b B --run-dir RUN`: train a MelGAN-VC converter from domain A to B."""
 import argparse
-import dataclasses
 import sys
 
 from tfstyle.melgan_vc.frontend import PRESETS, MelGANConfig
+from tfstyle.settings import add_arguments, given
 
 EPILOG = """domain specs (--a, --b): a folder (recursive), a text file listing audio files, a
 quoted glob, or tfds:NAME[?split=S&FEATURE=VALUE] for a prepared TensorFlow Datasets dataset.
@@ -42,10 +42,7 @@ def add_parser(commands):
                    help="write TensorBoard scalars every N steps (default: 25)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     settings = p.add_argument_group("model and training settings (default: the preset's)")
-    for field in dataclasses.fields(MelGANConfig):
-        settings.add_argument("--" + field.name.replace("_", "-"), type=field.type, default=None,
-                              choices=field.metadata["choices"],
-                              help=f"{field.metadata['help']} (melgan-vc: {field.default!r})")
+    add_arguments(settings, MelGANConfig, "melgan-vc")
     p.set_defaults(run=run)
 
 
@@ -60,9 +57,7 @@ def run(args):
             raise TfstyleError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
     if args.max_minutes is not None and not args.max_minutes > 0:
         raise TfstyleError(f"--max-minutes must be positive, got {args.max_minutes}")
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(MelGANConfig)
-             if getattr(args, f.name) is not None}
     fit(args.a, args.b, args.run_dir, preset=args.preset, steps=args.steps,
         max_minutes=args.max_minutes, checkpoint_every=args.checkpoint_every,
         log_every=args.log_every, progress=not args.quiet, log=sys.stderr,
-        before_training=import_tensorflow, **given)
+        before_training=import_tensorflow, **given(args, MelGANConfig))

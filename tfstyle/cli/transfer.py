@@ -1,11 +1,11 @@
 """`tfstyle transfer CONTENT STYLE -o OUT`: optimisation style transfer of two audio files."""
 import argparse
-import dataclasses
 import sys
 
 from tfstyle import presets
 from tfstyle.features import PRETRAINED
 from tfstyle.presets import PRESETS
+from tfstyle.settings import add_arguments, given
 from tfstyle.style_transfer import TransferConfig
 
 EPILOG = """examples:
@@ -42,16 +42,7 @@ def add_parser(commands):
                         "(default: %(default)s)")
     settings = p.add_argument_group(
         "settings", "each defaults to the preset's value; shown are tfstyle's defaults")
-    for field in dataclasses.fields(TransferConfig):
-        flag = "--" + field.name.replace("_", "-")
-        if field.type is bool:
-            settings.add_argument(flag, action="store_true", default=None,
-                                  help=field.metadata["help"])
-            continue
-        settings.add_argument(
-            flag, type=field.type, default=None, choices=field.metadata["choices"],
-            metavar=None if field.metadata["choices"] else field.name.upper(),
-            help=f"{field.metadata['help']} (default: {field.default!r})")
+    add_arguments(settings, TransferConfig)
     p.set_defaults(run=run)
 
 
@@ -59,9 +50,7 @@ def run(args):
     from tfstyle import audio
     from tfstyle.cli import import_tensorflow
 
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TransferConfig)
-             if getattr(args, f.name) is not None}
-    config = presets.config(args.preset, **given).validate()
+    config = presets.config(args.preset, **given(args, TransferConfig)).validate()
     audio.check_writable(args.output)
     if args.plot:
         from tfstyle import plotting

@@ -15,43 +15,40 @@ import json
 import numpy as np
 
 from tfstyle.errors import TfstyleError
-
-
-def _field(default, help, choices=None):
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+from tfstyle.settings import check_choices, setting
 
 
 @dataclasses.dataclass
 class MelGANConfig:
     """Every setting of a MelGAN-VC model and its training (the `melgan-vc` preset's values)."""
 
-    sr: int = _field(16000, "sample rate in Hz; audio is resampled to it")
-    n_fft: int = _field(1152, "FFT size (the reference uses 6 × hop)")
-    hop_length: int = _field(192, "STFT hop in samples")
-    n_mels: int = _field(192, "mel bands (the generator's first kernel spans all of them)")
-    fmin: float = _field(0.0, "lowest mel frequency in Hz")
-    fmax: float = _field(8000.0, "highest mel frequency in Hz")
-    min_level_db: float = _field(-100.0, "dB level mapped to -1")
-    ref_level_db: float = _field(20.0, "dB offset subtracted before normalising")
-    frames: int = _field(24, "generator slice width in frames (a multiple of 4); the critic "
+    sr: int = setting(16000, "sample rate in Hz; audio is resampled to it")
+    n_fft: int = setting(1152, "FFT size (the reference uses 6 × hop)")
+    hop_length: int = setting(192, "STFT hop in samples")
+    n_mels: int = setting(192, "mel bands (the generator's first kernel spans all of them)")
+    fmin: float = setting(0.0, "lowest mel frequency in Hz")
+    fmax: float = setting(8000.0, "highest mel frequency in Hz")
+    min_level_db: float = setting(-100.0, "dB level mapped to -1")
+    ref_level_db: float = setting(20.0, "dB offset subtracted before normalising")
+    frames: int = setting(24, "generator slice width in frames (a multiple of 4); the critic "
                              "sees 3 slices")
-    batch_size: int = _field(16, "batch size")
-    learning_rate: float = _field(2e-4, "Adam learning rate of both optimizers")
-    beta_1: float = _field(0.5, "Adam beta_1")
-    joint_every: int = _field(3, "update generator+siamese (with the critic) every N batches; "
+    batch_size: int = setting(16, "batch size")
+    learning_rate: float = setting(2e-4, "Adam learning rate of both optimizers")
+    beta_1: float = setting(0.5, "Adam beta_1")
+    joint_every: int = setting(3, "update generator+siamese (with the critic) every N batches; "
                                  "the critic alone on the others")
-    delta: float = _field(2.0, "siamese margin")
-    travel_weight: float = _field(10.0, "weight of TraVeL + margin losses")
-    identity_weight: float = _field(0.5, "weight of the identity loss")
-    generator_filters: int = _field(256, "generator and siamese channels")
-    critic_filters: int = _field(512, "critic channels")
-    embedding: int = _field(128, "siamese embedding size")
-    spectral_norm: str = _field("power", "spectral normalisation: the reference's power "
+    delta: float = setting(2.0, "siamese margin")
+    travel_weight: float = setting(10.0, "weight of TraVeL + margin losses")
+    identity_weight: float = setting(0.5, "weight of the identity loss")
+    generator_filters: int = setting(256, "generator and siamese channels")
+    critic_filters: int = setting(512, "critic channels")
+    embedding: int = setting(128, "siamese embedding size")
+    spectral_norm: str = setting("power", "spectral normalisation: the reference's power "
                                          "iteration in every call, Keras' wrapper, or none",
                                 choices=("power", "keras", "none"))
-    trim_db: float = _field(40.0, "trim leading/trailing silence quieter than this many dB "
+    trim_db: float = setting(40.0, "trim leading/trailing silence quieter than this many dB "
                                   "below the clip's peak (0: keep everything)")
-    seed: int = _field(0, "seed of weights and data order")
+    seed: int = setting(0, "seed of weights and data order")
 
     def validate(self):
         for name in ("sr", "n_fft", "hop_length", "n_mels", "frames", "batch_size",
@@ -68,9 +65,7 @@ class MelGANConfig:
                                f"fmax {self.fmax}, sr {self.sr}")
         if not self.learning_rate > 0 or self.min_level_db >= 0:
             raise TfstyleError("learning_rate must be positive and min_level_db negative")
-        if self.spectral_norm not in ("power", "keras", "none"):
-            raise TfstyleError(f"spectral_norm must be power, keras or none, got "
-                               f"{self.spectral_norm!r}")
+        check_choices(self)
         return self
 
     def to_json(self):
