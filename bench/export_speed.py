@@ -51,6 +51,22 @@ def main():
                 took = time.perf_counter() - start
                 rows.append([f"TFLite {q}", threads, f"{took:.3f}", f"{took / seconds:.4f}",
                              f"{took / reference:.2f}"])
+        music = frontend.preset("music-22k")
+        music_gen = export.freeze_generator(build_networks(music)[0], music)
+        samples = export.waveform_block(music)
+        for q in ("none", "int8"):
+            path, _ = export.export_tflite(music_gen, music, os.path.join(tmp, f"w{q}.tflite"),
+                                           q, waveform_samples=samples)
+            run = Interpreter(model_path=path, num_threads=2).get_signature_runner()
+            x = np.zeros((1, samples), np.float32)
+            run(waveform=x)
+            start = time.perf_counter()
+            run(waveform=x)
+            took = time.perf_counter() - start
+            block = samples / music.sr
+            rows.append([f"TFLite waveform model {q} (music-22k, {block:.2f} s blocks, "
+                         f"{export.WAVEFORM_GL_ITERS} GL iterations)", 2, f"{took:.3f}",
+                         f"{took / block:.4f}", "-"])
         saved = export.export_saved_model(generator, config, tmp, gl_iters=64)
         signature = tf.saved_model.load(saved).signatures["waveform"]
         signature(waveform=tf.constant(y[None]))

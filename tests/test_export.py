@@ -187,3 +187,28 @@ def test_on_device_runner_streams_a_long_file(exported):
                                convert.convert_mel(frozen, mel, config), atol=1e-3)
     out = runner.convert(y, block_seconds=2.0, n_iter=4)
     assert out.shape == y.shape and np.all(np.isfinite(out))
+
+
+def test_waveform_tflite_model_for_power_of_two_front_ends(tmp_path):
+    """music-22k (n_fft 1024) gets an end-to-end waveform TFLite model; melgan-vc (1152) cannot."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    config = frontend.preset("music-22k", **TINY)
+    from tfstyle.melgan_vc.trainer import build_networks
+    frozen = export.freeze_generator(build_networks(config)[0], config)
+    samples = export.waveform_block(config)
+    path, ops = export.export_tflite(frozen, config, str(tmp_path / "w.tflite"),
+                                     waveform_samples=samples)
+    assert "RFFT2D" in ops and not [op for op in ops if op.lower().startswith("flex")]
+    y = melody([262, 330, 392], sr=22050)
+    x = np.resize(y, (1, samples)).astype(np.float32)
+    got = Interpreter(model_path=path).get_signature_runner()(waveform=x)["waveform"]
+    want = export.waveform_model_fn(frozen, config, samples)(tf.constant(x)).numpy()
+    assert got.shape == (1, samples)
+    assert np.max(np.abs(got - want)) < 1e-3 * max(1.0, np.max(np.abs(want)))
+
+
+def test_export_run_says_why_there_is_no_waveform_model(exported):
+    _, written, *_ = exported
+    notes = [d for p, d in written.items() if p.startswith("(no ")]
+    assert notes and "not a power of two" in notes[0]

@@ -56,3 +56,11 @@ def test_bad_init_is_rejected(clip):
         phase.griffin_lim(S, init="content")
     with pytest.raises(ValueError, match="shape"):
         phase.griffin_lim(S, init=np.zeros((3, 3)))
+
+
+def test_builtin_griffin_lim_matches_the_tf_function_one(clip):
+    S = np.abs(spectral.stft(clip, N_FFT, HOP).numpy())
+    start = np.random.default_rng(0).uniform(0, 2 * np.pi, S.shape).astype(np.float32)
+    ours = phase.griffin_lim_builtin(S, start, 6, HOP, N_FFT, len(clip)).numpy()
+    ref = phase.griffin_lim(S, 6, HOP, n_fft=N_FFT, length=len(clip), init=start).numpy()
+    np.testing.assert_allclose(ours, ref, atol=1e-4)

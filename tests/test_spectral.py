@@ -142,3 +142,11 @@ def test_log1p_round_trip(signal):
 def test_invalid_framing_is_rejected():
     with pytest.raises(ValueError, match="win_length"):
         spectral.stft(np.zeros(4096, np.float32), n_fft=512, win_length=1024)
+
+
+def test_builtin_istft_matches_istft(signal):
+    spec = spectral.stft(signal, 512, 128)
+    import tensorflow as tf
+    real = spectral.istft_real(tf.math.real(spec), tf.math.imag(spec), 128, 512, len(signal))
+    np.testing.assert_allclose(real, spectral.istft(spec, 128, n_fft=512, length=len(signal)),
+                               atol=1e-5)

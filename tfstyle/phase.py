@@ -90,3 +90,25 @@ def _griffin_lim(magnitude, angles, n_iter, alpha, n_fft, hop_length, win_length
         angles = rebuilt - tf.cast(alpha, tf.complex64) * previous
         angles = angles / tf.cast(tf.abs(angles) + eps, tf.complex64)
     return spectral.istft(mag * angles, hop_length, win_length, n_fft, center, length)
+
+
+def griffin_lim_builtin(magnitude, phase, n_iter, hop_length, n_fft, length, momentum=0.99,
+                        pad_mode="constant"):
+    """Fast Griffin-Lim in real arithmetic, unrolled: every op is a TFLite builtin (RFFT2D, real
+    DFT matmuls, overlap-add, ATAN2), for on-device waveform models. `magnitude` [frames, bins]
+    and the initial `phase` (radians, same shape) need static shapes."""
+    alpha = momentum / (1.0 + momentum)
+
+    def project(c, s):
+        y = spectral.istft_real(magnitude * c, magnitude * s, hop_length, n_fft, length)
+        z = spectral.stft(y, n_fft, hop_length, pad_mode=pad_mode)
+        return tf.math.real(z), tf.math.imag(z)
+
+    c, s = tf.cos(phase), tf.sin(phase)
+    prev_re, prev_im = tf.zeros_like(c), tf.zeros_like(s)
+    for _ in range(n_iter):
+        re, im = project(c, s)
+        angle = tf.atan2(im - alpha * prev_im, re - alpha * prev_re)
+        prev_re, prev_im = re, im
+        c, s = tf.cos(angle), tf.sin(angle)
+    return spectral.istft_real(magnitude * c, magnitude * s, hop_length, n_fft, length)

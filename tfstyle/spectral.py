@@ -106,6 +106,30 @@ def istft(stft_matrix, hop_length=None, win_length=None, n_fft=None, center=True
     return y
 
 
+@functools.lru_cache(maxsize=8)
+def _real_idft(n_fft):
+    """[bins, n_fft] cosine and sine bases so that Re·C + Im·S = irfft(Re + i·Im)."""
+    k = np.arange(n_fft // 2 + 1)[:, None]
+    n = np.arange(n_fft)[None, :]
+    scale = np.where((k == 0) | (k == n_fft // 2), 1.0, 2.0) / n_fft
+    angle = 2.0 * np.pi * k * n / n_fft
+    return (scale * np.cos(angle)).astype(np.float32), (-scale * np.sin(angle)).astype(np.float32)
+
+
+def istft_real(real, imag, hop_length, n_fft, length, center=True):
+    """`istft` of the STFT real + i·imag [frames, bins] using only real matmuls, overlap-add and
+    element-wise ops: TFLite builtins, where `irfft` needs the Flex delegate. Static shapes."""
+    cos, sin = _real_idft(n_fft)
+    window = _window(n_fft, n_fft)
+    frames = (tf.matmul(real, cos) + tf.matmul(imag, sin)) * window
+    y = tf.signal.overlap_and_add(frames, hop_length)
+    envelope = tf.signal.overlap_and_add(
+        tf.tile(tf.constant(window ** 2)[None], [real.shape[-2], 1]), hop_length)
+    y = y / tf.where(envelope > 1e-8, envelope, tf.ones_like(envelope))
+    start = n_fft // 2 if center else 0
+    return y[..., start:start + length]
+
+
 def fix_length(y, length):
     """Trims or zero-pads the last axis of y to exactly `length` samples."""
     y = tf.convert_to_tensor(y)[..., :length]

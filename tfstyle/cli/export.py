@@ -7,8 +7,9 @@ from tfstyle.melgan_vc.export import FORMATS, QUANTIZE
 
 EPILOG = """The SavedModel goes to OUT/NAME/VERSION/ (TF Serving's layout; VERSION is the next free
 number unless given) with signatures serving_default (WAV bytes in and out), waveform and mel.
-TFLite files (OUT/NAME_generator_QUANT.tflite, builtin ops only) convert one generator slice;
-each has a .json beside it with the front-end settings and its error against Keras.
+TFLite files (builtin ops only): OUT/NAME_generator_QUANT.tflite converts one generator slice;
+OUT/NAME_waveform_QUANT.tflite (power-of-two n_fft only, e.g. the music-22k preset) converts a
+block of audio end to end. Each has a .json beside it with the front-end settings and its error.
 
 examples:
   tfstyle export runs/p2v --out models/

@@ -8,10 +8,14 @@ SavedModel (TF Serving layout `OUT/<name>/<version>/`), three signatures:
 - `mel`: normalised `mel` [batch, frames, n_mels] → converted `mel`.
 The model's front-end settings, slice size and latency are in `assets.extra/tfstyle.json`.
 
-TFLite: the generator on one slice, [1, n_mels, frames, 1] → same, TFLITE_BUILTINS only (no
-Flex runtime exists for Python, and phones rarely ship one), float32, float16 or dynamic-range
-int8. A fixed slice keeps every op a builtin (a dynamic time axis turns the upsampling convs into
-Flex ops); devices run it over overlapping slices like `convert_mel`.
+TFLite, TFLITE_BUILTINS only (no Flex runtime exists for Python, and phones rarely ship one),
+float32, float16 or dynamic-range int8:
+- the generator on one slice, [1, n_mels, frames, 1] → same; a fixed slice keeps every op a
+  builtin (a dynamic time axis turns the upsampling convs into Flex ops); devices run it over
+  overlapping slices like `convert_mel`;
+- when n_fft is a power of two (RFFT2D's requirement), a waveform model [1, samples] → same for
+  blocks of 8 slices: mel, crossfaded generator slices, mel inversion and 16 Griffin-Lim
+  iterations written with real DFT matmuls (irfft and complex ops would need Flex).
 
 Spectral normalisation is frozen into plain kernels first: the exported graph has no variable
 updates, so it is stateless and convertible.
@@ -25,6 +29,8 @@ import numpy as np
 from tfstyle.errors import TfstyleError
 
 QUANTIZE = ("none", "float16", "int8")
+# Griffin-Lim iterations unrolled into the waveform TFLite model (each adds a DFT pair).
+WAVEFORM_GL_ITERS = 16
 FORMATS = ("saved_model", "tflite", "all")
 
 
@@ -182,8 +188,37 @@ def flex_ops(message):
                                  message)) | set(re.findall(r"\btf\.(\w+)\b.*?Flex", message)))
 
 
-def export_tflite(generator, config, path, quantize="none"):
-    """Converts the one-slice generator; returns (path, ops). Fails listing any non-builtin op."""
+def waveform_block(config, slices=8):
+    """Samples per call of the waveform TFLite model: `slices` generator slices of mel frames."""
+    return (slices * config.frames - 1) * config.hop_length
+
+
+def waveform_model_fn(generator, config, samples, gl_iters=16, seed=0):
+    """[1, samples] → [1, samples] with TFLite builtins only: normalised mel, the generator over
+    crossfaded slices, non-negative mel inversion and builtin Griffin-Lim from a fixed random
+    phase (a constant, since random ops are not builtins)."""
+    import tensorflow as tf
+
+    from tfstyle import phase
+    from tfstyle.melgan_vc import convert, frontend
+
+    frames = 1 + samples // config.hop_length
+    start = np.random.default_rng(seed).uniform(0, 2 * np.pi, (frames, config.n_fft // 2 + 1))
+    start = tf.constant(start.astype(np.float32))
+
+    def fn(waveform):
+        mel = convert.convert_mel(generator, frontend.normalized_mel(waveform[0], config), config)
+        magnitude = tf.reshape(frontend.linear_magnitude(mel, config), start.shape)
+        return phase.griffin_lim_builtin(magnitude, start, gl_iters, config.hop_length,
+                                         config.n_fft, samples, pad_mode="reflect")[None]
+
+    return fn
+
+
+def export_tflite(generator, config, path, quantize="none", waveform_samples=None,
+                  gl_iters=16):
+    """Converts the one-slice generator (or, given `waveform_samples`, the waveform block model);
+    returns (path, ops). Fails listing any op that is not a TFLite builtin."""
     import tensorflow as tf
 
     if quantize not in QUANTIZE:
@@ -192,12 +227,18 @@ def export_tflite(generator, config, path, quantize="none"):
 
     # Through a SavedModel: converting a Keras 3 model's concrete function directly can leave
     # its variables uninitialised and give silent garbage (platform notes, pitfall 1).
-    spec = tf.TensorSpec([1, config.n_mels, config.frames, 1], tf.float32, name="mel")
     archive = keras.export.ExportArchive()
     archive.track(generator)
-    archive.add_endpoint("serving_default",
-                         lambda mel: {"mel": generator(mel, training=False)},
-                         input_signature=[spec])
+    if waveform_samples:
+        fn = waveform_model_fn(generator, config, waveform_samples, gl_iters)
+        archive.add_endpoint("serving_default", lambda waveform: {"waveform": fn(waveform)},
+                             input_signature=[tf.TensorSpec([1, waveform_samples], tf.float32,
+                                                            name="waveform")])
+    else:
+        spec = tf.TensorSpec([1, config.n_mels, config.frames, 1], tf.float32, name="mel")
+        archive.add_endpoint("serving_default",
+                             lambda mel: {"mel": generator(mel, training=False)},
+                             input_signature=[spec])
     staging = path + ".savedmodel.partial"
     archive.write_out(staging, verbose=False)
     converter = tf.lite.TFLiteConverter.from_saved_model(staging)
@@ -243,6 +284,17 @@ def tflite_error(generator, path, config, slices=4, seed=0):
     return worst
 
 
+def waveform_error(generator, path, config, samples, seed=0):
+    """Max absolute difference between the waveform TFLite model and the same graph in TF."""
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    x = np.random.default_rng(seed).uniform(-0.3, 0.3, (1, samples)).astype(np.float32)
+    want = waveform_model_fn(generator, config, samples, WAVEFORM_GL_ITERS)(tf.constant(x))
+    got = Interpreter(model_path=path).get_signature_runner()(waveform=x)["waveform"]
+    return float(np.max(np.abs(got - np.asarray(want))))
+
+
 def export_run(run_dir, out, fmt="all", quantize=("none",), name="tfstyle", version=None,
                gl_iters=64, log=None):
     """Exports a run's latest generator; returns {artifact path: description}."""
@@ -269,6 +321,24 @@ def export_run(run_dir, out, fmt="all", quantize=("none",), name="tfstyle", vers
                 json.dump(info, f, indent=2)
             written[path] = (f"TFLite generator slice, {q}: {os.path.getsize(path) / 1e6:.1f} MB, "
                              f"max error vs Keras {error:.2g}, ops {', '.join(ops)}")
+            if config.n_fft & (config.n_fft - 1):
+                written[f"(no {name}_waveform_{q}.tflite)"] = (
+                    f"n_fft {config.n_fft} is not a power of two, which TFLite's RFFT2D needs; "
+                    "the music-22k preset has one")
+                continue
+            samples = waveform_block(config)
+            path = os.path.join(out, f"{name}_waveform_{q}.tflite")
+            path, ops = export_tflite(frozen, config, path, q, waveform_samples=samples,
+                                      gl_iters=WAVEFORM_GL_ITERS)
+            error = waveform_error(frozen, path, config, samples)
+            with open(path + ".json", "w") as f:
+                json.dump({**metadata(config, run_dir), "tflite": {
+                    "input": [1, samples], "output": [1, samples], "quantize": q,
+                    "griffin_lim_iters": WAVEFORM_GL_ITERS, "max_abs_error_vs_tf": error,
+                    "ops": ops, "bytes": os.path.getsize(path)}}, f, indent=2)
+            written[path] = (f"TFLite waveform model ({samples} samples per call), {q}: "
+                             f"{os.path.getsize(path) / 1e6:.1f} MB, max error vs TF "
+                             f"{error:.2g}")
     if log:
         for path, description in written.items():
             print(f"wrote {path}: {description}", file=log)
