@@ -212,3 +212,10 @@ def test_export_run_says_why_there_is_no_waveform_model(exported):
     _, written, *_ = exported
     notes = [d for p, d in written.items() if p.startswith("(no ")]
     assert notes and "not a power of two" in notes[0]
+
+
+def test_flex_ops_are_named_in_the_error():
+    message = ("ConverterError: <unknown>:0: error: 'tf.IRFFT' op is neither a custom op nor a "
+               "flex op\n<unknown>:0: error: 'tf.Complex' op is neither a custom op nor a flex op"
+               "\nError code: ERROR_NEEDS_FLEX_OPS")
+    assert export.flex_ops(message) == ["Complex", "IRFFT"]
