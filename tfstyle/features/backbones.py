@@ -66,8 +66,8 @@ def build_vit(weights=None, random_weights=False, seed=0):
     try:
         import keras_hub
     except ImportError:
-        raise TfstyleError("the vit network needs keras-hub: pip install 'tfstyle[vit]'") \
-            from None
+        raise TfstyleError("the vit network needs keras-hub, a tfstyle dependency: "
+                           "pip install keras-hub") from None
     if random_weights:
         keras.utils.set_random_seed(seed)
         backbone = keras_hub.models.ViTBackbone(**VIT_RANDOM)
