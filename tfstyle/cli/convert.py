@@ -1,12 +1,10 @@
 """`tfstyle convert RUN INPUT... -o OUT`: convert audio with a trained MelGAN-VC run."""
 import argparse
-import glob
-import os
 import sys
 
 from tfstyle.errors import TfstyleError
+from tfstyle.melgan_vc.api import plan_jobs
 from tfstyle.melgan_vc.convert import INVERSIONS
-from tfstyle.melgan_vc.data import AUDIO_EXTENSIONS
 
 EPILOG = """OUT is a file when one INPUT file is given and OUT has an audio extension; otherwise a
 folder, where each input keeps its name (and folders their tree) with the --format extension.
@@ -43,36 +41,6 @@ def add_parser(commands):
     p.set_defaults(run=run)
 
 
-def plan(inputs, output, fmt):
-    """[(source file, destination file)] for the given inputs and output."""
-    single = (len(inputs) == 1 and os.path.isfile(inputs[0])
-              and output.lower().endswith(AUDIO_EXTENSIONS))
-    if single:
-        return [(inputs[0], output)]
-    jobs = []
-    for spec in inputs:
-        if os.path.isdir(spec):
-            for root, _, files in os.walk(spec):
-                for f in sorted(files):
-                    if f.lower().endswith(AUDIO_EXTENSIONS):
-                        rel = os.path.relpath(os.path.join(root, f), spec)
-                        jobs.append((os.path.join(root, f), os.path.join(
-                            output, os.path.basename(os.path.normpath(spec)), rel)))
-        elif any(ch in spec for ch in "*?["):
-            matches = sorted(glob.glob(spec, recursive=True))
-            if not matches:
-                raise TfstyleError(f"{spec}: no file matches")
-            jobs += [(m, os.path.join(output, os.path.basename(m))) for m in matches
-                     if m.lower().endswith(AUDIO_EXTENSIONS)]
-        elif os.path.isfile(spec):
-            jobs.append((spec, os.path.join(output, os.path.basename(spec))))
-        else:
-            raise TfstyleError(f"{spec}: no such file or folder")
-    if not jobs:
-        raise TfstyleError("no audio files among the inputs")
-    return [(src, os.path.splitext(dst)[0] + "." + fmt) for src, dst in jobs]
-
-
 def run(args):
     from tfstyle.cli import import_tensorflow
     from tfstyle.melgan_vc.run import Run
@@ -80,7 +48,7 @@ def run(args):
     if args.gl_iters < 0 or args.optimize_steps < 1 or (args.sr is not None and args.sr < 1):
         raise TfstyleError("--gl-iters must be >= 0, --optimize-steps and --sr positive")
     Run(args.run_dir).load_config()   # a missing or foreign run fails before TensorFlow loads
-    jobs = plan(args.inputs, args.output, args.format)
+    jobs = plan_jobs(args.inputs, args.output, args.format)
     import_tensorflow()
     from tfstyle.melgan_vc.api import convert
 

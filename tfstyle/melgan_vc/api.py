@@ -1,9 +1,11 @@
 """Python entry points of MelGAN-VC: `tfstyle.fit(...)` and `tfstyle.convert(...)`."""
+import glob
 import os
 import sys
 import time
 
 from tfstyle.errors import TfstyleError
+from tfstyle.melgan_vc.data import AUDIO_EXTENSIONS
 
 
 def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_every=500,
@@ -52,6 +54,36 @@ def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_eve
                  else max_minutes * 60, checkpoint_every, log_every, progress, start)
 
 
+def plan_jobs(inputs, output, fmt="wav"):
+    """[(source file, destination file)] for the given inputs and output."""
+    single = (len(inputs) == 1 and os.path.isfile(inputs[0])
+              and output.lower().endswith(AUDIO_EXTENSIONS))
+    if single:
+        return [(inputs[0], output)]
+    jobs = []
+    for spec in inputs:
+        if os.path.isdir(spec):
+            for root, _, files in os.walk(spec):
+                for f in sorted(files):
+                    if f.lower().endswith(AUDIO_EXTENSIONS):
+                        rel = os.path.relpath(os.path.join(root, f), spec)
+                        jobs.append((os.path.join(root, f), os.path.join(
+                            output, os.path.basename(os.path.normpath(spec)), rel)))
+        elif any(ch in spec for ch in "*?["):
+            matches = sorted(glob.glob(spec, recursive=True))
+            if not matches:
+                raise TfstyleError(f"{spec}: no file matches")
+            jobs += [(m, os.path.join(output, os.path.basename(m))) for m in matches
+                     if m.lower().endswith(AUDIO_EXTENSIONS)]
+        elif os.path.isfile(spec):
+            jobs.append((spec, os.path.join(output, os.path.basename(spec))))
+        else:
+            raise TfstyleError(f"{spec}: no such file or folder")
+    if not jobs:
+        raise TfstyleError("no audio files among the inputs")
+    return [(src, os.path.splitext(dst)[0] + "." + fmt) for src, dst in jobs]
+
+
 def convert(run_dir, inputs=None, output=None, jobs=None, sr=None, skip_existing=False,
             inversion="griffin-lim", gl_iters=64, optimize_steps=2000, progress=False,
             log=None):
@@ -65,8 +97,7 @@ def convert(run_dir, inputs=None, output=None, jobs=None, sr=None, skip_existing
     from tfstyle.melgan_vc.run import Run
 
     if jobs is None:
-        from tfstyle.cli.convert import plan
-        jobs = plan(list(inputs), output, "wav")
+        jobs = plan_jobs(list(inputs), output)
     generator, config = Run(run_dir).generator()
     written, failed, kept = [], [], 0
     log = log or sys.stderr
