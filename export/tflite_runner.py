@@ -14,6 +14,7 @@ import json
 import numpy as np
 import soundfile as sf
 
+from tfstyle.audio import PEAK
 from tfstyle.chunking import crossfade_map
 
 
@@ -106,7 +107,7 @@ def main():
         y = soxr.resample(y, sr, runner.meta["sr"])
     out = runner.convert(y, args.block_seconds, args.gl_iters)
     peak = np.max(np.abs(out)) + 1e-9
-    sf.write(args.output, out * min(1.0, 0.89 / peak), runner.meta["sr"], subtype="PCM_16")
+    sf.write(args.output, out * min(1.0, PEAK / peak), runner.meta["sr"], subtype="PCM_16")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from tfstyle.errors import TfstyleError
 # A file with more channels than this is far more likely to be something other than a recording
 # (raw sensor data, a mis-declared header) than a surround mix we should silently fold to mono.
 MAX_CHANNELS = 8
+# Every output is scaled so its peak stays at or below -1 dBFS: headroom for lossy encoders.
+PEAK = 10 ** (-1 / 20)
 # Peak below which a clip counts as silent (-90 dBFS, under the noise floor of 16-bit audio).
 SILENCE_PEAK = 10 ** (-90 / 20)
 

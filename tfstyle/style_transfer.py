@@ -503,8 +503,11 @@ def _crossfade(pieces, windows, frames):
     return tf.constant(total / np.maximum(weight, 1e-6))
 
 
-def match_level(y, reference, peak=10 ** (-1 / 20)):
+def match_level(y, reference, peak=None):
     """Scales y to the reference's RMS level, then down if needed so its peak stays ≤ -1 dBFS."""
+    from tfstyle.audio import PEAK
+
+    peak = PEAK if peak is None else peak
     rms = np.sqrt(np.mean(np.square(y))) + 1e-12
     target = np.sqrt(np.mean(np.square(reference)))
     y = y * (target / rms)

@@ -31,12 +31,12 @@ def dilation(block):
     return 2 ** ((block - 1) % 10)
 
 
-def _receptive_field():
+def receptive_field(blocks=BLOCKS):
     # Start conv sees 3 samples; each dilated kernel-3 conv widens the view by 2·d.
-    return 3 + sum(2 * dilation(i) for i in range(1, BLOCKS + 1))
+    return 3 + sum(2 * dilation(i) for i in range(1, blocks + 1))
 
 
-RECEPTIVE_FIELD = _receptive_field()
+RECEPTIVE_FIELD = receptive_field()
 
 
 def expected_variables():
@@ -102,7 +102,7 @@ class NSynthEncoder(keras.Model):
         # Config.
         self.blocks, self.width, self.bottleneck, self.hop, self.seed = \
             blocks, width, bottleneck, hop, seed
-        self.receptive_field = 3 + sum(2 * dilation(i) for i in range(1, blocks + 1))
+        self.receptive_field = receptive_field(blocks)
 
     def get_config(self):
         return {"blocks": self.blocks, "width": self.width, "bottleneck": self.bottleneck,

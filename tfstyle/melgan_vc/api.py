@@ -95,6 +95,7 @@ def convert(run_dir, inputs=None, output=None, jobs=None, sr=None, skip_existing
     from tfstyle import audio
     from tfstyle.melgan_vc.convert import convert_audio
     from tfstyle.melgan_vc.run import Run
+    from tfstyle.style_transfer import match_level
 
     if jobs is None:
         jobs = plan_jobs(list(inputs), output)
@@ -119,7 +120,6 @@ def convert(run_dir, inputs=None, output=None, jobs=None, sr=None, skip_existing
         if out_sr != config.sr:
             import soxr
             out = soxr.resample(out, config.sr, out_sr).astype("float32")
-        from tfstyle.style_transfer import match_level
         audio.save(destination, match_level(out, y), out_sr)
         written.append(destination)
         if progress:

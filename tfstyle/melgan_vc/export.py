@@ -89,6 +89,15 @@ def resample(y, sr_from, sr_to):
     return tf.signal.irfft(spectrum, [n_out]) * tf.cast(n_out, tf.float32) / tf.cast(n, tf.float32)
 
 
+def _limit(audio):
+    """Scales down (never up) so the peak stays at audio.PEAK (-1 dBFS)."""
+    import tensorflow as tf
+
+    from tfstyle.audio import PEAK
+
+    return audio * tf.minimum(1.0, PEAK / (tf.reduce_max(tf.abs(audio)) + 1e-9))
+
+
 def _waveform_fn(generator, config, gl_iters):
     import tensorflow as tf
 
@@ -107,10 +116,9 @@ def _waveform_fn(generator, config, gl_iters):
                                    n_fft=config.n_fft, hop_length=config.hop_length,
                                    win_length=config.n_fft, center=True,
                                    length=tf.shape(padded)[0])[:length]
-        # The level of the input, and never above -1 dBFS (as `tfstyle convert` does).
+        # The level of the input, as `tfstyle convert` does.
         rms = lambda x: tf.sqrt(tf.reduce_mean(tf.square(x)) + 1e-12)
-        audio = audio * rms(y) / rms(audio)
-        return audio * tf.minimum(1.0, 0.89 / (tf.reduce_max(tf.abs(audio)) + 1e-9))
+        return _limit(audio * rms(y) / rms(audio))
 
     def waveform(batch):
         return tf.map_fn(one, batch, fn_output_signature=tf.TensorSpec([None], tf.float32))
@@ -157,9 +165,8 @@ def export_saved_model(generator, config, base, name="tfstyle", version=None, gl
             out = waveform(y[None])[0]
             out = tf.cond(tf.equal(rate, config.sr), lambda: out,
                           lambda: resample(out, config.sr, rate))
-            peak = tf.reduce_max(tf.abs(out)) + 1e-9
-            out = out * tf.minimum(1.0, 0.89 / peak)        # never clip (-1 dBFS)
-            return tf.audio.encode_wav(out[:, None], rate)
+            # Resampling back can overshoot the waveform signature's ceiling a little.
+            return tf.audio.encode_wav(_limit(out)[:, None], rate)
 
         return tf.map_fn(one, wav_bytes, fn_output_signature=tf.TensorSpec([], tf.string))
 
