@@ -1,7 +1,6 @@
 """Regenerate the bundled example clips (needs Debian's fluidsynth, fluid-soundfont-gm, espeak-ng).
 
     apt-get install fluidsynth fluid-soundfont-gm espeak-ng
-    pip install mido
     python examples/make_examples.py
 
 Every clip is made here from scratch: melodies are written as MIDI and rendered by fluidsynth with
@@ -12,12 +11,12 @@ import os
 import subprocess
 import tempfile
 
-import mido
 import numpy as np
 import soundfile as sf
 
+from tfstyle import synth
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 SR = 22050
 SECONDS = 5.0
 
@@ -38,17 +37,13 @@ CLIPS = {
 SPEECH = "Style transfer moves the timbre of one sound onto the content of another."
 
 
-def write_midi(notes, program, path):
-    mid = mido.MidiFile(ticks_per_beat=480)
-    track = mido.MidiTrack()
-    mid.tracks.append(track)
-    track.append(mido.MetaMessage("set_tempo", tempo=500000))
-    track.append(mido.Message("program_change", program=program, time=0))
-    for pitch, beats in notes:
-        ticks = int(beats * 480)
-        track.append(mido.Message("note_on", note=pitch, velocity=96, time=0))
-        track.append(mido.Message("note_off", note=pitch, velocity=0, time=ticks))
-    mid.save(path)
+def as_notes(melody, beat=0.5):
+    """(pitch, beats) pairs at 120 bpm as timed, legato notes."""
+    notes, t = [], 0.0
+    for pitch, beats in melody:
+        notes.append(synth.Note(pitch, t, t + beats * beat, velocity=96))
+        t += beats * beat
+    return notes
 
 
 def finish(y, path):
@@ -69,9 +64,10 @@ def main():
         for name, (notes, program) in CLIPS.items():
             midi = os.path.join(tmp, name + ".mid")
             wav = os.path.join(tmp, name + ".wav")
-            write_midi(notes, program, midi)
-            subprocess.run(["fluidsynth", "-ni", "-g", "0.8", "-r", str(SR), "-F", wav,
-                            SOUNDFONT, midi], check=True, capture_output=True)
+            synth.write_midi(as_notes(notes), program, midi)
+            # Unlike timbre_pairs, the examples keep fluidsynth's default reverb and chorus.
+            subprocess.run([synth.fluidsynth_path(), "-ni", "-g", "0.8", "-r", str(SR), "-F",
+                            wav, synth.soundfont_path(), midi], check=True, capture_output=True)
             y, sr = sf.read(wav, dtype="float32")
             assert sr == SR
             finish(y, os.path.join(HERE, name + ".wav"))

@@ -12,6 +12,7 @@ import soundfile as sf
 
 from conftest import melody
 from tfstyle.cli import main
+from tfstyle.domains import list_files
 from tfstyle.melgan_vc import data, frontend
 
 SR = 16000
@@ -61,7 +62,7 @@ def test_domain_report_skips_bad_files_and_rejects_empty(domains):
     listing = domains / "list.txt"
     listing.write_text("a/sub/clip0.wav\n# comment\na/sub/clip1.wav\n")
     assert len(data.load_domain(str(listing), config).clips) == 2
-    assert len(data.list_files(str(domains / "b" / "**" / "*.wav"))) == 3
+    assert len(list_files(str(domains / "b" / "**" / "*.wav"))) == 3
 
 
 def test_fit_resumes_logs_and_converts(domains, tmp_path, capsys):
@@ -141,30 +142,3 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(domains, tmp_path):
                              timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert f"from step {killed_at}" in resumed.stderr
-
-
-def test_tfds_spec_selects_by_label():
-    import tensorflow as tf
-    import tensorflow_datasets as tfds
-
-    labels = [5, 2, 5, 7]          # gtzan: 5 is jazz, 2 is country
-    clips = [(melody([220 + 50 * i] * 12, sr=22050) * 32767).astype(np.int64)
-             for i in range(4)]
-
-    def as_dataset(self, split, **kwargs):
-        return tf.data.Dataset.from_generator(
-            lambda: ({"audio": c, "label": l, "audio/filename": b"f.wav"}
-                     for c, l in zip(clips, labels)),
-            output_signature={"audio": tf.TensorSpec([None], tf.int64),
-                              "label": tf.TensorSpec([], tf.int64),
-                              "audio/filename": tf.TensorSpec([], tf.string)})
-
-    config = frontend.preset("melgan-vc", n_mels=16)
-    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
-        domain = data.load_domain("tfds:gtzan?label=jazz", config)
-        assert len(domain.clips) == 2 and domain.names[0] == "gtzan[train][0]"
-        assert 0.2 < np.max(np.abs(domain.clips[0])) < 1.0      # rescaled from 16-bit PCM
-        with pytest.raises(Exception, match="not one of blues"):
-            data.load_domain("tfds:gtzan?label=polka", config)
-        with pytest.raises(Exception, match="unknown feature"):
-            data.load_domain("tfds:gtzan?genre=jazz", config)

@@ -42,6 +42,24 @@ def load(path, sr, min_samples=1):
         TfstyleError: missing, unreadable or non-audio file; truncated data; NaN/Inf samples;
             unsupported channel count; shorter than `min_samples`.
     """
+    y, file_sr = read(path)
+    if file_sr != sr:
+        import soxr  # deferred: only needed when rates differ
+        y = soxr.resample(y, file_sr, sr, quality="HQ").astype(np.float32)
+    if len(y) < min_samples:
+        raise TfstyleError(f"{path}: too short ({len(y) / sr:.3f} s at {sr} Hz); at least "
+                           f"{min_samples} samples ({min_samples / sr:.3f} s) are needed")
+    if np.max(np.abs(y)) < SILENCE_PEAK:
+        warnings.warn(f"{path}: the audio is silent (peak below -90 dBFS)", stacklevel=2)
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def read(path):
+    """Reads an audio file as float32 mono at its own rate, with the checks of `load`.
+
+    Returns:
+        (np.ndarray [samples] float32, sample rate in Hz).
+    """
     if not os.path.exists(path):
         raise TfstyleError(f"{path}: no such file")
     if os.path.isdir(path):
@@ -69,15 +87,7 @@ def load(path, sr, min_samples=1):
     if not np.all(np.isfinite(y)):
         raise TfstyleError(f"{path}: the audio contains NaN or infinite samples")
     y = y.mean(axis=1) if channels > 1 else y[:, 0]
-    if file_sr != sr:
-        import soxr  # deferred: only needed when rates differ
-        y = soxr.resample(y, file_sr, sr, quality="HQ").astype(np.float32)
-    if len(y) < min_samples:
-        raise TfstyleError(f"{path}: too short ({len(y) / sr:.3f} s at {sr} Hz); at least "
-                           f"{min_samples} samples ({min_samples / sr:.3f} s) are needed")
-    if np.max(np.abs(y)) < SILENCE_PEAK:
-        warnings.warn(f"{path}: the audio is silent (peak below -90 dBFS)", stacklevel=2)
-    return np.ascontiguousarray(y, dtype=np.float32)
+    return np.ascontiguousarray(y, dtype=np.float32), file_sr
 
 
 def _reason(error):

@@ -6,7 +6,9 @@ from tfstyle.melgan_vc.frontend import PRESETS, MelGANConfig
 from tfstyle.settings import add_arguments, given
 
 EPILOG = """domain specs (--a, --b): a folder (recursive), a text file listing audio files, a
-quoted glob, or tfds:NAME[?split=S&FEATURE=VALUE] for a prepared TensorFlow Datasets dataset.
+quoted glob, or tfds:NAME[/CONFIG][?split=S&FEATURE=VALUE[,VALUE]&take=N] for a prepared
+TensorFlow Datasets dataset selected by label ('tfstyle data list' shows them, 'tfstyle data info
+SPEC' what a spec selects).
 
 Running the same command again resumes from the last checkpoint (settings come from the run's
 config.json; options given again override them). Watch training with
@@ -14,7 +16,9 @@ config.json; options given again override them). Watch training with
 
 examples:
   tfstyle fit --a recordings/piano --b recordings/violin --run-dir runs/p2v --preset music-22k
-  tfstyle fit --a speakerA.txt --b 'data/B/**/*.flac' --run-dir runs/vc --max-minutes 60"""
+  tfstyle fit --a speakerA.txt --b 'data/B/**/*.flac' --run-dir runs/vc --max-minutes 60
+  tfstyle fit --a 'tfds:timbre_pairs/piano_violin?instrument=piano' \\
+              --b 'tfds:timbre_pairs/piano_violin?instrument=violin' --run-dir runs/pv"""
 
 
 def add_parser(commands):

@@ -5,7 +5,7 @@ import sys
 import time
 
 from tfstyle.errors import TfstyleError
-from tfstyle.melgan_vc.data import AUDIO_EXTENSIONS
+from tfstyle.domains import AUDIO_EXTENSIONS
 
 
 def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_every=500,

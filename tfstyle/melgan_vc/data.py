@@ -1,27 +1,18 @@
 """Training data for MelGAN-VC: a domain spec → validated clips → a tf.data pipeline of crops.
 
-A domain spec is one of:
-- a folder (searched recursively for .wav, .flac, .ogg, .mp3),
-- a text file listing audio paths, one per line (relative to the list's folder),
-- a glob pattern (quoted), or a single audio file,
-- `tfds:NAME[:CONFIG][?split=SPLIT&FEATURE=VALUE...]`, a prepared TensorFlow Datasets dataset
-  filtered by feature values (e.g. `tfds:gtzan?label=jazz`); nothing is downloaded.
-
-Files are read and checked once up front (so a report can say what was used and skipped, and
-an empty domain fails before training starts), silence is trimmed, and the normalised mel of
-each clip is computed on-graph and cached. Every epoch each clip starts at a random offset and is
+Domain specs (folders, lists, globs, `tfds:` datasets selected by label) are resolved by
+`tfstyle.domains`. Sources are read and checked once up front (so a report can say what was
+used and skipped, and an empty domain fails before training starts), silence is trimmed, and
+the normalised mel of each clip is computed on-graph and cached. Every epoch each clip starts at a random offset and is
 cut into critic crops of 3 slices, one slice apart, so long clips give proportionally more crops.
 """
 import dataclasses
-import glob
-import os
 import warnings
 
 import numpy as np
 
+from tfstyle import domains
 from tfstyle.errors import TfstyleError
-
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
 
 @dataclasses.dataclass
@@ -47,29 +38,6 @@ class Domain:
         return "\n".join(lines)
 
 
-def list_files(spec):
-    """Audio files named by a folder, list file, glob or single file spec."""
-    if os.path.isdir(spec):
-        found = [os.path.join(root, f) for root, _, files in os.walk(spec) for f in files
-                 if f.lower().endswith(AUDIO_EXTENSIONS)]
-        return sorted(found)
-    if any(ch in spec for ch in "*?["):
-        return sorted(f for f in glob.glob(spec, recursive=True)
-                      if f.lower().endswith(AUDIO_EXTENSIONS))
-    if not os.path.exists(spec):
-        raise TfstyleError(f"{spec}: no such file or folder")
-    if spec.lower().endswith(AUDIO_EXTENSIONS):
-        return [spec]
-    try:
-        with open(spec, encoding="utf-8") as f:
-            entries = [line.strip() for line in f if line.strip() and not line.startswith("#")]
-    except (UnicodeDecodeError, OSError) as e:
-        raise TfstyleError(f"{spec}: not a folder, audio file or text list of files ({e})") \
-            from None
-    base = os.path.dirname(os.path.abspath(spec))
-    return [e if os.path.isabs(e) else os.path.join(base, e) for e in entries]
-
-
 def _trim(y, top_db):
     if not top_db:
         return y
@@ -83,12 +51,8 @@ def load_domain(spec, config):
     """Reads a domain, skipping unusable sources with a reason; fails if nothing is usable."""
     from tfstyle import audio
 
-    if spec.startswith("tfds:"):
-        sources = _tfds_sources(spec, config)
-    else:
-        sources = [(path, path) for path in list_files(spec)]
     clips, names, skipped = [], [], []
-    for name, source in sources:
+    for name, source in domains.sources(spec, config.sr):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # silent clips are reported below instead
@@ -109,63 +73,6 @@ def load_domain(spec, config):
         why = f" ({len(skipped)} skipped: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise TfstyleError(f"{spec}: no usable audio{why}")
     return domain
-
-
-def _tfds_sources(spec, config):
-    """(name, waveform) pairs of a TFDS spec `tfds:NAME[:CONFIG][?split=S&KEY=VALUE...]`."""
-    from urllib.parse import parse_qsl
-
-    try:
-        import tensorflow_datasets as tfds
-    except ImportError:
-        raise TfstyleError("tfds: specs need tensorflow-datasets (pip install "
-                           "tensorflow-datasets)") from None
-    body, _, query = spec[len("tfds:"):].partition("?")
-    params = dict(parse_qsl(query))
-    split = params.pop("split", "train")
-    name = body.replace(":", "/")
-    try:
-        builder = tfds.builder(name, data_dir=params.pop("data_dir", None), try_gcs=False)
-        dataset = builder.as_dataset(split=split)
-    except Exception as e:  # TFDS raises many types for unknown or unprepared datasets
-        raise TfstyleError(f"{spec}: cannot open the TFDS dataset {name!r} split {split!r} "
-                           f"({type(e).__name__}: {str(e).splitlines()[0][:160]}); prepare it "
-                           f"first with 'tfds build' (see docs), nothing is downloaded") from None
-    features = builder.info.features
-    unknown = [k for k in params if k not in features]
-    if unknown:
-        raise TfstyleError(f"{spec}: unknown feature(s) {', '.join(unknown)}; this dataset has "
-                           f"{', '.join(features.keys())}")
-    wanted = {}
-    for key, value in params.items():
-        feature = features[key]
-        if isinstance(feature, tfds.features.ClassLabel):
-            if value not in feature.names:
-                raise TfstyleError(f"{spec}: {key}={value} is not one of {', '.join(feature.names)}")
-            wanted[key] = feature.str2int(value)
-        else:
-            wanted[key] = value
-    rate = getattr(features["audio"], "sample_rate", None) or config.sr
-    sources = []
-    for i, example in enumerate(tfds.as_numpy(dataset)):
-        if any(_decoded(example[k]) != v for k, v in wanted.items()):
-            continue
-        y = np.asarray(example["audio"], np.float32)
-        if np.issubdtype(example["audio"].dtype, np.integer):
-            y = y / 32768.0   # TFDS keeps 16-bit PCM values in integer tensors
-        if y.ndim > 1:
-            y = y.mean(axis=-1)
-        if rate != config.sr:
-            import soxr
-            y = soxr.resample(y, rate, config.sr).astype(np.float32)
-        sources.append((f"{name}[{split}][{i}]", y))
-    return sources
-
-
-def _decoded(value):
-    return value.decode() if isinstance(value, bytes) else (
-        int(value) if np.ndim(value) == 0 and np.issubdtype(np.asarray(value).dtype, np.integer)
-        else value)
 
 
 def crops(domain, config, seed=0):
