@@ -52,6 +52,7 @@ def add_parser(commands):
 
 def run(args):
     from tfstyle.cli import import_tensorflow
+    from tfstyle.domains import TFDS
     from tfstyle.errors import TfstyleError
     from tfstyle.melgan_vc.api import fit
 
@@ -61,6 +62,8 @@ def run(args):
             raise TfstyleError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
     if args.max_minutes is not None and not args.max_minutes > 0:
         raise TfstyleError(f"--max-minutes must be positive, got {args.max_minutes}")
+    if any(spec.startswith(TFDS) for spec in (args.a, args.b)):
+        import_tensorflow()   # TFDS loads it while reading the domains; keep its log quiet
     fit(args.a, args.b, args.run_dir, preset=args.preset, steps=args.steps,
         max_minutes=args.max_minutes, checkpoint_every=args.checkpoint_every,
         log_every=args.log_every, progress=not args.quiet, log=sys.stderr,
