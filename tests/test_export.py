@@ -59,7 +59,7 @@ def test_saved_model_signatures_match_keras(exported):
     from_sm = loaded.signatures["mel"](mel=mel[None])["mel"][0]
     np.testing.assert_allclose(from_sm, convert.convert_mel(frozen, mel, config), atol=1e-5)
     wave = loaded.signatures["waveform"](waveform=tf.constant(y[None]))["waveform"][0].numpy()
-    from tfstyle.style_transfer import match_level
+    from tfstyle.audio import match_level
     python = match_level(convert.convert_audio(frozen, y, config, gl_iters=4), y)
     assert wave.shape == y.shape
     np.testing.assert_allclose(wave, python, atol=2e-3)

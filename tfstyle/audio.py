@@ -137,6 +137,18 @@ def atomic_path(path):
             os.unlink(tmp)
 
 
+def match_level(y, reference, peak=PEAK):
+    """Scales y to the reference's RMS level, then down if needed so its peak stays ≤ `peak`
+    (-1 dBFS): outputs sound as loud as their input and never clip."""
+    rms = np.sqrt(np.mean(np.square(y))) + 1e-12
+    target = np.sqrt(np.mean(np.square(reference)))
+    y = y * (target / rms)
+    top = np.max(np.abs(y), initial=0.0)
+    if top > peak:
+        y = y * (peak / top)
+    return np.asarray(y, np.float32)
+
+
 def save(path, y, sr):
     """Writes mono float audio atomically; the format follows the extension (.wav/.flac/.ogg/.mp3).
 

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from tfstyle import audio
 from tfstyle.errors import TfstyleError
 from tfstyle.features import NETWORKS
 from tfstyle.settings import check_choices, setting
@@ -388,7 +389,7 @@ class Optimisation:
         if not np.all(np.isfinite(y)):
             raise TfstyleError("the optimisation diverged (non-finite output); lower "
                                "--learning-rate or the loss weights")
-        y = match_level(y, self.content)
+        y = audio.match_level(y, self.content)
         return TransferResult(audio=y, sr=cfg.sr, losses=self._named(final_terms),
                               initial_losses=self._named(initial_terms),
                               seconds=time.perf_counter() - start_time,
@@ -501,20 +502,6 @@ def _crossfade(pieces, windows, frames):
         total[start:stop] += ramp[:, None] * np.asarray(piece)
         weight[start:stop] += ramp[:, None]
     return tf.constant(total / np.maximum(weight, 1e-6))
-
-
-def match_level(y, reference, peak=None):
-    """Scales y to the reference's RMS level, then down if needed so its peak stays ≤ -1 dBFS."""
-    from tfstyle.audio import PEAK
-
-    peak = PEAK if peak is None else peak
-    rms = np.sqrt(np.mean(np.square(y))) + 1e-12
-    target = np.sqrt(np.mean(np.square(reference)))
-    y = y * (target / rms)
-    top = np.max(np.abs(y))
-    if top > peak:
-        y = y * (peak / top)
-    return y.astype(np.float32)
 
 
 def _progress_bar(total, enabled):

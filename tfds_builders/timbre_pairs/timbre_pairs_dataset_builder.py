@@ -113,7 +113,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             if name not in INSTRUMENTS:
                 raise ValueError(f"unknown instrument {name!r}; known: {', '.join(INSTRUMENTS)}")
         synth.fluidsynth_path(), synth.soundfont_path(config.soundfont)  # fail before any work
-        return {split: self._generate_examples(split) for split in _SPLITS}
+        counts = {"train": config.train_melodies, "test": config.test_melodies}
+        return {split: self._generate_examples(split) for split in _SPLITS if counts[split]}
 
     def _generate_examples(self, split):
         config = self.builder_config

@@ -18,7 +18,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser():
-    from tfstyle.cli import convert, data, export, fit, presets, transfer
+    from tfstyle.cli import convert, data, evaluate, export, fit, presets, transfer
 
     parser = ArgumentParser(
         prog="tfstyle",
@@ -33,6 +33,7 @@ def build_parser():
     fit.add_parser(commands)
     convert.add_parser(commands)
     export.add_parser(commands)
+    evaluate.add_parser(commands)
     data.add_parser(commands)
     return parser
 

@@ -3,7 +3,7 @@ import argparse
 import sys
 
 from tfstyle.errors import TfstyleError
-from tfstyle.melgan_vc.api import plan_jobs
+from tfstyle.melgan_vc.api import check_converter, plan_jobs
 from tfstyle.melgan_vc.convert import INVERSIONS
 
 EPILOG = """OUT is a file when one INPUT file is given and OUT has an audio extension; otherwise a
@@ -11,19 +11,27 @@ folder, where each input keeps its name (and folders their tree) with the --form
 
 examples:
   tfstyle convert runs/p2v take1.wav -o take1_violin.wav
-  tfstyle convert runs/p2v recordings/ 'more/*.flac' -o converted/ --skip-existing"""
+  tfstyle convert runs/p2v recordings/ 'more/*.flac' -o converted/ --skip-existing
+  tfstyle convert --model piano-violin examples/piano_melody.wav -o violin.wav"""
 
 
 def add_parser(commands):
+    from tfstyle.pretrained import MODELS
+
     p = commands.add_parser(
-        "convert", help="convert audio files with a trained MelGAN-VC run",
+        "convert", help="convert audio files with a trained MelGAN-VC run or a shipped model",
+        usage="tfstyle convert [-h] (RUN | --model NAME) INPUT [INPUT ...] -o OUT [options]",
         description="Convert audio of any length from domain A to domain B with the generator "
-                    "of a 'tfstyle fit' run: overlapping, crossfaded generator slices; "
-                    "Griffin-Lim (or the reference's optimised inversion) for the phase.",
+                    "of a 'tfstyle fit' run, or with a converter that ships with tfstyle: "
+                    "overlapping, crossfaded generator slices; Griffin-Lim (or the reference's "
+                    "optimised inversion) for the phase.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("run_dir", metavar="RUN", help="the run directory of 'tfstyle fit'")
-    p.add_argument("inputs", metavar="INPUT", nargs="+",
-                   help="audio files, folders (recursive) or quoted globs")
+    p.add_argument("paths", metavar="RUN INPUT", nargs="+",
+                   help="the run directory of 'tfstyle fit' (left out with --model), then audio "
+                        "files, folders (recursive) or quoted globs")
+    p.add_argument("--model", choices=list(MODELS), default=None,
+                   help="use a converter that ships with tfstyle instead of a run (piano-violin:"
+                        " piano recordings played by a violin; see its model card)")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or folder")
     p.add_argument("--format", choices=["wav", "flac", "ogg"], default="wav",
                    help="output format for folder outputs (default: wav)")
@@ -43,15 +51,18 @@ def add_parser(commands):
 
 def run(args):
     from tfstyle.cli import import_tensorflow
-    from tfstyle.melgan_vc.run import Run
 
     if args.gl_iters < 0 or args.optimize_steps < 1 or (args.sr is not None and args.sr < 1):
         raise TfstyleError("--gl-iters must be >= 0, --optimize-steps and --sr positive")
-    Run(args.run_dir).load_config()   # a missing or foreign run fails before TensorFlow loads
-    jobs = plan_jobs(args.inputs, args.output, args.format)
+    run_dir, inputs = (None, args.paths) if args.model else (args.paths[0], args.paths[1:])
+    if not inputs:
+        raise TfstyleError("no INPUT given (the first path is the run directory; use --model "
+                           "NAME for a shipped converter)")
+    check_converter(run_dir, args.model)   # a missing run fails before TensorFlow loads
+    jobs = plan_jobs(inputs, args.output, args.format)
     import_tensorflow()
     from tfstyle.melgan_vc.api import convert
 
-    convert(args.run_dir, jobs=jobs, sr=args.sr, skip_existing=args.skip_existing,
-            inversion=args.inversion, gl_iters=args.gl_iters,
+    convert(run_dir, jobs=jobs, sr=args.sr, skip_existing=args.skip_existing,
+            inversion=args.inversion, gl_iters=args.gl_iters, model=args.model,
             optimize_steps=args.optimize_steps, progress=not args.quiet, log=sys.stderr)

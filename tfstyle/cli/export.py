@@ -1,4 +1,4 @@
-"""`tfstyle export RUN` and `tfstyle info EXPORT`: deployable models and what they expect."""
+"""`tfstyle export RUN|--model NAME` and `tfstyle info EXPORT`: deployable models and what they expect."""
 import argparse
 import json
 import sys
@@ -14,6 +14,7 @@ block of audio end to end. Each has a .json beside it with the front-end setting
 examples:
   tfstyle export runs/p2v --out models/
   tfstyle export runs/p2v --format tflite --quantize float16 int8 --out phone/
+  tfstyle export --model piano-violin --out models/
   tfstyle info models/tfstyle"""
 
 
@@ -22,7 +23,12 @@ def add_parser(commands):
         "export", help="export a trained run to SavedModel (TF Serving) and TFLite",
         description="Export the generator of a 'tfstyle fit' run for serving and devices.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("run_dir", metavar="RUN", help="the run directory of 'tfstyle fit'")
+    from tfstyle.pretrained import MODELS
+
+    p.add_argument("run_dir", metavar="RUN", nargs="?", default=None,
+                   help="the run directory of 'tfstyle fit' (or give --model)")
+    p.add_argument("--model", choices=list(MODELS), default=None,
+                   help="export a converter that ships with tfstyle instead of a run")
     p.add_argument("--format", choices=FORMATS, default="all", help="what to write (default: all)")
     p.add_argument("--out", default="export", metavar="DIR",
                    help="output folder (default: ./export)")
@@ -45,16 +51,16 @@ def add_parser(commands):
 def run(args):
     from tfstyle.cli import import_tensorflow
     from tfstyle.errors import TfstyleError
-    from tfstyle.melgan_vc.run import Run
+    from tfstyle.melgan_vc.api import check_converter
 
     if args.version is not None and args.version < 1 or args.gl_iters < 0:
         raise TfstyleError("--version must be positive and --gl-iters zero or more")
-    Run(args.run_dir).load_config()
+    check_converter(args.run_dir, args.model)
     import_tensorflow()
     from tfstyle.melgan_vc.export import export_run
 
     export_run(args.run_dir, args.out, args.format, args.quantize, args.name, args.version,
-               args.gl_iters, log=sys.stderr)
+               args.gl_iters, log=sys.stderr, model=args.model)
 
 
 def show(args):

@@ -84,22 +84,41 @@ def plan_jobs(inputs, output, fmt="wav"):
     return [(src, os.path.splitext(dst)[0] + "." + fmt) for src, dst in jobs]
 
 
-def convert(run_dir, inputs=None, output=None, jobs=None, sr=None, skip_existing=False,
+def check_converter(run_dir=None, model=None):
+    """Fails fast, before TensorFlow loads, on a missing run or unknown model; returns the
+    converter's config."""
+    from tfstyle import pretrained
+    from tfstyle.melgan_vc.run import Run
+
+    if (run_dir is None) == (model is None):
+        raise TfstyleError("give either a run directory or --model NAME")
+    return (pretrained.load_config(model) if model else Run(run_dir).load_config())[0]
+
+
+def load_converter(run_dir=None, model=None):
+    """(generator, config) of a run's latest checkpoint or of a model shipped with tfstyle."""
+    from tfstyle import pretrained
+    from tfstyle.melgan_vc.run import Run
+
+    check_converter(run_dir, model)
+    return pretrained.generator(model) if model else Run(run_dir).generator()
+
+
+def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_existing=False,
             inversion="griffin-lim", gl_iters=64, optimize_steps=2000, progress=False,
-            log=None):
-    """Converts files with the run's latest generator; returns the paths written.
+            log=None, model=None):
+    """Converts files with a run's latest generator (or the shipped `model`); returns the paths
+    written.
 
     Give `inputs` (files, folders, globs) and `output` (file or folder), or explicit `jobs`
     [(source, destination)]. Unreadable inputs are reported and skipped; the rest go on.
     """
     from tfstyle import audio
     from tfstyle.melgan_vc.convert import convert_audio
-    from tfstyle.melgan_vc.run import Run
-    from tfstyle.style_transfer import match_level
 
     if jobs is None:
         jobs = plan_jobs(list(inputs), output)
-    generator, config = Run(run_dir).generator()
+    generator, config = load_converter(run_dir, model)
     written, failed, kept = [], [], 0
     log = log or sys.stderr
     for index, (source, destination) in enumerate(jobs, start=1):
@@ -120,7 +139,7 @@ def convert(run_dir, inputs=None, output=None, jobs=None, sr=None, skip_existing
         if out_sr != config.sr:
             import soxr
             out = soxr.resample(out, config.sr, out_sr).astype("float32")
-        audio.save(destination, match_level(out, y), out_sr)
+        audio.save(destination, audio.match_level(out, y), out_sr)
         written.append(destination)
         if progress:
             seconds = time.perf_counter() - start

@@ -303,13 +303,17 @@ def waveform_error(generator, path, config, samples, seed=0):
 
 
 def export_run(run_dir, out, fmt="all", quantize=("none",), name="tfstyle", version=None,
-               gl_iters=64, log=None):
-    """Exports a run's latest generator; returns {artifact path: description}."""
-    from tfstyle.melgan_vc.run import Run
+               gl_iters=64, log=None, model=None):
+    """Exports a run's latest generator (or the shipped `model`); returns {artifact path:
+    description}."""
+    from tfstyle.melgan_vc.api import load_converter
 
     if fmt not in FORMATS:
         raise TfstyleError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    generator, config = Run(run_dir).generator()
+    generator, config = load_converter(run_dir, model)
+    if model:
+        from tfstyle import pretrained
+        run_dir = pretrained.folder(model)
     frozen = freeze_generator(generator, config)
     written = {}
     if fmt in ("saved_model", "all"):
