@@ -88,7 +88,9 @@ def main():
             "NST backbones run with random weights (no pretrained files here). Seconds are "
             "per clip on this machine.\n\n")
     body += table(["method", "kind", *units.values(), "s / clip", "clips"], rows)
-    write_section("compare_methods", "Method comparison on timbre_pairs", body)
+    clips = sorted({r["clips"] for r in stored.values()})
+    write_section("compare_methods", "Method comparison on timbre_pairs", body,
+                  command=f"python bench/compare_methods.py --clips {clips[-1]}")
 
 
 if __name__ == "__main__":

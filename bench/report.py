@@ -23,8 +23,9 @@ def machine():
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def write_section(name, title, body):
-    command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
+def write_section(name, title, body, command=None):
+    """`command` is what regenerates the section (default: this script's own command line)."""
+    command = command or "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
     section = (f"<!-- bench:{name} -->\n## {title}\n\n"
                f"`{command}` — {time.strftime('%Y-%m-%d')}, {machine()}\n\n{body.strip()}\n"
                f"<!-- /bench:{name} -->")

@@ -91,3 +91,16 @@ def test_save_is_atomic_and_checks_paths(tmp_path, monkeypatch):
         audio.check_writable(str(tmp_path / "out.txt"))
     with pytest.raises(TfstyleError, match="does not exist"):
         audio.check_writable(str(tmp_path / "missing" / "out.wav"))
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    import stat
+
+    path = tmp_path / "out.wav"
+    audio.save(str(path), np.zeros(1600, np.float32), 16000)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~mask      # not mkstemp's 0600
+    os.chmod(path, 0o640)
+    audio.save(str(path), np.zeros(1600, np.float32), 16000)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640              # a replaced file keeps its

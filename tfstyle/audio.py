@@ -131,6 +131,10 @@ def atomic_path(path):
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        # mkstemp creates 0600; give the file the mode a plain open() would have (or keep the
+        # mode of the file it replaces).
+        os.chmod(tmp, os.stat(path).st_mode & 0o7777 if os.path.exists(path) else
+                 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -147,6 +151,12 @@ def match_level(y, reference, peak=PEAK):
     if top > peak:
         y = y * (peak / top)
     return np.asarray(y, np.float32)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def save(path, y, sr):

@@ -22,20 +22,18 @@ class Known:
     what: str
     labels: tuple       # the features a domain is usually selected by
     example: str        # a spec that works once the dataset is prepared
-    prepare: str        # how to prepare it offline (one line; details in docs/data.md)
+    prepare: str        # how to prepare it offline ({name}: the spec's NAME/CONFIG)
 
 
 KNOWN = {
     "audio_domains": Known(
         "your own folders of audio, one split per subfolder plus 'heldout'", ("domain",),
         "tfds:audio_domains/NAME?split=piano",
-        "tfstyle data build audio_domains/NAME --manual-dir DIR (DIR holds one subfolder per "
-        "domain)"),
+        "tfstyle data build {name} --manual-dir DIR (DIR holds one subfolder per domain)"),
     "timbre_pairs": Known(
         "seeded melodies rendered by fluidsynth on two instruments, aligned note for note",
         ("instrument",), "tfds:timbre_pairs/piano_violin?instrument=piano",
-        "tfstyle data build timbre_pairs/piano_violin (needs apt-get install fluidsynth "
-        "fluid-soundfont-gm)"),
+        "tfstyle data build {name} (needs apt-get install fluidsynth fluid-soundfont-gm)"),
     "gtzan": Known(
         "GTZAN: 1000 30-s music clips, 10 genres", ("label",), "tfds:gtzan?label=jazz",
         "TFDS has no checksums for it: run 'tfds build gtzan' where there is network access "
@@ -285,7 +283,8 @@ def _first_line(error):
 def _how_to_prepare(name):
     base = name.partition(":")[0].partition("/")[0]
     known = KNOWN.get(base)
-    how = known.prepare if known else f"tfds build {base} on a machine with network access"
+    how = known.prepare.format(name=name.partition(":")[0]) if known else \
+        f"tfds build {base} on a machine with network access"
     return f"to prepare it: {how} (see docs/data.md)"
 
 

@@ -129,7 +129,9 @@ def autocorrelation(x, axis):
     length = v.shape[-1]
     n = 1 << (2 * length - 1).bit_length()
     spectrum = tf.signal.rfft(v, [n])
-    r = tf.signal.irfft(tf.cast(tf.abs(spectrum) ** 2, tf.complex64), [n])
+    power = tf.abs(spectrum) ** 2
+    # tf.complex, not tf.cast: its gradient takes the real part without a lossy-cast warning.
+    r = tf.signal.irfft(tf.complex(power, tf.zeros_like(power)), [n])
     full = tf.concat([tf.reverse(r[..., 1:length], [-1]), r[..., :length]], axis=-1)
     return tf.transpose(full, perm)
 

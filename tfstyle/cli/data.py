@@ -90,7 +90,8 @@ def run_list(args):
             print(f"{'':14s}configs: {', '.join(configs)}")
         print(f"{'':14s}select by: {', '.join(known.labels) or '(one voice: use take=N)'}; "
               f"e.g. {known.example}")
-        print(f"{'':14s}prepare: {known.prepare}\n")
+        example = known.example[len("tfds:"):].partition("?")[0]
+        print(f"{'':14s}prepare: {known.prepare.format(name=example)}\n")
     print("Also: a folder, a text file listing audio files, a quoted glob or one audio file.")
 
 
