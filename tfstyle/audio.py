@@ -43,15 +43,22 @@ def load(path, sr, min_samples=1):
             unsupported channel count; shorter than `min_samples`.
     """
     y, file_sr = read(path)
-    if file_sr != sr:
-        import soxr  # deferred: only needed when rates differ
-        y = soxr.resample(y, file_sr, sr, quality="HQ").astype(np.float32)
+    y = resample(y, file_sr, sr)
     if len(y) < min_samples:
         raise TfstyleError(f"{path}: too short ({len(y) / sr:.3f} s at {sr} Hz); at least "
                            f"{min_samples} samples ({min_samples / sr:.3f} s) are needed")
     if np.max(np.abs(y)) < SILENCE_PEAK:
         warnings.warn(f"{path}: the audio is silent (peak below -90 dBFS)", stacklevel=2)
     return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def resample(y, sr_from, sr_to):
+    """float32 `y` at `sr_to` (soxr HQ, the resampler librosa uses); unchanged if equal."""
+    if sr_from == sr_to:
+        return y
+    import soxr  # deferred: only needed when rates differ
+
+    return soxr.resample(y, sr_from, sr_to, quality="HQ").astype(np.float32)
 
 
 def read(path):

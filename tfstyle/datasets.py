@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 
+from tfstyle import audio
 from tfstyle.domains import TFDS
 from tfstyle.errors import TfstyleError
 
@@ -158,8 +159,8 @@ def open_tfds(spec, data_dir=None):
     flat = list(flat_features(builder.info.features))
     features = {path: feature for path, _, feature in flat}
     keys = {path: k for path, k, _ in flat}
-    audio = [path for path, f in features.items() if isinstance(f, tfds.features.Audio)]
-    if not audio:
+    audio_paths = [path for path, f in features.items() if isinstance(f, tfds.features.Audio)]
+    if not audio_paths:
         raise TfstyleError(f"{spec}: {name} has no audio feature")
     splits = list(builder.info.splits)
     if splits and split not in splits:
@@ -171,13 +172,13 @@ def open_tfds(spec, data_dir=None):
     for key, value in params.items():
         path = _feature_path(spec, name, key, features)
         wanted[path] = _encode(spec, path, features[path], value.split(","), tfds)
-    return TfdsSpec(spec, name, split, builder, audio[0], wanted, labels, keys, take)
+    return TfdsSpec(spec, name, split, builder, audio_paths[0], wanted, labels, keys, take)
 
 
 def _builder(spec, name, data_dir):
     import tensorflow_datasets as tfds
 
-    base, _, config = name.partition(":")[0].partition("/")
+    base, config = split_name(name)
     try:
         return tfds.builder(name, data_dir=data_dir, try_gcs=False)
     except tfds.core.registered.DatasetNotFoundError:
@@ -194,6 +195,12 @@ def _builder(spec, name, data_dir):
             raise TfstyleError(f"{spec}: {base} has no config {config!r} here; its configs: "
                                f"{', '.join(configs)}") from None
         raise TfstyleError(f"{spec}: cannot open {name} ({_first_line(e)})") from None
+
+
+def split_name(name):
+    """(dataset, config or '') of a TFDS name NAME[/CONFIG][:VERSION]."""
+    base, _, config = name.partition(":")[0].partition("/")
+    return base, config
 
 
 def _prepared_dir(base, config, data_dir):
@@ -281,9 +288,9 @@ def _first_line(error):
 
 
 def _how_to_prepare(name):
-    base = name.partition(":")[0].partition("/")[0]
+    base, config = split_name(name)
     known = KNOWN.get(base)
-    how = known.prepare.format(name=name.partition(":")[0]) if known else \
+    how = known.prepare.format(name=f"{base}/{config}" if config else base) if known else \
         f"tfds build {base} on a machine with network access"
     return f"to prepare it: {how} (see docs/data.md)"
 
@@ -307,10 +314,7 @@ def to_float_mono(y, rate, sr):
     y = np.asarray(y, np.float32)
     if y.ndim > 1:
         y = y.mean(axis=-1)
-    if rate != sr:
-        import soxr
-        y = soxr.resample(y, rate, sr).astype(np.float32)
-    return y
+    return audio.resample(y, rate, sr)
 
 
 
@@ -385,7 +389,7 @@ def build(name, manual_dir=None, data_dir=None, rebuild=False):
     register()
     if manual_dir and not os.path.isdir(manual_dir):
         raise TfstyleError(f"{manual_dir}: no such folder (--manual-dir)")
-    base, _, config = name.partition(":")[0].partition("/")
+    base, config = split_name(name)
     if base == "audio_domains" and config and config != "default":
         from tfds_builders.audio_domains import Config
 

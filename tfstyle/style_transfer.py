@@ -226,7 +226,7 @@ class Optimisation:
         self.config, self.content = config, content
         # Waveform transfer runs at the encoder's rate; spectral methods at the user's.
         self.work_sr = NSYNTH_SR if config.method == "nsynth" else config.sr
-        content, style = (_resample(x, config.sr, self.work_sr) for x in (content, style))
+        content, style = (audio.resample(x, config.sr, self.work_sr) for x in (content, style))
         self.rep = Representation(config.representation, self.work_sr, config.n_fft,
                                   config.hop_length, config.n_mels, config.n_mfcc)
         self.content_stft = self.rep.stft(content[None]) if self.rep.is_spectral else None
@@ -384,7 +384,7 @@ class Optimisation:
                                   seed=cfg.seed)[0].numpy()
         else:
             y = self.rep.to_waveform(result_rep[None])[0].numpy()
-        y = _resample(y, self.work_sr, cfg.sr)
+        y = audio.resample(y, self.work_sr, cfg.sr)
         y = np.pad(y, (0, max(0, len(self.content) - len(y))))[: len(self.content)]
         if not np.all(np.isfinite(y)):
             raise TfstyleError("the optimisation diverged (non-finite output); lower "
@@ -472,14 +472,6 @@ def _lbfgs(opt, terms, x0, bar):
         x = tf.convert_to_tensor(x0)
     bar.update(cfg.steps - done[0])  # converged early: fill the bar
     return x, first, terms(x).numpy()
-
-
-def _resample(y, sr_from, sr_to):
-    if sr_from == sr_to:
-        return y
-    import soxr
-
-    return soxr.resample(y, sr_from, sr_to, quality="HQ").astype(np.float32)
 
 
 def _crossfade(pieces, windows, frames):

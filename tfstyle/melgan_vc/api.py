@@ -136,9 +136,7 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
             continue
         out = convert_audio(generator, y, config, inversion, gl_iters, optimize_steps)
         out_sr = sr or config.sr
-        if out_sr != config.sr:
-            import soxr
-            out = soxr.resample(out, config.sr, out_sr).astype("float32")
+        out = audio.resample(out, config.sr, out_sr)
         audio.save(destination, audio.match_level(out, y), out_sr)
         written.append(destination)
         if progress:
