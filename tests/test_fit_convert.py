@@ -142,3 +142,31 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(domains, tmp_path):
                              timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert f"from step {killed_at}" in resumed.stderr
+
+
+def test_sigterm_stops_after_the_step_with_a_checkpoint(domains, tmp_path):
+    run = str(tmp_path / "run")
+    command = [sys.executable, "-m", "tfstyle", "fit", "--a", str(domains / "a"), "--b",
+               str(domains / "b"), "--run-dir", run, "--steps", "3000",
+               "--checkpoint-every", "300", *TINY]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.time() + 180
+        events = os.path.join(run, "tensorboard")
+        while not os.path.exists(events) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+        time.sleep(3)
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=120)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("tfstyle: stopped at step ") and "run the same command" in last
+    stopped_at = int(last.split("step ")[1].split()[0])
+    assert 0 < stopped_at < 300
+    import tensorflow as tf
+
+    assert tf.train.latest_checkpoint(os.path.join(run, "checkpoints")).endswith(
+        f"-{stopped_at}")

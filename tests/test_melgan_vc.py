@@ -95,11 +95,11 @@ def _model(config, strategy=None):
 
 def _batches(config, n=12):
     rng = np.random.default_rng(0)
-    shape = (n, config.n_mels, config.crop_frames, 1)
+    shape = (n, config.joint_every, config.n_mels, config.crop_frames, 1)
     a = np.tanh(rng.standard_normal(shape)).astype(np.float32)
     b = 0.5 * np.tanh(rng.standard_normal(shape)).astype(np.float32)
     return tf.data.Dataset.from_tensor_slices((a, b)).batch(
-        config.batch_size * config.joint_every, drop_remainder=True).repeat()
+        config.batch_size, drop_remainder=True).repeat()
 
 
 def test_train_step_schedule_and_losses():

@@ -6,7 +6,7 @@ import tempfile
 import warnings
 
 from tfstyle import __version__
-from tfstyle.errors import TfstyleError
+from tfstyle.errors import Stopped, TfstyleError
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -38,20 +38,23 @@ def build_parser():
     return parser
 
 
-def import_tensorflow():
-    """Imports TensorFlow with its start-up log lines (oneDNN, CUDA probing on CPU machines)
-    kept off the terminal; they are shown only if the import fails, or with TFSTYLE_DEBUG=1."""
+def quietly(start):
+    """Runs `start()`, which loads TensorFlow, with TensorFlow's start-up log lines (oneDNN, CUDA
+    probing on CPU machines) kept off the terminal; they are shown only if it fails with
+    something other than a tfstyle error, or with TFSTYLE_DEBUG=1. Returns what start returns."""
     if os.environ.get("TFSTYLE_DEBUG"):
-        import tensorflow as tf
-        return tf
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        return start()
+    # Level 3 also hides the C++ error lines that TensorFlow logs beside the exceptions tfstyle
+    # reports in one line (a lost worker, oneDNN type fall-backs).
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as log:
         os.dup2(log.fileno(), 2)
         try:
-            import tensorflow as tf
-            tf.constant(0.0) + 0.0  # first op: device discovery logs here
+            return start()
+        except TfstyleError:
+            raise
         except BaseException:
             os.dup2(saved, 2)
             log.seek(0)
@@ -60,7 +63,18 @@ def import_tensorflow():
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+
+
+def _first_op():
+    import tensorflow as tf
+
+    tf.constant(0.0) + 0.0  # device discovery logs here
     return tf
+
+
+def import_tensorflow():
+    """Imports TensorFlow quietly (see `quietly`) and runs its first op."""
+    return quietly(_first_op)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -78,6 +92,9 @@ def main(argv=None):
     except BrokenPipeError:   # e.g. piped into `head`
         sys.stderr.close()
         return 0
+    except Stopped as e:
+        print(f"tfstyle: {e}", file=sys.stderr)
+        return 128 + e.signo
     except KeyboardInterrupt:
-        print("tfstyle: interrupted; nothing was written", file=sys.stderr)
+        print("tfstyle: interrupted; no output was left half-written", file=sys.stderr)
         return 130

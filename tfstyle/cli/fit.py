@@ -2,6 +2,7 @@
 import argparse
 import sys
 
+from tfstyle.melgan_vc.distribute import SHARDING, STRATEGIES
 from tfstyle.melgan_vc.frontend import PRESETS, MelGANConfig
 from tfstyle.settings import add_arguments, given
 
@@ -9,6 +10,12 @@ EPILOG = """domain specs (--a, --b): a folder (recursive), a text file listing a
 quoted glob, or tfds:NAME[/CONFIG][?split=S&FEATURE=VALUE[,VALUE]&take=N] for a prepared
 TensorFlow Datasets dataset selected by label ('tfstyle data list' shows them, 'tfstyle data info
 SPEC' what a spec selects).
+
+Distributed training (docs/distributed.md): --strategy mirrored uses every local GPU;
+--strategy multi-worker runs one process per worker, each started with the same command and
+its own TF_CONFIG. --batch-size is per replica: the global batch is batch size x replicas, and a
+step is one global batch. Worker 0 (or the 'chief' task) writes RUN, which must be a folder
+all workers share; a run whose worker died resumes when every worker is started again.
 
 Running the same command again resumes from the last checkpoint (settings come from the run's
 config.json; options given again override them). Watch training with
@@ -18,7 +25,10 @@ examples:
   tfstyle fit --a recordings/piano --b recordings/violin --run-dir runs/p2v --preset music-22k
   tfstyle fit --a speakerA.txt --b 'data/B/**/*.flac' --run-dir runs/vc --max-minutes 60
   tfstyle fit --a 'tfds:timbre_pairs/piano_violin?instrument=piano' \\
-              --b 'tfds:timbre_pairs/piano_violin?instrument=violin' --run-dir runs/pv"""
+              --b 'tfds:timbre_pairs/piano_violin?instrument=violin' --run-dir runs/pv
+  TF_CONFIG='{"cluster": {"worker": ["10.0.0.1:2222", "10.0.0.2:2222"]},
+              "task": {"type": "worker", "index": 0}}' \\
+    tfstyle fit --a /shared/A --b /shared/B --run-dir /shared/runs/ab --strategy multi-worker"""
 
 
 def add_parser(commands):
@@ -45,13 +55,25 @@ def add_parser(commands):
     p.add_argument("--log-every", type=int, default=25, metavar="N",
                    help="write TensorBoard scalars every N steps (default: 25)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    dist = p.add_argument_group("distributed training")
+    dist.add_argument("--strategy", choices=STRATEGIES, default="default",
+                      help="default: one device; mirrored: all local GPUs; multi-worker: the "
+                           "processes named in TF_CONFIG; tpu: a Cloud TPU (default: default)")
+    dist.add_argument("--shard", choices=SHARDING, default="data",
+                      help="how workers divide the input: data: every worker reads all the "
+                           "audio and takes its rows of each global batch (steps exactly as "
+                           "one device would); files: each worker reads only every N-th file "
+                           "(for data too big for one machine) (default: data)")
+    dist.add_argument("--tpu", metavar="NAME", default=None,
+                      help="with --strategy tpu: the TPU's name or grpc:// address (default: "
+                           "the local TPU VM)")
     settings = p.add_argument_group("model and training settings (default: the preset's)")
     add_arguments(settings, MelGANConfig, "melgan-vc")
     p.set_defaults(run=run)
 
 
 def run(args):
-    from tfstyle.cli import import_tensorflow
+    from tfstyle.cli import import_tensorflow, quietly
     from tfstyle.domains import TFDS
     from tfstyle.errors import TfstyleError
     from tfstyle.melgan_vc.api import fit
@@ -62,9 +84,12 @@ def run(args):
             raise TfstyleError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
     if args.max_minutes is not None and not args.max_minutes > 0:
         raise TfstyleError(f"--max-minutes must be positive, got {args.max_minutes}")
-    if any(spec.startswith(TFDS) for spec in (args.a, args.b)):
+    if args.tpu and args.strategy != "tpu":
+        raise TfstyleError("--tpu goes with --strategy tpu")
+    if args.strategy == "default" and any(spec.startswith(TFDS) for spec in (args.a, args.b)):
         import_tensorflow()   # TFDS loads it while reading the domains; keep its log quiet
     fit(args.a, args.b, args.run_dir, preset=args.preset, steps=args.steps,
         max_minutes=args.max_minutes, checkpoint_every=args.checkpoint_every,
         log_every=args.log_every, progress=not args.quiet, log=sys.stderr,
-        before_training=import_tensorflow, **given(args, MelGANConfig))
+        start_tensorflow=quietly, strategy=args.strategy, tpu=args.tpu,
+        shard=args.shard, **given(args, MelGANConfig))

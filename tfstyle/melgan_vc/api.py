@@ -9,21 +9,29 @@ from tfstyle.domains import AUDIO_EXTENSIONS
 
 
 def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_every=500,
-        log_every=25, progress=False, log=None, before_training=None, **settings):
+        log_every=25, progress=False, log=None, start_tensorflow=None, strategy="default",
+        tpu=None, shard="data", **settings):
     """Trains (or resumes) a MelGAN-VC run from domain specs `a` and `b`; returns the step.
 
     A new run starts from `preset` (default melgan-vc) with `settings` on top; an existing run
     keeps its saved settings, `settings` overriding them. Without `steps`, training stops at
-    10000 steps, or when `max_minutes` have passed if that is given. Domain reports go to `log`;
-    `before_training` is called once the data is validated (the CLI loads TensorFlow there).
+    10000 steps, or when `max_minutes` have passed if that is given. Domain reports go to `log`.
+    `start_tensorflow(start)` runs the function that starts the strategy and returns its result
+    (the CLI keeps TensorFlow's start-up log quiet there). `strategy` is one of `distribute.STRATEGIES` (multi-worker reads TF_CONFIG; `tpu` names the
+    TPU), and `shard` ("data" or "files") how workers divide the input.
     """
     import dataclasses
 
-    from tfstyle.melgan_vc import data, frontend
+    from tfstyle.melgan_vc import data, distribute, frontend
     from tfstyle.melgan_vc.run import Run
 
     start = time.time()
+    cluster = distribute.cluster(strategy)
+    if shard not in distribute.SHARDING:
+        raise TfstyleError(f"unknown sharding {shard!r}; choose one of "
+                           f"{', '.join(distribute.SHARDING)}")
     run = Run(run_dir)
+    saved = {}
     if run.exists():
         config, saved = run.load_config()
         if preset and preset != saved.get("preset"):
@@ -34,24 +42,49 @@ def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_eve
     else:
         preset = preset or "melgan-vc"
         config = frontend.preset(preset, **settings)
-    domain_a, domain_b = data.load_domain(a, config), data.load_domain(b, config)
+    start_tensorflow = start_tensorflow or (lambda start: start())
+    start = lambda: distribute.make_strategy(strategy, tpu)
+    # Collective ops must be configured before TensorFlow runs its first op (which TFDS
+    # domains do while loading), so a distributed strategy starts before the data is read.
+    if strategy == "multi-worker":
+        if log:
+            print(f"{cluster.label}: waiting for every worker in TF_CONFIG to start",
+                  file=log, flush=True)
+        distribute.wait_for_workers(log=log)
+    strategy_ = None if strategy == "default" else start_tensorflow(start)
+    part = (cluster.index, cluster.workers) if shard == "files" else (0, 1)
+    domain_a, domain_b = data.load_domain(a, config, part), data.load_domain(b, config, part)
     if log:
-        print(f"preset {preset}: " + ", ".join(f"{k}={v}" for k, v in
-                                               dataclasses.asdict(config).items()), file=log)
-        for label, domain in (("A", domain_a), ("B", domain_b)):
-            print(domain.report(label, config.sr), file=log)
-            if domain.seconds / config.sr < 300:
-                print(f"tfstyle: warning: domain {label} has only "
-                      f"{domain.seconds / config.sr / 60:.1f} min of audio; MelGAN-VC usually "
-                      "needs 5 min or more per domain", file=log)
-    run.save_config(config, preset=preset, a=a, b=b)
-    if before_training:
-        before_training()
+        if cluster.chief:
+            print(f"preset {preset}: " + ", ".join(f"{k}={v}" for k, v in
+                                                   dataclasses.asdict(config).items()), file=log)
+        if cluster.chief or shard == "files":
+            for label, domain in (("A", domain_a), ("B", domain_b)):
+                print(domain.report(label, config.sr), file=log)
+                if domain.seconds / config.sr < 300 and cluster.chief:
+                    print(f"tfstyle: warning: domain {label} has only "
+                          f"{domain.seconds / config.sr / 60:.1f} min of audio; MelGAN-VC "
+                          "usually needs 5 min or more per domain", file=log)
+    strategy_ = strategy_ or start_tensorflow(start)
+    replicas = strategy_.num_replicas_in_sync
+    if log:
+        print(f"strategy {strategy}: {cluster.label}, {replicas} replica"
+              f"{'s' if replicas > 1 else ''} in sync, global batch {replicas} x "
+              f"{config.batch_size} = {replicas * config.batch_size}", file=log)
+        if saved.get("replicas", replicas) != replicas and cluster.chief:
+            print(f"tfstyle: warning: {run_dir} trained so far with {saved['replicas']} "
+                  f"replicas; the global batch changes from "
+                  f"{saved['replicas'] * config.batch_size} to {replicas * config.batch_size}",
+                  file=log)
+    if cluster.chief:
+        run.save_config(config, preset=preset, a=a, b=b, strategy=strategy, replicas=replicas,
+                        shard=shard)
     from tfstyle.melgan_vc.training import UNLIMITED, train
 
     total = steps or (10000 if max_minutes is None else UNLIMITED)
     return train(run, config, domain_a, domain_b, total, None if max_minutes is None
-                 else max_minutes * 60, checkpoint_every, log_every, progress, start)
+                 else max_minutes * 60, checkpoint_every, log_every, progress, start,
+                 strategy=strategy_, cluster=cluster, shard=shard)[0]
 
 
 def plan_jobs(inputs, output, fmt="wav"):

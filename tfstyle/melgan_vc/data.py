@@ -47,12 +47,19 @@ def _trim(y, top_db):
     return trimmed
 
 
-def load_domain(spec, config):
-    """Reads a domain, skipping unusable sources with a reason; fails if nothing is usable."""
+def load_domain(spec, config, part=(0, 1)):
+    """Reads a domain, skipping unusable sources with a reason; fails if nothing is usable.
+
+    `part` (index, count) keeps every count-th source from the index-th: a worker's share when
+    multi-worker training shards by files.
+    """
     from tfstyle import audio
 
     clips, names, skipped = [], [], []
-    for name, source in domains.sources(spec, config.sr):
+    index, count = part
+    for k, (name, source) in enumerate(domains.sources(spec, config.sr)):
+        if k % count != index:
+            continue
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # silent clips are reported below instead
@@ -71,7 +78,9 @@ def load_domain(spec, config):
     domain = Domain(spec, clips, names, skipped)
     if not clips:
         why = f" ({len(skipped)} skipped: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
-        raise TfstyleError(f"{spec}: no usable audio{why}")
+        share = f" in this worker's share (source {index + 1} of every {count})" if count > 1 \
+            else ""
+        raise TfstyleError(f"{spec}: no usable audio{share}{why}")
     return domain
 
 
@@ -98,12 +107,16 @@ def crops(domain, config, seed=0):
     return ds.shuffle(2048, seed=seed)
 
 
-def training_pipeline(domain_a, domain_b, config):
-    """Zipped (a, b) batches for `MelGANVC.fit`: each holds one schedule cycle
-    (joint_every batches of batch_size)."""
+def training_pipeline(domain_a, domain_b, config, rows=None, seed=None):
+    """Zipped (a, b) batches [rows, joint_every, n_mels, 3·frames, 1] (rows: batch_size).
+
+    Each row holds the joint_every crops that one schedule cycle uses in turn, so a batch can be
+    split by rows among replicas (or workers) and the union of their step k is exactly the
+    single-device step k of the same global batch.
+    """
     import tensorflow as tf
 
-    pairs = tf.data.Dataset.zip((crops(domain_a, config, config.seed),
-                                 crops(domain_b, config, config.seed + 1)))
-    return pairs.batch(config.batch_size * config.joint_every,
-                       drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    seed = config.seed if seed is None else seed
+    pairs = tf.data.Dataset.zip((crops(domain_a, config, seed), crops(domain_b, config, seed + 1)))
+    return pairs.batch(config.joint_every, drop_remainder=True).batch(
+        rows or config.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

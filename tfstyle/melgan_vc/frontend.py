@@ -32,7 +32,9 @@ class MelGANConfig:
     ref_level_db: float = setting(20.0, "dB offset subtracted before normalising")
     frames: int = setting(24, "generator slice width in frames (a multiple of 4); the critic "
                              "sees 3 slices")
-    batch_size: int = setting(16, "batch size")
+    batch_size: int = setting(16, "batch size per replica (per worker on CPU machines, "
+                                        "per GPU or TPU core); a step's global batch is this "
+                                        "× replicas")
     learning_rate: float = setting(2e-4, "Adam learning rate of both optimizers")
     beta_1: float = setting(0.5, "Adam beta_1")
     joint_every: int = setting(3, "update generator+siamese (with the critic) every N batches; "

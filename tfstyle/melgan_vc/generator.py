@@ -17,7 +17,7 @@ class Generator(keras.Model):
     def __init__(self, n_mels=192, filters=256, spectral_norm_mode="power", **kwargs):
         sn = lambda *a, **k: spectral_norm.conv(spectral_norm_mode, *a, **k)
         lrelu = lambda name: keras.layers.LeakyReLU(negative_slope=0.2, name=name)
-        bn = lambda name: keras.layers.BatchNormalization(name=name)
+        bn = lambda name: keras.layers.BatchNormalization(name=name, synchronized=True)
 
         # Functional graph (layers named g1..g6 after the reference's table).
         inputs = keras.Input(shape=(n_mels, None, 1), name="mel")

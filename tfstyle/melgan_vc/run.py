@@ -64,14 +64,16 @@ class Run:
         os.replace(tmp, self.config_path)
 
     def checkpoint(self, generator, critic, siamese, d_optimizer=None, g_optimizer=None,
-                   step=None, max_to_keep=3):
-        """(tf.train.Checkpoint, CheckpointManager) over whatever objects are given."""
+                   step=None, max_to_keep=3, directory=None):
+        """(tf.train.Checkpoint, CheckpointManager) over whatever objects are given, saving
+        into the run (or `directory`)."""
         import tensorflow as tf
 
         objects = dict(generator=generator, critic=critic, siamese=siamese,
                        d_optimizer=d_optimizer, g_optimizer=g_optimizer, step=step)
         checkpoint = tf.train.Checkpoint(**{k: v for k, v in objects.items() if v is not None})
-        manager = tf.train.CheckpointManager(checkpoint, self.checkpoint_dir, max_to_keep)
+        manager = tf.train.CheckpointManager(checkpoint, directory or self.checkpoint_dir,
+                                             max_to_keep)
         return checkpoint, manager
 
     def latest(self):

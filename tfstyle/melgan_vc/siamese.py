@@ -9,7 +9,7 @@ class Siamese(keras.Model):
 
     def __init__(self, n_mels=192, frames=24, filters=256, embedding=128, **kwargs):
         lrelu = lambda name: keras.layers.LeakyReLU(negative_slope=0.2, name=name)
-        bn = lambda name: keras.layers.BatchNormalization(name=name)
+        bn = lambda name: keras.layers.BatchNormalization(name=name, synchronized=True)
         conv = lambda f, k, s, p, name: keras.layers.Conv2D(
             f, k, strides=s, padding=p, use_bias=False, kernel_initializer="he_uniform",
             name=name)

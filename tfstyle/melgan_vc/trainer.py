@@ -1,11 +1,14 @@
 """MelGAN-VC training model: the Keras custom-`train_step` GAN idiom with three networks.
 
-Each batch is (a, b): crops of 3 slices from domains A and B, [batch, n_mels, 3·frames, 1].
-Every `joint_every`-th batch updates generator + siamese (one optimizer, loss L_GS) and the
+Each batch is (a, b): crops of 3 slices from domains A and B, [batch, joint_every, n_mels,
+3·frames, 1]. Every `joint_every`-th batch updates generator + siamese (one optimizer, loss L_GS) and the
 critic (its own optimizer, hinge loss); the other batches update the critic alone. One
-`train_step` runs one such cycle on `joint_every` batches delivered together (the dataset's
-batch is joint_every × batch_size): the schedule is then plain Python, with no in-graph branch
-around an optimizer (which `tf.distribute` strategies cannot synchronise). Losses:
+`cycle` (and Keras' `train_step`) runs one such cycle on `joint_every` batches delivered
+together as [batch, joint_every, ...]: the schedule is then plain Python, with no in-graph
+branch around an optimizer (which `tf.distribute` strategies cannot synchronise). Under a
+strategy every replica sees batch_size rows; gradients are summed over replicas, so each loss is
+divided by their number, and BatchNorm statistics are synchronised across replicas (every term
+is a batch mean, so the step equals one device's step on the global batch). Losses:
 
     L_D   = ½·[mean(relu(1 − D(b))) + mean(relu(1 + D(G(a))))]          hinge critic
     L_adv = −mean(D(G(a)))                                              generator
@@ -43,6 +46,9 @@ class MelGANVC(keras.Model):
         self.generator, self.critic, self.siamese, self.config = \
             generator, critic, siamese, config
         self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSSES}
+        # Its three networks are built functional models and it has no weights of its own;
+        # saying so spares `fit` a symbolic call on a training batch, which is not G's input.
+        self.built = True
 
     @property
     def metrics(self):
@@ -112,13 +118,18 @@ class MelGANVC(keras.Model):
         self.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
         return dict(d_loss=d_loss, d_real=d_real, d_fake=d_fake)
 
-    def train_step(self, data):
+    def cycle(self, data):
+        """One schedule cycle on a batch (a, b) of [batch, joint_every, ...]: a joint step on
+        the first crop of every row, critic steps on the others. Returns each loss term
+        averaged over the cycle's steps (the generator's terms come from the joint step)."""
         a, b = data
-        cycle = self.config.joint_every
-        a_parts, b_parts = tf.split(a, cycle), tf.split(b, cycle)
-        losses = self._joint_step(a_parts[0], b_parts[0])
-        critic = [self._critic_step(ai, bi) for ai, bi in zip(a_parts[1:], b_parts[1:])]
-        for name, value in losses.items():
-            values = [value] + [c[name] for c in critic if name in c]
-            self.trackers[name].update_state(tf.add_n(values) / len(values))
+        losses = self._joint_step(a[:, 0], b[:, 0])
+        critic = [self._critic_step(a[:, k], b[:, k]) for k in range(1, self.config.joint_every)]
+        return {name: tf.add_n([value] + [c[name] for c in critic if name in c])
+                / (1 + sum(name in c for c in critic)) for name, value in losses.items()}
+
+    def train_step(self, data):
+        # Keras' `fit` idiom; tfstyle's own loop (training.py) calls `cycle` under any strategy.
+        for name, value in self.cycle(data).items():
+            self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}

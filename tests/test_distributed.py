@@ -1,0 +1,175 @@
+"""Distributed training: TF_CONFIG checks, two workers on 127.0.0.1 against one device, a killed
+worker and a resume, and a stop request."""
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tfstyle.cli import main
+from tfstyle.errors import TfstyleError
+from tfstyle.melgan_vc import distribute
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKER = os.path.join(HERE, "train_worker.py")
+TINY = ["--n-mels", "16", "--generator-filters", "8", "--critic-filters", "8", "--embedding",
+        "4", "--batch-size", "2", "-q"]
+LIMIT = 240   # seconds any group of processes may take before the test fails and kills it
+
+
+@contextlib.contextmanager
+def processes(commands, envs, logs):
+    """Starts each command in its own process group; kills whatever is left on the way out."""
+    started = []
+    try:
+        for command, env, log in zip(commands, envs, logs):
+            started.append(subprocess.Popen(
+                command, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                stderr=open(log, "w"), start_new_session=True))
+        yield started
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wait_all(procs, limit=LIMIT):
+    deadline = time.time() + limit
+    for proc in procs:
+        proc.wait(timeout=max(1.0, deadline - time.time()))
+    return [proc.returncode for proc in procs]
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("raw, message", [
+    (None, "needs TF_CONFIG"),
+    ("{not json", "not a valid cluster description"),
+    ('{"cluster": {"worker": ["a:1"]}}', "not a valid cluster description"),
+    ('{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 2}}',
+     "task worker:2 is not in the cluster"),
+    ('{"cluster": {"worker": ["a:1"], "ps": ["c:1"]}, "task": {"type": "worker", "index": 0}}',
+     "not ps"),
+    ('{"cluster": {"chief": ["a:1", "b:1"]}, "task": {"type": "chief", "index": 0}}',
+     "at most one chief")])
+def test_bad_tf_config_is_one_line(raw, message):
+    with pytest.raises(TfstyleError, match=message):
+        distribute.cluster("multi-worker", {} if raw is None else {"TF_CONFIG": raw})
+
+
+def test_chief_and_worker_positions():
+    spec = {"cluster": {"chief": ["c:1"], "worker": ["a:1", "b:1"]}}
+    chief = distribute.cluster("multi-worker", {"TF_CONFIG": json.dumps(
+        {**spec, "task": {"type": "chief", "index": 0}})})
+    second = distribute.cluster("multi-worker", {"TF_CONFIG": json.dumps(
+        {**spec, "task": {"type": "worker", "index": 1}})})
+    assert (chief.workers, chief.index, chief.chief) == (3, 0, True)
+    assert (second.index, second.chief, second.label) == (2, False, "worker 1 of 3 workers")
+    assert distribute.cluster("default") == distribute.Cluster()
+    local = distribute.local_tf_configs(2)
+    assert distribute.cluster("multi-worker", {"TF_CONFIG": local[0]}).chief
+    assert distribute.cluster("multi-worker", {"TF_CONFIG": local[1]}).index == 1
+
+
+def test_fit_cli_rejects_bad_distribution_options(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    base = ["fit", "--a", str(tmp_path), "--b", str(tmp_path), "--run-dir",
+            str(tmp_path / "run"), "-q"]
+    assert main(base + ["--strategy", "multi-worker"]) == 2
+    assert "needs TF_CONFIG" in capsys.readouterr().err
+    assert main(base + ["--tpu", "grpc://x:1"]) == 2
+    assert "--tpu goes with --strategy tpu" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_two_workers_step_exactly_as_one_device_on_the_global_batch(tmp_path):
+    """Two workers with 2 rows each, and two replicas in one worker, end identical to one
+    device with 4 rows."""
+    steps = "9"
+    runs = [("multi-worker", "2", "run2", "w0.npy"), ("multi-worker", "2", "run2", "w1.npy"),
+            ("default", "4", "run1", "single.npy"), ("mirrored-2cpu", "2", "run3", "m.npy")]
+    commands = [[sys.executable, WORKER, strategy, rows, steps, str(tmp_path / run),
+                 str(tmp_path / out)] for strategy, rows, run, out in runs]
+    envs = [{"TF_CONFIG": c} for c in distribute.local_tf_configs(2)] + [{}, {}]
+    logs = [str(tmp_path / f"log{i}") for i in range(len(runs))]
+    with processes(commands, envs, logs) as procs:
+        codes = wait_all(procs)
+    assert codes == [0] * len(runs), [read(log)[-2000:] for log in logs]
+    w0, w1, single, mirrored = (np.load(tmp_path / run[3]) for run in runs)
+    np.testing.assert_array_equal(w0, w1)
+    # Same data and schedule: only the order of floating-point sums differs. A run that
+    # differs in data alone (one device, 2 rows) is three orders of magnitude further away.
+    for distributed in (w0, mirrored):
+        diff = np.abs(distributed - single)
+        assert diff.mean() < 5e-6 and np.mean(diff > 1e-4) < 1e-3, (diff.mean(), diff.max())
+    # The chief alone wrote the run directory; the other worker's scratch folder is gone.
+    assert sorted(os.listdir(tmp_path / "run2" / "checkpoints")) == [
+        "checkpoint", "ckpt-9.data-00000-of-00001", "ckpt-9.index"]
+    key = hashlib.sha1(str(tmp_path / "run2").encode()).hexdigest()[:12]
+    assert not os.path.exists(os.path.join(tempfile.gettempdir(), f"tfstyle-{key}-worker-1"))
+    assert "worker 1 of 2 workers: step 9" in read(logs[1])
+
+
+@pytest.fixture(scope="module")
+def domains(tmp_path_factory):
+    from train_worker import synthetic_domain
+
+    root = tmp_path_factory.mktemp("domains")
+    for name, harmonics, seed in (("a", (1.0, 0.1), 0), ("b", (0.3, 1.0, 0.6), 1)):
+        (root / name).mkdir()
+        for i, clip in enumerate(synthetic_domain(name, harmonics, seed).clips):
+            sf.write(root / name / f"{i}.wav", clip, 16000)
+    return root
+
+
+def _fit_command(domains, run, steps):
+    return [sys.executable, "-m", "tfstyle", "fit", "--a", str(domains / "a"), "--b",
+            str(domains / "b"), "--run-dir", str(run), "--strategy", "multi-worker",
+            "--steps", str(steps), "--checkpoint-every", "6", *TINY]
+
+
+def _latest_step(run):
+    index = os.path.join(run, "checkpoints", "checkpoint")
+    if not os.path.exists(index):
+        return None
+    first = read(index).splitlines()[0]
+    return int(first.rsplit("-", 1)[1].rstrip('"'))
+
+
+def test_a_killed_worker_and_a_restart_resume_from_the_last_checkpoint(domains, tmp_path):
+    run = tmp_path / "run"
+    envs = [{"TF_CONFIG": c} for c in distribute.local_tf_configs(2)]
+    logs = [str(tmp_path / f"log{i}") for i in range(2)]
+    with processes([_fit_command(domains, run, 3000)] * 2, envs, logs) as procs:
+        deadline = time.time() + LIMIT
+        while _latest_step(run) is None and time.time() < deadline and \
+                all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        assert _latest_step(run), [read(log)[-2000:] for log in logs]
+        os.killpg(procs[1].pid, signal.SIGKILL)
+        # The survivor notices within the health-check interval and says how to go on.
+        assert wait_all(procs[:1], 120) == [2]
+    saved = _latest_step(run)
+    last = read(logs[0]).strip().splitlines()[-1]
+    assert "lost contact" in last and f"resume from step {saved}" in last, last
+
+    envs = [{"TF_CONFIG": c} for c in distribute.local_tf_configs(2)]
+    logs = [str(tmp_path / f"again{i}") for i in range(2)]
+    with processes([_fit_command(domains, run, saved + 6)] * 2, envs, logs) as procs:
+        codes = wait_all(procs)
+    assert codes == [0, 0], [read(log)[-2000:] for log in logs]
+    assert f"resuming {run} from step {saved}" in read(logs[0])
+    assert _latest_step(run) == saved + 6
+    assert json.loads(read(run / "config.json"))["replicas"] == 2

@@ -1,0 +1,58 @@
+"""One training process for the distributed tests: trains a tiny MelGAN-VC on synthetic
+domains under the given strategy (TF_CONFIG from the environment) and saves the final weights
+of all three networks as one .npy, so the test can compare workers with each other and with a
+single-device run.
+
+    python tests/train_worker.py STRATEGY BATCH_SIZE STEPS RUN_DIR WEIGHTS.npy
+
+STRATEGY is one of tfstyle's, or "mirrored-2cpu": MirroredStrategy over two logical CPUs, which
+exercises two replicas inside one worker without a GPU.
+"""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def synthetic_domain(name, harmonics, seed, sr=16000, seconds=3.0):
+    import numpy as np
+
+    from tfstyle.melgan_vc.data import Domain
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(sr * seconds)) / sr
+    clips = [0.3 * sum(w * np.sin(2 * np.pi * f * (k + 1) * t) for k, w in enumerate(harmonics))
+             .astype(np.float32) for f in rng.uniform(200, 600, 4)]
+    return Domain(name, clips, [f"{name}{i}" for i in range(len(clips))], [])
+
+
+def main(strategy_name, batch_size, steps, run_dir, out):
+    import numpy as np
+
+    from tfstyle.melgan_vc import distribute, frontend, training
+    from tfstyle.melgan_vc.run import Run
+
+    if strategy_name == "mirrored-2cpu":
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        strategy, cluster = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), None
+    else:
+        cluster = distribute.cluster(strategy_name)
+        strategy = distribute.make_strategy(strategy_name)
+    config = frontend.preset("melgan-vc", n_mels=16, generator_filters=8, critic_filters=8,
+                             embedding=4, batch_size=int(batch_size))
+    a, b = synthetic_domain("a", (1.0, 0.1), 0), synthetic_domain("b", (0.3, 1.0, 0.6), 1)
+    step, model = training.train(Run(run_dir), config, a, b, total_steps=int(steps),
+                                 checkpoint_every=int(steps), log_every=3, strategy=strategy,
+                                 cluster=cluster)
+    weights = [v.numpy().ravel() for net in (model.generator, model.critic, model.siamese)
+               for v in net.weights]
+    np.save(out, np.concatenate(weights))
+    print(f"{(cluster or distribute.Cluster()).label}: step {step}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
