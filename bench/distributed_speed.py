@@ -39,7 +39,7 @@ def worker(args):
     strategy_name = "multi-worker" if "TF_CONFIG" in os.environ else "default"
     cluster = distribute.cluster(strategy_name)
     if strategy_name == "multi-worker":
-        distribute.wait_for_workers()
+        distribute.wait_for_workers(cluster)
     strategy = distribute.make_strategy(strategy_name)
     import tensorflow as tf
 

@@ -77,6 +77,7 @@ def test_chief_and_worker_positions():
         {**spec, "task": {"type": "worker", "index": 1}})})
     assert (chief.workers, chief.index, chief.chief) == (3, 0, True)
     assert (second.index, second.chief, second.label) == (2, False, "worker 1 of 3 workers")
+    assert second.address == "b:1" and second.peers == (("chief 0", "c:1"), ("worker 0", "a:1"))
     assert distribute.cluster("default") == distribute.Cluster()
     local = distribute.local_tf_configs(2)
     assert distribute.cluster("multi-worker", {"TF_CONFIG": local[0]}).chief

@@ -17,8 +17,9 @@ def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_eve
     keeps its saved settings, `settings` overriding them. Without `steps`, training stops at
     10000 steps, or when `max_minutes` have passed if that is given. Domain reports go to `log`.
     `start_tensorflow(start)` runs the function that starts the strategy and returns its result
-    (the CLI keeps TensorFlow's start-up log quiet there). `strategy` is one of `distribute.STRATEGIES` (multi-worker reads TF_CONFIG; `tpu` names the
-    TPU), and `shard` ("data" or "files") how workers divide the input.
+    (the CLI keeps TensorFlow's start-up log quiet there). `strategy` is one of
+    `distribute.STRATEGIES` (multi-worker reads TF_CONFIG; `tpu` names the TPU), and `shard`
+    ("data" or "files") how workers divide the input.
     """
     import dataclasses
 
@@ -50,7 +51,7 @@ def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_eve
         if log:
             print(f"{cluster.label}: waiting for every worker in TF_CONFIG to start",
                   file=log, flush=True)
-        distribute.wait_for_workers(log=log)
+        distribute.wait_for_workers(cluster, log=log)
     strategy_ = None if strategy == "default" else start_tensorflow(start)
     part = (cluster.index, cluster.workers) if shard == "files" else (0, 1)
     domain_a, domain_b = data.load_domain(a, config, part), data.load_domain(b, config, part)

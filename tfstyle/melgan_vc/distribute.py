@@ -31,6 +31,8 @@ class Cluster:
     index: int = 0          # among the workers, the chief first
     chief: bool = True
     task: str = "worker 0"  # as TF_CONFIG names it
+    address: str = ""       # this task's host:port in TF_CONFIG
+    peers: tuple = ()       # (name, host:port) of every other task
 
     @property
     def label(self):
@@ -72,7 +74,12 @@ def cluster(strategy_name, environ=None):
     workers = chiefs + len(jobs.get("worker", []))
     # Without a 'chief' job, worker 0 is the chief (TensorFlow's convention).
     position = index if kind == "chief" else chiefs + index
-    return Cluster(workers=workers, index=position, chief=position == 0, task=f"{kind} {index}")
+    tasks = [(f"{job} {i}", address) for job in ("chief", "worker")
+             for i, address in enumerate(jobs.get(job, []))]
+    me = f"{kind} {index}"
+    return Cluster(workers=workers, index=position, chief=position == 0, task=me,
+                   address=jobs[kind][index],
+                   peers=tuple((name, address) for name, address in tasks if name != me))
 
 
 def make_strategy(strategy_name, tpu=None):
@@ -108,38 +115,33 @@ def make_strategy(strategy_name, tpu=None):
     return tf.distribute.TPUStrategy(resolver)
 
 
-def wait_for_workers(environ=None, log=None, every=30.0):
-    """Returns once every other worker in TF_CONFIG accepts a TCP connection.
+def wait_for_workers(cluster_, log=None, every=30.0):
+    """Returns once every other worker of `cluster_` accepts a TCP connection.
 
     TensorFlow's own wait for the cluster blocks inside C++ code holding the GIL, where neither
     Ctrl-C nor SIGTERM can stop it and nothing says which worker is missing. This wait happens
     first, in Python: each worker listens on its own port and dials the others until all have
     answered (their listener or, once they are past this point, their TensorFlow server).
     """
-    spec = json.loads((os.environ if environ is None else environ)["TF_CONFIG"])
-    jobs, task = spec["cluster"], spec["task"]
-    addresses = [(kind, i, address) for kind in ("chief", "worker")
-                 for i, address in enumerate(jobs.get(kind, []))]
-    me = jobs[task["type"]][int(task["index"])]
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        listener.bind(("", int(me.rsplit(":", 1)[1])))
-        listener.listen(len(addresses))
-    except OSError as e:
+        listener.bind(("", int(cluster_.address.rsplit(":", 1)[1])))
+        listener.listen(len(cluster_.peers) + 1)
+    except (OSError, ValueError) as e:
         listener.close()
-        raise TfstyleError(f"TF_CONFIG: cannot listen on {me} ({e.strerror}); is another "
-                           "process using the port?") from None
-    missing = [(kind, i, address) for kind, i, address in addresses if address != me]
+        raise TfstyleError(f"TF_CONFIG: cannot listen on {cluster_.address} "
+                           f"({getattr(e, 'strerror', None) or e}); is another process using "
+                           "the port?") from None
+    missing = list(cluster_.peers)
     started = last = time.time()
     try:
         while missing:
-            missing = [peer for peer in missing if not _answers(peer[2])]
+            missing = [peer for peer in missing if not _answers(peer[1])]
             if missing and log and time.time() - last >= every:
                 last = time.time()
                 print(f"still waiting ({time.time() - started:.0f} s) for " + ", ".join(
-                    f"{kind} {i} at {address}" for kind, i, address in missing), file=log,
-                    flush=True)
+                    f"{name} at {address}" for name, address in missing), file=log, flush=True)
             if missing:
                 time.sleep(0.5)
     finally:

@@ -1,9 +1,9 @@
 """MelGAN-VC training model: the Keras custom-`train_step` GAN idiom with three networks.
 
 Each batch is (a, b): crops of 3 slices from domains A and B, [batch, joint_every, n_mels,
-3·frames, 1]. Every `joint_every`-th batch updates generator + siamese (one optimizer, loss L_GS) and the
-critic (its own optimizer, hinge loss); the other batches update the critic alone. One
-`cycle` (and Keras' `train_step`) runs one such cycle on `joint_every` batches delivered
+3·frames, 1]. Every `joint_every`-th batch updates generator + siamese (one optimizer, loss
+L_GS) and the critic (its own optimizer, hinge loss); the other batches update the critic
+alone. One `cycle` (and Keras' `train_step`) runs one such cycle on `joint_every` batches delivered
 together as [batch, joint_every, ...]: the schedule is then plain Python, with no in-graph
 branch around an optimizer (which `tf.distribute` strategies cannot synchronise). Under a
 strategy every replica sees batch_size rows; gradients are summed over replicas, so each loss is
