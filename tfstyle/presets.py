@@ -18,7 +18,22 @@ class Preset:
     settings: dict
 
 
+HARMONIC = dict(method="harmonic", hop_length=256, steps=600, learning_rate=3e-3, tol=2e-3,
+                tol_window=50)
+
 PRESETS = {
+    "harmonic": Preset(
+        "harmonic-plus-noise synthesiser fitted on the style, driven by the content's pitch",
+        "harmonic-plus-noise synthesis after DDSP: YIN pitch and A-weighted loudness of the "
+        "content (octave-shifted and loudness-mapped into the style's ranges) drive a small "
+        "GRU decoder fitted on the style with the multi-scale spectral loss: 60 harmonics, "
+        "65 noise bands, 0.1 s learned reverb, Adam 3e-3 on 8 windows of 0.74 s per step",
+        "Engel et al. 2020 (DDSP), written for tfstyle", HARMONIC),
+    "random-cnn": Preset(
+        "optimisation transfer: random 1-D CNN on log1p STFT, pitch kept",
+        "tfstyle's tuned optimisation transfer: random 1-D CNN (4096 filters, kernel 3) on "
+        "log1p STFT, content + Gram style, Adam from the content, stopped at convergence",
+        "this project (docs/benchmarks.md)", {}),
     "default": Preset(
         "tuned default: random 1-D CNN on log1p STFT, pitch kept",
         "tfstyle's tuned default: random 1-D CNN (4096 filters, kernel 3) on log1p STFT, "
@@ -120,7 +135,7 @@ PRESETS = {
 
 
 # The recipe a bare `--method X` starts from, so each network gets settings that suit it.
-METHOD_DEFAULTS = {"random-cnn": "default", "cnn2d": "cnn2d", "vgg19": "vgg19",
+METHOD_DEFAULTS = {"harmonic": "harmonic", "random-cnn": "random-cnn", "cnn2d": "cnn2d", "vgg19": "vgg19",
                    "resnet50": "resnet50", "vit": "vit", "nsynth": "boemer2019"}
 
 

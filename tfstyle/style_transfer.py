@@ -11,14 +11,15 @@ Long content is optimised in windows with an overlap of at least the network's r
 crossfaded in the representation, so memory stays bounded whatever the length.
 """
 import dataclasses
-import sys
 import time
+import warnings
 
 import numpy as np
 
 from tfstyle import audio
 from tfstyle.errors import TfstyleError
 from tfstyle.features import NETWORKS
+from tfstyle.optimise import Convergence, TransferResult, progress_bar, summarise
 from tfstyle.settings import check_choices, setting
 
 INITS = ("content", "content+noise", "noise")
@@ -40,8 +41,11 @@ class TransferConfig:
     while moving the timbre toward the style (measured by `bench/transfer_quality.py`); the
     presets in `tfstyle.presets` reproduce the published recipes."""
 
-    method: str = setting("random-cnn", "the feature network: random 1-D CNN, random 2-D CNN, "
-                                       "or a pretrained image backbone", choices=NETWORKS)
+    method: str = setting("random-cnn", "harmonic: a harmonic-plus-noise synthesiser fitted "
+                                       "on the style, driven by the content's pitch and "
+                                       "loudness; or the feature network of an optimisation "
+                                       "transfer: random 1-D/2-D CNN, a pretrained image "
+                                       "backbone, NSynth", choices=("harmonic",) + NETWORKS)
     representation: str = setting("log1p_stft", "what is optimised: log1p STFT magnitude, mel "
                                  "spectrogram in dB, or MFCC", choices=REPRESENTATIONS)
     sr: int = setting(22050, "processing sample rate in Hz; both inputs are resampled to it and "
@@ -78,7 +82,12 @@ class TransferConfig:
                                              "frequency (harmonic spacing)")
     tv_weight: float = setting(0.0, "weight of the total-variation smoothness loss")
     optimizer: str = setting("adam", "adam, or lbfgs (SciPy L-BFGS-B)", choices=OPTIMIZERS)
-    steps: int = setting(300, "optimisation steps (L-BFGS: iterations)")
+    steps: int = setting(300, "most optimisation steps per window (L-BFGS: iterations); the "
+                             "run stops earlier once it has converged (--tol)")
+    tol: float = setting(2e-3, "convergence tolerance: stop when the total loss improved by "
+                              "less than this fraction over the last --tol-window steps (0: "
+                              "always run --steps)")
+    tol_window: int = setting(20, "steps over which the improvement is measured for --tol")
     learning_rate: float = setting(0.03, "Adam learning rate (in representation units)")
     init: str = setting("content", "start point of the optimisation", choices=INITS)
     init_noise: float = setting(0.1, "standard deviation of the content+noise start, relative "
@@ -92,6 +101,14 @@ class TransferConfig:
     random_weights: bool = setting(False, "run a pretrained backbone with seeded random weights "
                                          "instead (offline)")
     seed: int = setting(0, "seed of random networks, noise and the random phase")
+    transpose: str = setting("auto", "harmonic: semitones to move the content's pitch by, or "
+                                    "'auto' for the whole octaves that bring it nearest the "
+                                    "style's range")
+    harmonics: int = setting(60, "harmonic: number of harmonics of the oscillator bank")
+    noise_bands: int = setting(65, "harmonic: bands of the filtered-noise magnitude response")
+    units: int = setting(64, "harmonic: width of the decoder's layers and GRU")
+    reverb_seconds: float = setting(0.1, "harmonic: length of the learned reverb impulse "
+                                         "response (0: none)")
     gl_iters: int = setting(64, "Griffin-Lim iterations for the phase")
     gl_init: str = setting("content", "Griffin-Lim initial phase: the content's, random or zeros",
                           choices=GL_INITS)
@@ -112,17 +129,32 @@ class TransferConfig:
             if min(values) < 1:
                 raise TfstyleError(f"{name} must be positive integers separated by commas, "
                                    f"got {getattr(self, name)!r}")
-        for name in ("steps", "gl_iters", "chunk_frames"):
+        for name in ("steps", "gl_iters", "chunk_frames", "tol_window", "harmonics",
+                     "noise_bands", "units"):
             if int(getattr(self, name)) < 0:
                 raise TfstyleError(f"{name} must be zero or more, got {getattr(self, name)}")
+        if str(self.transpose).strip().lower() != "auto":
+            try:
+                float(self.transpose)
+            except ValueError:
+                raise TfstyleError(f"transpose must be 'auto' or a number of semitones, got "
+                                   f"{self.transpose!r}") from None
+        if self.method == "harmonic" and (self.harmonics < 1 or self.noise_bands < 2
+                                          or self.units < 1):
+            raise TfstyleError("harmonics and units must be at least 1 and noise_bands at "
+                               "least 2")
+        if self.tol_window < 1:
+            raise TfstyleError(f"tol_window must be at least 1, got {self.tol_window}")
         if not self.learning_rate > 0:
             raise TfstyleError(f"learning_rate must be positive, got {self.learning_rate}")
         for name in ("content_weight", "style_weight", "autocorr_row_weight",
-                     "autocorr_col_weight", "tv_weight", "clip_max", "init_noise"):
+                     "autocorr_col_weight", "tv_weight", "clip_max", "init_noise", "tol",
+                     "reverb_seconds"):
             if not getattr(self, name) >= 0:
                 raise TfstyleError(f"{name} must be zero or more, got {getattr(self, name)}")
         check_choices(self)
-        if (self.method == "nsynth") != (self.representation == "waveform"):
+        if self.method != "harmonic" and \
+                (self.method == "nsynth") != (self.representation == "waveform"):
             raise TfstyleError("the nsynth method works on the waveform representation, and "
                                "only it does: use --method nsynth --representation waveform "
                                "(or --preset boemer2019)")
@@ -131,6 +163,8 @@ class TransferConfig:
         return self
 
     def kernel_frames(self):
+        if self.method == "harmonic":
+            return 1
         if self.method != "random-cnn":
             return 1
         kernels = [int(k) for k in str(self.kernel_size).split(",")]
@@ -142,19 +176,9 @@ class TransferConfig:
         """Shortest clip that gives at least one network output frame and one STFT frame."""
         if self.method == "nsynth":
             return int(np.ceil(512 * self.sr / NSYNTH_SR))  # one encoding frame
+        if self.method == "harmonic":
+            return 4 * self.hop_length  # a few frames to fit on and to render
         return max(self.n_fft, (self.kernel_frames() - 1) * self.hop_length + 1)
-
-
-@dataclasses.dataclass
-class TransferResult:
-    """What `run` returns: the waveform at `sr` plus what a user wants to see about the run."""
-
-    audio: np.ndarray
-    sr: int
-    losses: dict           # each weighted term and the total at the end
-    initial_losses: dict   # the same at the start point
-    seconds: float
-    representation: np.ndarray = None  # the optimised representation [frames, channels]
 
 
 def transfer(content, style, sr=None, config=None, progress=False, **overrides):
@@ -172,7 +196,10 @@ def transfer(content, style, sr=None, config=None, progress=False, **overrides):
         float32 waveform [samples] at `sr`, as long as the content. `run` takes the same
         arguments and also returns the losses and timing.
     """
-    return run(content, style, sr, config, progress, **overrides).audio
+    result = run(content, style, sr, config, progress, **overrides)
+    for line in result.warnings:
+        warnings.warn(line, stacklevel=2)
+    return result.audio
 
 
 def run(content, style, sr=None, config=None, progress=False, **overrides):
@@ -190,6 +217,9 @@ def run(content, style, sr=None, config=None, progress=False, **overrides):
     config.validate()
     content = _as_waveform(content, config, "content")
     style = _as_waveform(style, config, "style")
+    if config.method == "harmonic":
+        from tfstyle.harmonic import one_shot
+        return one_shot.run(content, style, config, progress)
     return Optimisation(content, style, config).run(progress)
 
 
@@ -362,14 +392,19 @@ class Optimisation:
         cfg = self.config
         frames = int(self.content_rep.shape[0])
         windows = self.windows(frames)
-        bar = _progress_bar(cfg.steps * len(windows), progress)
+        bar = progress_bar(cfg.steps * len(windows), progress)
         pieces, initial_terms, final_terms = [], np.zeros(5), np.zeros(5)
+        taken, reasons = 0, []
         for index, (start, stop) in enumerate(windows):
             window_rep = self.content_rep[start:stop]
             terms = self.loss_fn(window_rep)
             x0 = self.initial(window_rep, index)
             optimise = _adam if cfg.optimizer == "adam" else _lbfgs
-            x, first, last = optimise(self, terms, x0, bar)
+            stopper = Convergence(cfg.tol, cfg.tol_window, cfg.steps)
+            x, first, last = optimise(self, terms, x0, bar, stopper)
+            bar.update(cfg.steps - stopper.steps)  # a window that stopped early fills its part
+            taken += stopper.steps
+            reasons.append(stopper.reason)
             share = (stop - start) / frames
             initial_terms += share * first
             final_terms += share * last
@@ -393,7 +428,9 @@ class Optimisation:
         return TransferResult(audio=y, sr=cfg.sr, losses=self._named(final_terms),
                               initial_losses=self._named(initial_terms),
                               seconds=time.perf_counter() - start_time,
-                              representation=result_rep.numpy())
+                              representation=result_rep.numpy(), steps=taken,
+                              max_steps=cfg.steps * len(windows),
+                              stop_reason=summarise(reasons))
 
     def _named(self, terms):
         weighted = terms * self.weights()
@@ -403,7 +440,7 @@ class Optimisation:
         return named
 
 
-def _adam(opt, terms, x0, bar):
+def _adam(opt, terms, x0, bar, stopper):
     import tensorflow as tf
 
     cfg = opt.config
@@ -424,12 +461,15 @@ def _adam(opt, terms, x0, bar):
     first = terms(x).numpy()
     for _ in range(cfg.steps):
         values = step().numpy()
-        bar.set_postfix(loss=f"{float(np.dot(values, opt.weights())):.4g}", refresh=False)
+        total = float(np.dot(values, opt.weights()))
+        bar.set_postfix(loss=f"{total:.4g}", refresh=False)
         bar.update(1)
+        if stopper.update(total):
+            break
     return tf.convert_to_tensor(x), first, terms(x).numpy()
 
 
-def _lbfgs(opt, terms, x0, bar):
+def _lbfgs(opt, terms, x0, bar, stopper):
     """SciPy's L-BFGS-B fed by a tf.function value-and-gradient (float64 at the boundary)."""
     import scipy.optimize
     import tensorflow as tf
@@ -443,34 +483,32 @@ def _lbfgs(opt, terms, x0, bar):
         x = tf.reshape(flat, shape)
         with tf.GradientTape() as tape:
             tape.watch(x)
-            values = terms(x)
-            total = tf.reduce_sum(weights * values)
-        return total, tf.reshape(tape.gradient(total, x), [-1]), values
-
-    last = {}
+            total = tf.reduce_sum(weights * terms(x))
+        return total, tf.reshape(tape.gradient(total, x), [-1])
 
     def fun(flat):
-        total, grad, values = value_and_grad(tf.constant(flat, tf.float32))
-        last["values"] = values.numpy()
+        total, grad = value_and_grad(tf.constant(flat, tf.float32))
         return float(total), grad.numpy().astype(np.float64)
 
     lower, upper = opt.rep.lower_bound, opt.upper_bound()
     bounds = None if lower is None and upper is None else [(lower, upper)] * int(np.prod(shape))
     first = terms(x0).numpy()
-    done = [0]
 
-    def callback(*_):
-        done[0] += 1
+    def callback(intermediate_result):
+        bar.set_postfix(loss=f"{intermediate_result.fun:.4g}", refresh=False)
         bar.update(1)
+        if stopper.update(intermediate_result.fun):
+            raise StopIteration  # SciPy ends the run and returns the current point
 
     if cfg.steps:
         res = scipy.optimize.minimize(
             fun, np.asarray(x0, np.float64).ravel(), jac=True, method="L-BFGS-B", bounds=bounds,
             callback=callback, options={"maxiter": cfg.steps, "maxfun": cfg.steps * 2})
         x = tf.reshape(tf.constant(res.x, tf.float32), shape)
+        if stopper.reason == "max steps" and res.status == 0:
+            stopper.reason = "converged"  # SciPy's own gradient or function tolerance
     else:
         x = tf.convert_to_tensor(x0)
-    bar.update(cfg.steps - done[0])  # converged early: fill the bar
     return x, first, terms(x).numpy()
 
 
@@ -494,12 +532,3 @@ def _crossfade(pieces, windows, frames):
         total[start:stop] += ramp[:, None] * np.asarray(piece)
         weight[start:stop] += ramp[:, None]
     return tf.constant(total / np.maximum(weight, 1e-6))
-
-
-def _progress_bar(total, enabled):
-    from tqdm.auto import tqdm
-
-    # Off a terminal (logs, CI) a line every 10 s is plenty.
-    interval = 0.1 if sys.stderr.isatty() else 10.0
-    return tqdm(total=total, desc="optimising", unit="step", disable=not enabled,
-                mininterval=interval, dynamic_ncols=True, leave=True)

@@ -22,11 +22,13 @@ resampled to --sr). The output has the content's duration. Errors exit with code
 def add_parser(commands):
     p = commands.add_parser(
         "transfer", help="render the content of one clip with the timbre of another",
-        description="Optimisation style transfer: a representation of the output (log1p "
-                    "STFT, mel dB or MFCC) is optimised so that a frozen feature network "
-                    "(random 1-D/2-D CNN, VGG19, ResNet50, ViT) keeps the CONTENT's "
-                    "activations and takes on the STYLE's statistics; Griffin-Lim recovers "
-                    "the phase. By default a random 1-D CNN, offline and fast.",
+        description="Timbre transfer. --method harmonic: a harmonic-plus-noise synthesiser "
+                    "is fitted on the STYLE and driven by the CONTENT's pitch and loudness "
+                    "(monophonic melodies). Optimisation transfer (--method random-cnn, "
+                    "cnn2d, vgg19, resnet50, vit, nsynth): a representation of the output "
+                    "(log1p STFT, mel dB or MFCC) is optimised so that a frozen feature "
+                    "network keeps the CONTENT's activations and takes on the STYLE's "
+                    "statistics; Griffin-Lim recovers the phase. Everything runs offline.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("content", metavar="CONTENT", help="audio whose melody or words are kept")
     p.add_argument("style", metavar="STYLE", help="audio whose timbre is imposed")
@@ -65,6 +67,9 @@ def run(args):
     from tfstyle import style_transfer
 
     result = style_transfer.run(content, style, config=config, progress=not args.quiet)
+    if not args.quiet:
+        for line in result.warnings:
+            print(line, file=sys.stderr)
     audio.save(args.output, result.audio, result.sr)
     if args.plot:
         plotting.save_spectrograms(args.plot, [("content", content), ("style", style),
@@ -74,5 +79,9 @@ def run(args):
         print("weighted losses (start -> end): " + ", ".join(
             f"{k} {start[k]:.4g} -> {end[k]:.4g}" for k in end)
             + f" ({result.seconds:.1f} s)", file=sys.stderr)
+        print(f"stopped after {result.steps} of at most {result.max_steps} steps: "
+              f"{result.stop_reason}"
+              + (f"; content moved by {result.transpose:+g} semitones" if result.transpose
+                 else ""), file=sys.stderr)
         print(f"wrote {args.output} ({len(result.audio) / result.sr:.2f} s at {result.sr} Hz)"
               + (f" and {args.plot}" if args.plot else ""), file=sys.stderr)

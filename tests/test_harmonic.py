@@ -1,0 +1,156 @@
+"""Harmonic-plus-noise transfer: controls, the decoder's config, the one-shot fit, odd input."""
+import numpy as np
+import pytest
+
+import tfstyle
+from tfstyle import dsp, style_transfer
+from tfstyle.cli import main
+from tfstyle.errors import TfstyleError
+from tfstyle.harmonic import controls as ctl
+from tfstyle.harmonic.decoder import HarmonicDecoder
+
+SR = 16000
+HOP = 128
+# A decoder and fit small enough for the test suite; the method is the same.
+TINY = dict(method="harmonic", sr=SR, hop_length=HOP, harmonics=16, noise_bands=17, units=16,
+            steps=40, learning_rate=3e-3, tol=0.0, reverb_seconds=0.02)
+
+
+def notes(freqs, seconds=0.4, sr=SR, harmonics=(1.0, 0.6, 0.3, 0.2), gap=0.0):
+    """A melody of sustained harmonic notes, with `gap` seconds of silence after each."""
+    t = np.arange(int(seconds * sr)) / sr
+    envelope = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.02)
+    parts = []
+    for f in freqs:
+        note = sum(a * np.sin(2 * np.pi * f * (k + 1) * t) for k, a in enumerate(harmonics))
+        parts += [0.3 * envelope * note / sum(harmonics), np.zeros(int(gap * sr))]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def median_cents(y, freq):
+    f0, periodicity = (t.numpy()[0] for t in dsp.yin(y[None], SR, hop_length=HOP))
+    voiced = periodicity > 0.8
+    return float(np.median(1200 * np.abs(np.log2(f0[voiced] / freq)))), voiced.mean()
+
+
+def test_controls_track_pitch_and_voicing():
+    y = notes([220.0, 330.0], gap=0.3)
+    c = ctl.analyse(y, SR, HOP)
+    assert len(c) == 1 + len(y) // HOP
+    # Mid-note frames are voiced at the note's pitch; the gaps are not voiced.
+    first, gap = int(0.2 * SR / HOP), int(0.55 * SR / HOP)
+    assert c.voiced[first] and not c.voiced[gap]
+    assert abs(1200 * np.log2(c.f0[first] / 220.0)) < 10
+    # Unvoiced frames carry a pitch between the notes' (the decoder sees no jumps to 0 Hz).
+    assert 200 < c.f0[gap] < 350
+    silent = ctl.analyse(np.zeros(SR, np.float32), SR, HOP)
+    assert not silent.voiced.any() and np.all(silent.f0 == 220.0)
+
+
+def test_octave_shift_moves_only_a_melody_outside_the_style_range():
+    low = ctl.analyse(notes([110.0, 123.5]), SR, HOP)
+    mid = ctl.analyse(notes([440.0, 494.0]), SR, HOP)
+    high = ctl.analyse(notes([880.0, 988.0, 1046.5]), SR, HOP)
+    for content, style in ((low, mid), (high, low), (low, high)):
+        shift = ctl.octave_shift(content, style)
+        notes_ = ctl.hz_to_midi(style.f0[style.voiced])
+        lo = np.percentile(notes_, 5) - ctl.RANGE_MARGIN
+        hi = np.percentile(notes_, 95) + ctl.RANGE_MARGIN
+        moved = ctl.median_midi(content) + shift
+        # The fewest whole octaves that land the median in the style's widened range.
+        assert shift % 12 == 0 and shift != 0 and lo <= moved <= hi
+        assert not lo <= moved - np.sign(shift) * 12 <= hi
+    assert ctl.octave_shift(low, mid) == 12
+    assert ctl.octave_shift(mid, high) == 0          # within an octave of the style's range
+
+
+def test_loudness_mapping_gives_the_content_the_style_distribution():
+    content = ctl.analyse(notes([220.0, 247.0, 262.0]), SR, HOP)
+    style = ctl.analyse(4.0 * notes([330.0, 392.0]), SR, HOP)     # 12 dB louder
+    mapped = ctl.map_loudness(content, style)
+    v = content.voiced
+    assert np.median(mapped[v]) == pytest.approx(np.median(style.loudness[style.voiced]), abs=0.5)
+    # Order is kept: a louder content frame stays louder.
+    order = np.argsort(content.loudness[v])
+    assert np.all(np.diff(mapped[v][order]) >= -1e-4)
+
+
+def test_decoder_config_round_trips_and_shapes(tmp_path):
+    import keras
+
+    decoder = HarmonicDecoder(n_harmonics=12, n_noise_bands=9, units=8, gru_units=8)
+    config = decoder.get_config()
+    clone = HarmonicDecoder.from_config(config)
+    assert clone.get_config() == config
+    x = {"f0_scaled": np.full((2, 5, 1), 0.5, np.float32),
+         "loudness_scaled": np.full((2, 5, 1), 0.3, np.float32)}
+    out = decoder(x)
+    assert out["amplitude"].shape == (2, 5, 1)
+    assert out["harmonic_distribution"].shape == (2, 5, 12)
+    assert out["noise_magnitudes"].shape == (2, 5, 9)
+    assert all(float(np.min(v)) > 0 for v in out.values())
+    decoder.save(tmp_path / "decoder.keras")
+    loaded = keras.saving.load_model(tmp_path / "decoder.keras")
+    np.testing.assert_allclose(loaded(x)["amplitude"], out["amplitude"], rtol=1e-5)
+
+
+def test_one_shot_fit_lowers_the_loss_and_keeps_the_content_pitch():
+    content = notes([262.0, 262.0, 262.0], seconds=0.5)
+    style = notes([196.0, 247.0, 294.0, 220.0], seconds=0.5, harmonics=(1.0, 0.1, 0.8, 0.05, 0.5))
+    result = style_transfer.run(content, style, **TINY)
+    y = tfstyle.transfer(content, style, **TINY)
+    np.testing.assert_array_equal(y, result.audio)
+    assert y.shape == content.shape and np.all(np.isfinite(y))
+    assert result.losses["total"] < 0.8 * result.initial_losses["total"]
+    assert result.steps == 40 and result.stop_reason == "max steps" and result.transpose == 0
+    cents, voiced = median_cents(y, 262.0)
+    assert cents < 20 and voiced > 0.6
+    # Moved by an octave on request.
+    up = style_transfer.run(content, style, **{**TINY, "transpose": "12"})
+    assert median_cents(up.audio, 524.0)[0] < 20
+
+
+def test_silence_in_the_content_stays_silent():
+    content = notes([262.0, 330.0], seconds=0.5, gap=0.5)
+    style = notes([220.0, 262.0, 294.0], seconds=0.5)
+    y = style_transfer.run(content, style, **{**TINY, "steps": 10}).audio
+    # The middle of the first gap (0.5 s reverb tail margin aside) holds no drone.
+    gap = y[int(0.65 * SR):int(0.95 * SR)]
+    assert np.sqrt(np.mean(gap ** 2)) < 1e-3 * np.max(np.abs(y))
+
+
+def test_unpitched_style_or_content_is_a_one_line_error():
+    rng = np.random.default_rng(0)
+    noise = (0.3 * rng.uniform(-1, 1, SR)).astype(np.float32)
+    melody = notes([262.0, 330.0])
+    with pytest.raises(TfstyleError, match="style: no pitched frames"):
+        style_transfer.run(melody, noise, **TINY)
+    with pytest.raises(TfstyleError, match="content: no pitched frames"):
+        style_transfer.run(np.zeros(SR, np.float32), melody, **TINY)
+    with pytest.raises(TfstyleError, match="transpose must be 'auto' or a number"):
+        style_transfer.run(melody, melody, **{**TINY, "transpose": "up"})
+
+
+def test_polyphonic_content_gives_a_warning():
+    t = np.arange(SR) / SR
+    chord = (0.2 * sum(np.sin(2 * np.pi * f * t) for f in (262.0, 330.0, 392.0, 466.0))
+             ).astype(np.float32)
+    chord = np.concatenate([notes([262.0, 294.0], seconds=0.3), chord])
+    result = style_transfer.run(chord, notes([220.0, 262.0]), **{**TINY, "steps": 2})
+    assert result.warnings and "single melody line" in result.warnings[0]
+
+
+def test_cli_harmonic_transfer_and_its_errors(wav, tmp_path, capsys):
+    content = wav("c.wav", notes([262.0, 330.0]), SR)
+    style = wav("s.wav", notes([220.0, 262.0, 294.0]), SR)
+    noise = wav("n.wav", (0.3 * np.random.default_rng(1).uniform(-1, 1, SR)).astype(np.float32))
+    out = tmp_path / "out.wav"
+    args = ["transfer", content, style, "-o", str(out), "--method", "harmonic", "--sr",
+            str(SR), "--steps", "5", "--units", "8", "--harmonics", "8"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert out.exists() and "stopped after 5 of at most 5 steps" in err
+    out.unlink()
+    assert main([*args[:2], noise, *args[3:]]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no pitched frames" in err[0] and not out.exists()
