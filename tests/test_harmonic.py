@@ -154,3 +154,20 @@ def test_cli_harmonic_transfer_and_its_errors(wav, tmp_path, capsys):
     assert main([*args[:2], noise, *args[3:]]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no pitched frames" in err[0] and not out.exists()
+
+
+def test_long_signals_are_analysed_in_blocks_with_the_same_result():
+    y = notes([220.0, 330.0, 262.0], seconds=0.7, gap=0.1)
+    whole = ctl.analyse(y, SR, HOP)
+    blocks = ctl.analyse(y, SR, HOP, block_frames=7)
+    assert len(whole) == len(blocks)
+    np.testing.assert_allclose(blocks.f0, whole.f0, rtol=1e-5)
+    np.testing.assert_allclose(blocks.loudness, whole.loudness, atol=1e-4)
+    np.testing.assert_array_equal(blocks.voiced, whole.voiced)
+
+
+def test_several_style_clips_fit_together():
+    content = notes([262.0, 330.0])
+    styles = [notes([220.0, 247.0]), notes([294.0, 330.0])]
+    y = tfstyle.transfer(content, styles, **{**TINY, "steps": 3})
+    assert y.shape == content.shape and np.all(np.isfinite(y))

@@ -21,6 +21,7 @@ class TransferResult:
     stop_reason: str = ""  # why the (last) window stopped: "converged", "max steps", ...
     transpose: float = 0.0  # semitones the content was moved by (harmonic method)
     warnings: list = dataclasses.field(default_factory=list)  # lines for the user
+    timings: dict = dataclasses.field(default_factory=dict)   # seconds per stage
 
 
 class Convergence:

@@ -27,7 +27,7 @@ PRESETS = {
         "harmonic-plus-noise synthesis after DDSP: YIN pitch and A-weighted loudness of the "
         "content (octave-shifted and loudness-mapped into the style's ranges) drive a small "
         "GRU decoder fitted on the style with the multi-scale spectral loss: 60 harmonics, "
-        "65 noise bands, 0.1 s learned reverb, Adam 3e-3 on 8 windows of 0.74 s per step",
+        "65 noise bands, 0.1 s learned reverb, Adam 3e-3 on 4 windows of 0.74 s per step, stopped at convergence",
         "Engel et al. 2020 (DDSP), written for tfstyle", HARMONIC),
     "random-cnn": Preset(
         "optimisation transfer: random 1-D CNN on log1p STFT, pitch kept",

@@ -84,7 +84,7 @@ class TransferConfig:
     optimizer: str = setting("adam", "adam, or lbfgs (SciPy L-BFGS-B)", choices=OPTIMIZERS)
     steps: int = setting(300, "most optimisation steps per window (L-BFGS: iterations); the "
                              "run stops earlier once it has converged (--tol)")
-    tol: float = setting(2e-3, "convergence tolerance: stop when the total loss improved by "
+    tol: float = setting(5e-3, "convergence tolerance: stop when the total loss improved by "
                               "less than this fraction over the last --tol-window steps (0: "
                               "always run --steps)")
     tol_window: int = setting(20, "steps over which the improvement is measured for --tol")
@@ -102,8 +102,8 @@ class TransferConfig:
                                          "instead (offline)")
     seed: int = setting(0, "seed of random networks, noise and the random phase")
     transpose: str = setting("auto", "harmonic: semitones to move the content's pitch by, or "
-                                    "'auto' for the whole octaves that bring it nearest the "
-                                    "style's range")
+                                    "'auto': whole octaves, only when the content's median "
+                                    "pitch is more than an octave outside the style's range")
     harmonics: int = setting(60, "harmonic: number of harmonics of the oscillator bank")
     noise_bands: int = setting(65, "harmonic: bands of the filtered-noise magnitude response")
     units: int = setting(64, "harmonic: width of the decoder's layers and GRU")
@@ -186,7 +186,7 @@ def transfer(content, style, sr=None, config=None, progress=False, **overrides):
 
     Args:
         content: path of an audio file, or a float waveform at `sr`.
-        style: same, for the style.
+        style: same, for the style; or a list of them, used together (joined end to end).
         sr: sample rate of array inputs and of the output (default `config.sr`, 22050).
         config: a TransferConfig (e.g. `presets.config("ulyanov2016")`); keyword `overrides`
             replace single fields (e.g. `transfer(c, s, steps=100, style_weight=3.0)`).
@@ -216,6 +216,8 @@ def run(content, style, sr=None, config=None, progress=False, **overrides):
         config.sr = int(sr)
     config.validate()
     content = _as_waveform(content, config, "content")
+    if isinstance(style, (list, tuple)):
+        style = np.concatenate([_as_waveform(s, config, "style") for s in style])
     style = _as_waveform(style, config, "style")
     if config.method == "harmonic":
         from tfstyle.harmonic import one_shot

@@ -1,6 +1,9 @@
-"""`tfstyle transfer CONTENT STYLE -o OUT`: optimisation style transfer of two audio files."""
+"""`tfstyle transfer CONTENT STYLE... -o OUT`: timbre transfer of audio files, by harmonic
+synthesis or by optimisation."""
 import argparse
 import sys
+
+import numpy as np
 
 from tfstyle import presets
 from tfstyle.features import PRETRAINED
@@ -10,6 +13,7 @@ from tfstyle.style_transfer import TransferConfig
 
 EPILOG = """examples:
   tfstyle transfer examples/piano_melody.wav examples/violin_phrase.wav -o out.wav --plot out.png
+  tfstyle transfer melody.wav violin1.wav violin2.wav -o out.wav --method harmonic
   tfstyle transfer voice.flac cello.wav -o voice_cello.wav --style-weight 100 --steps 500
   tfstyle transfer a.wav b.wav -o out.wav --preset ulyanov2016
   tfstyle transfer a.wav b.wav -o out.wav --preset vgg19 --weights vgg19_notop.h5
@@ -31,7 +35,9 @@ def add_parser(commands):
                     "statistics; Griffin-Lim recovers the phase. Everything runs offline.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("content", metavar="CONTENT", help="audio whose melody or words are kept")
-    p.add_argument("style", metavar="STYLE", help="audio whose timbre is imposed")
+    p.add_argument("style", metavar="STYLE", nargs="+",
+                   help="audio whose timbre is imposed; several files are used together "
+                        "(the harmonic method fits on all of them)")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output audio file (.wav, .flac, .ogg or .mp3); written atomically, "
                         "so an existing file is replaced only once the new one is complete")
@@ -61,7 +67,8 @@ def run(args):
         from tfstyle.features.weights import resolve
         resolve(config.method, config.weights)
     content = audio.load(args.content, config.sr, min_samples=config.min_samples())
-    style = audio.load(args.style, config.sr, min_samples=config.min_samples())
+    style = np.concatenate([audio.load(path, config.sr, min_samples=config.min_samples())
+                            for path in args.style])
 
     import_tensorflow()
     from tfstyle import style_transfer

@@ -19,7 +19,7 @@ def a_weighting(sr, n_fft):
     return np.nan_to_num(10 ** (gain_db / 10), nan=0.0).astype(np.float32)
 
 
-def loudness(y, sr, n_fft=2048, hop_length=512, amin=1e-12):
+def loudness(y, sr, n_fft=2048, hop_length=512, amin=1e-12, center=True):
     """A-weighted mean-square level of each STFT frame in dB relative to full scale.
 
     A full-scale 1 kHz sine reads about -3 dB (its mean square is 1/2); each halving of the
@@ -30,7 +30,8 @@ def loudness(y, sr, n_fft=2048, hop_length=512, amin=1e-12):
     Returns:
         [..., frames] float32 dB.
     """
-    power = tf.square(spectral.magnitude(spectral.stft(y, n_fft=n_fft, hop_length=hop_length)))
+    power = tf.square(spectral.magnitude(spectral.stft(y, n_fft=n_fft, hop_length=hop_length,
+                                                       center=center)))
     window_energy = float(np.sum(np.hanning(n_fft + 1)[:-1] ** 2))
     # Parseval over the one-sided spectrum: the windowed frame's mean square, A-weighted.
     weighted = tf.reduce_sum(power * a_weighting(sr, n_fft), axis=-1)

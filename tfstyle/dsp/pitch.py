@@ -91,7 +91,10 @@ def yin(y, sr, fmin=50.0, fmax=2000.0, frame_length=2048, hop_length=None, win_l
                    tf.argmin(search, axis=-1, output_type=tf.int32))
     # Parabolic interpolation through the chosen lag and its neighbours.
     n = int(search.shape[-1])
-    at = lambda i: tf.gather(search, tf.clip_by_value(i, 0, n - 1), batch_dims=search.shape.rank - 1)  # noqa: E731
+
+    def at(i):
+        return tf.gather(search, tf.clip_by_value(i, 0, n - 1), batch_dims=search.shape.rank - 1)
+
     a, b, c = at(lag - 1), at(lag), at(lag + 1)
     curvature = a - 2.0 * b + c
     inside = (lag > 0) & (lag < n - 1) & (tf.abs(curvature) > 1e-9)

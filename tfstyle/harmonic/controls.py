@@ -34,16 +34,28 @@ class Controls:
                           for f in dataclasses.fields(Controls)))
 
 
-def analyse(y, sr, hop_length):
-    """Controls of waveform y [samples] with 1 + len(y) // hop_length frames."""
+def analyse(y, sr, hop_length, block_frames=4096):
+    """Controls of waveform y [samples] with 1 + len(y) // hop_length frames.
+
+    Long signals are analysed `block_frames` at a time (frames are centred like
+    `librosa.yin`, so each block reads its own samples plus half a frame either side):
+    memory stays bounded whatever the length."""
     import tensorflow as tf
 
     from tfstyle import dsp
 
-    y = tf.constant(np.asarray(y, np.float32)[None])
-    f0, periodicity = dsp.yin(y, sr, FMIN, FMAX, FRAME_LENGTH, hop_length)
-    loudness = dsp.loudness(y, sr, n_fft=FRAME_LENGTH, hop_length=hop_length)
-    f0, periodicity, loudness = (t.numpy()[0] for t in (f0, periodicity, loudness))
+    y = np.asarray(y, np.float32)
+    padded = np.pad(y, FRAME_LENGTH // 2)
+    n_frames = 1 + len(y) // hop_length
+    parts = []
+    for start in range(0, n_frames, block_frames):
+        stop = min(start + block_frames, n_frames)
+        block = tf.constant(padded[start * hop_length:(stop - 1) * hop_length + FRAME_LENGTH][None])
+        f0, periodicity = dsp.yin(block, sr, FMIN, FMAX, FRAME_LENGTH, hop_length, center=False)
+        loudness = dsp.loudness(block, sr, n_fft=FRAME_LENGTH, hop_length=hop_length,
+                                center=False)
+        parts.append([t.numpy()[0] for t in (f0, periodicity, loudness)])
+    f0, periodicity, loudness = (np.concatenate(p) for p in zip(*parts))
     voiced = (periodicity >= PERIODICITY) & (loudness >= loudness.max() - SILENCE_DB)
     voiced = _drop_short_runs(voiced, 3)
     return Controls(_fill_unvoiced(_median3(f0), voiced), periodicity, loudness, voiced)
@@ -57,11 +69,17 @@ def low_partial_share(y, sr, controls, hop_length, n_fft=FRAME_LENGTH):
     empty. Used to warn about polyphonic content."""
     y = np.pad(np.asarray(y, np.float32), n_fft // 2)
     frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop_length][:len(controls)]
-    power = np.abs(np.fft.rfft(frames * np.hanning(n_fft), axis=-1)) ** 2
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
-    f0 = controls.f0[:len(frames), None]
-    band = (freqs >= 0.5 * f0) & (freqs <= 2.5 * f0)
-    return (power * band).sum(-1) / np.maximum(power.sum(-1), 1e-20)
+    window = np.hanning(n_fft).astype(np.float32)
+    share = np.zeros(len(frames), np.float32)
+    for start in range(0, len(frames), 512):      # blocks: memory does not grow with length
+        block = frames[start:start + 512]
+        power = np.abs(np.fft.rfft(block * window, axis=-1)) ** 2
+        f0 = controls.f0[start:start + len(block), None]
+        band = (freqs >= 0.5 * f0) & (freqs <= 2.5 * f0)
+        share[start:start + len(block)] = (power * band).sum(-1) / np.maximum(power.sum(-1),
+                                                                               1e-20)
+    return share
 
 
 def _median3(f0):
@@ -117,6 +135,53 @@ def octave_shift(content, style):
     if median > high:
         return -12 * int(np.ceil((median - high) / 12.0))
     return 0
+
+
+# A new note starts where the pitch moves by more than this many semitones between frames.
+NOTE_STEP = 0.5
+
+
+def notes(controls):
+    """(start, stop) frame ranges of the notes: voiced runs, split where the pitch steps."""
+    midi = hz_to_midi(controls.f0)
+    step = np.abs(np.diff(midi)) > NOTE_STEP
+    boundary = np.concatenate([[True], step | ~controls.voiced[1:] | ~controls.voiced[:-1]])
+    out, start = [], None
+    for i in range(len(controls) + 1):
+        if i == len(controls) or boundary[i] or not controls.voiced[i]:
+            if start is not None and i - start >= 3:
+                out.append((start, i))
+            start = i if i < len(controls) and controls.voiced[i] else None
+    return out
+
+
+def decay_rate(controls, frame_seconds):
+    """The clip's typical loudness slope after each note's peak, in dB/s (a piano's is
+    strongly negative, a bowed or blown note's near 0); frame-weighted over its notes. The
+    last quarter of each note, where it is released, is left out."""
+    slopes, weights = [], []
+    for start, stop in notes(controls):
+        level = controls.loudness[start:stop]
+        peak = int(np.argmax(level))
+        tail = level[peak:peak + (3 * (len(level) - peak)) // 4]
+        if len(tail) >= 4:
+            t = np.arange(len(tail)) * frame_seconds
+            slopes.append(np.polyfit(t, tail, 1)[0])
+            weights.append(len(tail))
+    return float(np.average(slopes, weights=weights)) if slopes else 0.0
+
+
+def match_decay(content, style, frame_seconds, most_db=30.0):
+    """The content's loudness with each note's decay after its peak changed to the style's
+    typical one: a piano melody given to a violin sustains its notes instead of fading, a
+    violin melody given to a piano fades (by at most `most_db`)."""
+    change = decay_rate(style, frame_seconds) - decay_rate(content, frame_seconds)
+    loudness = content.loudness.copy()
+    for start, stop in notes(content):
+        peak = start + int(np.argmax(content.loudness[start:stop]))
+        t = np.arange(stop - peak) * frame_seconds
+        loudness[peak:stop] += np.clip(change * t, -most_db, most_db)
+    return dataclasses.replace(content, loudness=loudness.astype(np.float32))
 
 
 def map_loudness(content, style):

@@ -14,7 +14,7 @@ from tfstyle.optimise import Convergence, TransferResult, progress_bar
 
 # Frames per fitting window (64 × 256 samples ≈ 0.74 s at 22.05 kHz) and windows per step.
 WINDOW_FRAMES = 64
-BATCH = 8
+BATCH = 4
 # Content frames with fewer sounding frames than this share of clear pitch get a warning.
 MONOPHONIC_SHARE = 0.5
 
@@ -123,19 +123,21 @@ class Model:
             first = loss if first is None else first
             bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
             bar.update(1)
-            # Windows differ from step to step: the rule watches a running mean of the loss.
+            # Windows differ from step to step, so the rule watches a smoothed loss: the mean
+            # of this step's and the last four smoothed values.
             recent = stopper.history[-4:] + [loss]
             if stopper.update(float(np.mean(recent))):
                 break
         bar.update(cfg.steps - stopper.steps)
         return stopper, first, loss
 
-    def render(self, content, n_samples, semitones):
+    def render(self, content, loudness, n_samples, semitones):
+        """The content's controls, with `loudness` and moved by `semitones`, → audio."""
         from tfstyle.harmonic.synthesizer import render
 
         f0 = content.f0 * 2.0 ** (semitones / 12.0)
         return render(self.decoder, self.synth,
-                      {k: v[None] for k, v in self.inputs(content, self.mapped, f0).items()},
+                      {k: v[None] for k, v in self.inputs(content, loudness, f0).items()},
                       f0, content.voiced.astype(np.float32), gate(content), n_samples)
 
 
@@ -151,19 +153,25 @@ def run(content, style, config, progress=False):
     check_pitched(style_controls, "style", len(style) / config.sr)
     warning = monophony_warning(content, config.sr, content_controls, hop)
     semitones = transpose_semitones(config, content_controls, style_controls)
+    timings = {"analysis": time.perf_counter() - start_time}
 
     model = Model(config)
     bar = progress_bar(config.steps, progress, desc="fitting the style")
     stopper, first, last = model.fit(style, style_controls, bar)
     bar.close()
-    model.mapped = ctl.map_loudness(content_controls, style_controls)
-    y = model.render(content_controls, len(content), semitones)
+    timings["fit"] = time.perf_counter() - start_time - timings["analysis"]
+    frame_seconds = hop / config.sr
+    loudness = ctl.map_loudness(
+        ctl.match_decay(content_controls, style_controls, frame_seconds), style_controls)
+    y = model.render(content_controls, loudness, len(content), semitones)
     if not np.all(np.isfinite(y)):
         raise TfstyleError("the harmonic fit diverged (non-finite output); lower "
                            "--learning-rate")
     y = audio.match_level(y, content)
+    timings["synthesis"] = time.perf_counter() - start_time - timings["analysis"] - timings["fit"]
     return TransferResult(audio=y, sr=config.sr, losses={"spectral": last, "total": last},
                           initial_losses={"spectral": first, "total": first},
                           seconds=time.perf_counter() - start_time, steps=stopper.steps,
                           max_steps=config.steps, stop_reason=stopper.reason,
-                          transpose=semitones, warnings=[warning] if warning else [])
+                          transpose=semitones, warnings=[warning] if warning else [],
+                          timings=timings)

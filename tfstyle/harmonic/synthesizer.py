@@ -60,7 +60,7 @@ class HarmonicNoiseSynth(keras.layers.Layer):
                 "reverb_taps": self.reverb_taps}
 
 
-def render(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_frames=2048):
+def render(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_frames=512):
     """Audio of a whole clip, block by block so memory does not grow with its length.
 
     The decoder runs over all frames at once (its state must flow through the whole clip;

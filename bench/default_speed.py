@@ -1,0 +1,78 @@
+"""The README's first command, whole (imports included), timed side by side in one run.
+
+    python bench/default_speed.py [--rounds 2]
+
+On the bundled 5 s examples: the optimisation transfer as it was before early stopping
+(`--method random-cnn --steps 300 --tol 0`, the reference), the same with its default
+convergence stop, and the harmonic method. Rounds interleave the commands so that a slow spell
+of a shared machine hits all of them. Also reports where the harmonic method's time goes.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from report import DOC, table, write_section
+
+ROOT = os.path.dirname(os.path.dirname(DOC))
+BASE = [sys.executable, "-m", "tfstyle", "transfer", "examples/piano_melody.wav",
+        "examples/violin_phrase.wav", "-q"]
+RUNS = {
+    "optimisation, 300 steps, no early stop (reference)":
+        ["--method", "random-cnn", "--steps", "300", "--tol", "0"],
+    "optimisation, default convergence stop": ["--method", "random-cnn"],
+    "harmonic": ["--method", "harmonic"],
+}
+
+
+def stages():
+    """Seconds per stage of one harmonic transfer in this process (after the imports)."""
+    import tensorflow as tf
+
+    from tfstyle import audio, style_transfer
+
+    tf.constant(0.0) + 1.0   # TensorFlow's start-up is not a stage of the method
+    content = audio.load(os.path.join(ROOT, "examples/piano_melody.wav"), 22050)
+    style = audio.load(os.path.join(ROOT, "examples/violin_phrase.wav"), 22050)
+    result = style_transfer.run(content, style, method="harmonic")
+    return result.timings, result.steps
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    seconds = {name: [] for name in RUNS}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.rounds):
+            for name, flags in RUNS.items():
+                start = time.perf_counter()
+                subprocess.run(BASE + ["-o", os.path.join(tmp, "out.wav")] + flags, cwd=ROOT,
+                               env=env, check=True)
+                seconds[name].append(time.perf_counter() - start)
+                print(f"{name}: {seconds[name][-1]:.1f} s", flush=True)
+    reference = np.mean(seconds[next(iter(RUNS))])
+    rows = [[name, " ".join(RUNS[name]), ", ".join(f"{s:.1f}" for s in seconds[name]),
+             f"{np.mean(seconds[name]) / reference:.2f}"] for name in RUNS]
+    timings, steps = stages()
+    body = ("`tfstyle transfer examples/piano_melody.wav examples/violin_phrase.wav -o "
+            "out.wav` with the flags shown, as a new process each time (Python and "
+            "TensorFlow imports included), rounds interleaved.\n\n")
+    body += table(["command", "flags", "seconds per round", "ratio to the reference"], rows)
+    body += ("\n\nWhere the harmonic method's time goes, in one process after the imports "
+             f"({steps} fitting steps): " + ", ".join(f"{k} {v:.1f} s" for k, v in
+                                                       timings.items())
+             + ". The rest of the command is Python and TensorFlow start-up (about 5 s) and "
+               "reading and writing the files.")
+    write_section("default_speed", "The first command, whole: optimisation and harmonic "
+                  "transfer side by side", body)
+
+
+if __name__ == "__main__":
+    main()
