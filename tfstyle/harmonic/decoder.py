@@ -8,9 +8,9 @@ LOUDNESS_OFFSET, LOUDNESS_RANGE = 100.0, 100.0
 
 
 def scale_f0(f0_hz):
-    import numpy as np
+    from tfstyle.harmonic.controls import hz_to_midi
 
-    return ((69.0 + 12.0 * np.log2(np.maximum(f0_hz, 1e-3) / 440.0)) / F0_SCALE).astype("float32")
+    return (hz_to_midi(f0_hz) / F0_SCALE).astype("float32")
 
 
 def scale_loudness(loudness_db):
