@@ -68,8 +68,8 @@ def main():
     body += ("\n\nWhere the harmonic method's time goes, in one process after the imports "
              f"({steps} fitting steps): " + ", ".join(f"{k} {v:.1f} s" for k, v in
                                                        timings.items())
-             + ". The rest of the command is Python and TensorFlow start-up (about 5 s) and "
-               "reading and writing the files.")
+             + ". The rest of the command is Python, TensorFlow and Keras start-up (about 10 s "
+               "on the 2-core AVX2 host) and reading and writing the files.")
     write_section("default_speed", "The first command, whole: optimisation and harmonic "
                   "transfer side by side", body)
 

@@ -34,9 +34,41 @@ def test_every_output_format_round_trips(tmp_path, ext):
 
 
 def _expect(path, message, **kwargs):
+    """Both readers, whole and in blocks, refuse the file with the same one-line message."""
     with pytest.raises(TfstyleError, match=message) as info:
         audio.load(path, SR, **kwargs)
     assert "\n" not in str(info.value)
+    with pytest.raises(TfstyleError, match=message) as info:
+        blocks, _ = audio.stream(path, SR, block_seconds=0.1, **kwargs)
+        list(blocks())
+    assert "\n" not in str(info.value)
+
+
+def test_streamed_blocks_join_to_the_loaded_audio(wav):
+    y = tone(2.3, 44100, freqs=(440.0, 1250.0))
+    path = wav("long.flac", np.stack([y, 0.5 * y], axis=1), sr=44100)
+    whole = audio.load(path, SR)
+    blocks, samples = audio.stream(path, SR, block_seconds=0.37)
+    parts = list(blocks())
+    assert len(parts) > 5 and samples == len(whole)
+    # The streamed resampler keeps its state across blocks: the same samples as in one piece.
+    np.testing.assert_allclose(np.concatenate(parts), whole, atol=1e-6)
+
+
+def test_blocks_are_saved_scaled_as_one_piece(tmp_path):
+    y = 3.0 * tone(1.5, SR, freqs=(220.0, 660.0))
+    reference = tone(1.0, SR)
+    rms = float(np.sqrt(np.mean(reference ** 2)))
+    audio.save(str(tmp_path / "whole.wav"), audio.match_level(y, reference), SR)
+    n = audio.save_blocks(str(tmp_path / "blocks.wav"), np.array_split(y, 7), SR, rms)
+    assert n == len(y)
+    whole, blocks = (sf.read(str(tmp_path / f"{k}.wav"))[0] for k in ("whole", "blocks"))
+    np.testing.assert_allclose(blocks, whole, atol=2 / 32768)
+    assert sorted(os.listdir(tmp_path)) == ["blocks.wav", "whole.wav"]   # no spool left
+    # A failure half-way leaves neither a partial output nor a spool file.
+    with pytest.raises(TfstyleError, match="non-finite"):
+        audio.save_blocks(str(tmp_path / "bad.wav"), [y, np.full(10, np.nan)], SR, rms)
+    assert sorted(os.listdir(tmp_path)) == ["blocks.wav", "whole.wav"]
 
 
 def test_missing_directory_and_non_audio(tmp_path, wav):

@@ -22,7 +22,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(HERE, "train_worker.py")
 TINY = ["--n-mels", "16", "--generator-filters", "8", "--critic-filters", "8", "--embedding",
         "4", "--batch-size", "2", "-q"]
-LIMIT = 240   # seconds any group of processes may take before the test fails and kills it
+# Seconds any group of processes may take before the test fails and kills it: a guard against a
+# hang, sized for a busy 2-core host (the slowest group took 204 s there, beside another test
+# process), not a speed requirement.
+LIMIT = 480
 
 
 @contextlib.contextmanager
@@ -166,7 +169,7 @@ def test_a_killed_worker_and_a_restart_resume_from_the_last_checkpoint(domains, 
         assert _latest_step(run), [read(log)[-2000:] for log in logs]
         os.killpg(procs[1].pid, signal.SIGKILL)
         # The survivor notices within the health-check interval and says how to go on.
-        assert wait_all(procs[:1], 120) == [2]
+        assert wait_all(procs[:1], LIMIT) == [2]
     saved = _latest_step(run)
     last = read(logs[0]).strip().splitlines()[-1]
     assert "lost contact" in last and f"resume from step {saved}" in last, last

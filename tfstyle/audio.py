@@ -27,13 +27,14 @@ _WRITE_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3"}
 _WRITE_SUBTYPES = {"WAV": "PCM_16", "FLAC": "PCM_16", "OGG": "VORBIS", "MP3": "MPEG_LAYER_III"}
 
 
-def load(path, sr, min_samples=1):
+def load(path, sr, min_samples=1, max_seconds=None):
     """Reads an audio file as float32 mono at `sr` Hz.
 
     Args:
         path: file to read (any format libsndfile reads).
         sr: target sample rate in Hz; the file is resampled if it differs.
         min_samples: the shortest acceptable length at `sr` (e.g. one STFT frame).
+        max_seconds: read at most this much from the start.
 
     Returns:
         np.ndarray of shape [samples], float32.
@@ -42,7 +43,7 @@ def load(path, sr, min_samples=1):
         TfstyleError: missing, unreadable or non-audio file; truncated data; NaN/Inf samples;
             unsupported channel count; shorter than `min_samples`.
     """
-    y, file_sr = read(path)
+    y, file_sr = read(path, max_seconds)
     y = resample(y, file_sr, sr)
     if len(y) < min_samples:
         raise TfstyleError(f"{path}: too short ({len(y) / sr:.3f} s at {sr} Hz); at least "
@@ -61,12 +62,78 @@ def resample(y, sr_from, sr_to):
     return soxr.resample(y, sr_from, sr_to, quality="HQ").astype(np.float32)
 
 
-def read(path):
+def read(path, max_seconds=None):
     """Reads an audio file as float32 mono at its own rate, with the checks of `load`.
 
+    Args:
+        max_seconds: read at most this much from the start (e.g. for a picture).
     Returns:
         (np.ndarray [samples] float32, sample rate in Hz).
     """
+    f = _open(path)
+    with f:
+        file_sr, declared = f.samplerate, f.frames
+        frames = -1 if max_seconds is None else int(max_seconds * file_sr)
+        try:
+            y = f.read(frames, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise TfstyleError(f"{path}: corrupt or truncated audio data ({_reason(e)})") from None
+        if max_seconds is None and (_truncated(f.extra_info) or len(y) < declared):
+            raise _truncation(path)
+    if len(y) == 0:
+        raise TfstyleError(f"{path}: the file holds no audio samples")
+    return _mono(y, path), file_sr
+
+
+def stream(path, sr, block_seconds=10.0, min_samples=1):
+    """Opens an audio file for reading in blocks; memory does not grow with its length.
+
+    The header is checked at once (missing, unreadable or non-audio file, channels, too
+    short); the samples as they are read (NaN, truncation), each as a one-line TfstyleError.
+
+    Returns:
+        (blocks, samples): a function returning a fresh iterator over float32 mono blocks at
+        `sr` (of about `block_seconds`), and the number of samples they hold in all.
+    """
+    with _open(path) as f:
+        file_sr, declared = f.samplerate, f.frames
+    samples = int(round(declared * sr / file_sr))
+    if declared == 0:
+        raise TfstyleError(f"{path}: the file holds no audio samples")
+    if samples < min_samples:
+        raise TfstyleError(f"{path}: too short ({samples / sr:.3f} s at {sr} Hz); at least "
+                           f"{min_samples} samples ({min_samples / sr:.3f} s) are needed")
+
+    def blocks():
+        top = 0.0
+        for y in resample_blocks(read_blocks(), file_sr, sr):
+            top = max(top, float(np.max(np.abs(y), initial=0.0)))
+            if len(y):
+                yield np.ascontiguousarray(y, np.float32)
+        if top < SILENCE_PEAK:
+            warnings.warn(f"{path}: the audio is silent (peak below -90 dBFS)", stacklevel=2)
+
+    def read_blocks():
+        read = 0
+        with _open(path) as f:
+            while True:
+                try:
+                    y = f.read(max(1, int(block_seconds * file_sr)), dtype="float32",
+                               always_2d=True)
+                except (sf.LibsndfileError, RuntimeError) as e:
+                    raise TfstyleError(f"{path}: corrupt or truncated audio data "
+                                       f"({_reason(e)})") from None
+                if len(y) == 0:
+                    break
+                read += len(y)
+                yield _mono(y, path)
+            if _truncated(f.extra_info) or read < declared:
+                raise _truncation(path)
+
+    return blocks, samples
+
+
+def _open(path):
     if not os.path.exists(path):
         raise TfstyleError(f"{path}: no such file")
     if os.path.isdir(path):
@@ -77,24 +144,24 @@ def read(path):
         raise TfstyleError(f"{path}: not a readable audio file ({_reason(e)})") from None
     except OSError as e:
         raise TfstyleError(f"{path}: cannot read ({e.strerror or e})") from None
-    with f:
-        file_sr, channels, declared = f.samplerate, f.channels, f.frames
-        try:
-            y = f.read(dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as e:
-            raise TfstyleError(f"{path}: corrupt or truncated audio data ({_reason(e)})") from None
-        if _truncated(f.extra_info) or len(y) < declared:
-            raise TfstyleError(f"{path}: the file is truncated (its header promises more audio "
-                               "than it holds)")
-    if not 1 <= channels <= MAX_CHANNELS:
-        raise TfstyleError(f"{path}: {channels} channels is not a supported layout "
+    if not 1 <= f.channels <= MAX_CHANNELS:
+        f.close()
+        raise TfstyleError(f"{path}: {f.channels} channels is not a supported layout "
                            f"(1 to {MAX_CHANNELS} channels are downmixed to mono)")
-    if len(y) == 0:
-        raise TfstyleError(f"{path}: the file holds no audio samples")
+    return f
+
+
+def _mono(y, path):
+    """[samples, channels] → float32 mono, refusing NaN and infinite samples."""
     if not np.all(np.isfinite(y)):
         raise TfstyleError(f"{path}: the audio contains NaN or infinite samples")
-    y = y.mean(axis=1) if channels > 1 else y[:, 0]
-    return np.ascontiguousarray(y, dtype=np.float32), file_sr
+    y = y.mean(axis=1) if y.shape[1] > 1 else y[:, 0]
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def _truncation(path):
+    return TfstyleError(f"{path}: the file is truncated (its header promises more audio than "
+                        "it holds)")
 
 
 def _reason(error):
@@ -158,6 +225,75 @@ def match_level(y, reference, peak=PEAK):
     if top > peak:
         y = y * (peak / top)
     return np.asarray(y, np.float32)
+
+
+class Level:
+    """Passes blocks through, counting their samples and energy: the RMS level of a signal
+    read in blocks, known once they have all gone by."""
+
+    def __init__(self, blocks):
+        self.blocks, self.samples, self.energy = blocks, 0, 0.0
+
+    def __iter__(self):
+        for block in self.blocks:
+            self.samples += len(block)
+            self.energy += float(np.sum(np.square(block, dtype=np.float64)))
+            yield block
+
+    @property
+    def rms(self):
+        return float(np.sqrt(self.energy / max(1, self.samples)))
+
+
+def resample_blocks(blocks, sr_from, sr_to):
+    """Successive blocks of one signal at `sr_to` (soxr HQ, streamed: the same samples as
+    `resample` of the blocks joined)."""
+    if sr_from == sr_to:
+        yield from blocks
+        return
+    import soxr
+
+    stream = soxr.ResampleStream(sr_from, sr_to, 1, dtype="float32", quality="HQ")
+    for block in blocks:
+        yield stream.resample_chunk(np.asarray(block, np.float32))
+    yield stream.resample_chunk(np.zeros(0, np.float32), last=True)
+
+
+def save_blocks(path, blocks, sr, reference_rms):
+    """Writes successive float blocks of one signal atomically, scaled as `match_level` scales
+    them joined: to `reference_rms` (a number, or a function called once every block has been
+    read, e.g. a `Level`'s), then down so the peak stays at or below -1 dBFS.
+
+    The gain is known only once every block is seen, so the blocks go first to a float32
+    spool file beside the output and are then copied, scaled, into it: memory does not grow
+    with the length. Returns the number of samples written.
+    """
+    check_writable(path)
+    fmt = _WRITE_FORMATS[os.path.splitext(path)[1].lower()]
+    folder = os.path.dirname(os.path.abspath(path))
+    with atomic_path(path) as tmp, tempfile.NamedTemporaryFile(
+            dir=folder, prefix=".tfstyle.", suffix=".spool.wav") as spool:
+        energy, top, samples = 0.0, 0.0, 0
+        # RF64: a float WAV over 4 GB (7 hours at 22.05 kHz) would overflow a plain header.
+        with sf.SoundFile(spool.name, "w", sr, 1, "FLOAT", format="RF64") as f:
+            for block in blocks:
+                block = np.asarray(block, np.float32)
+                if not np.all(np.isfinite(block)):
+                    raise TfstyleError("the output has non-finite samples")
+                f.write(block)
+                energy += float(np.sum(np.square(block, dtype=np.float64)))
+                top = max(top, float(np.max(np.abs(block), initial=0.0)))
+                samples += len(block)
+        if callable(reference_rms):
+            reference_rms = reference_rms()
+        gain = reference_rms / (np.sqrt(energy / max(samples, 1)) + 1e-12)
+        if top * gain > PEAK:
+            gain = PEAK / top
+        with sf.SoundFile(spool.name) as f, sf.SoundFile(tmp, "w", sr, 1, _WRITE_SUBTYPES[fmt],
+                                                         format=fmt) as out:
+            for block in f.blocks(1 << 16, dtype="float32"):
+                out.write(block * np.float32(gain))
+    return samples
 
 
 def _umask():

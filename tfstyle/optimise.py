@@ -10,7 +10,7 @@ import numpy as np
 class TransferResult:
     """What `run` returns: the waveform at `sr` plus what a user wants to see about the run."""
 
-    audio: np.ndarray
+    audio: np.ndarray      # None where the output went straight to a file
     sr: int
     losses: dict           # each weighted term and the total at the end
     initial_losses: dict   # the same at the start point
@@ -22,6 +22,11 @@ class TransferResult:
     transpose: float = 0.0  # semitones the content was moved by (harmonic method)
     warnings: list = dataclasses.field(default_factory=list)  # lines for the user
     timings: dict = dataclasses.field(default_factory=dict)   # seconds per stage
+    samples: int = 0       # the output's length (also when `audio` is None)
+
+    def __post_init__(self):
+        if self.audio is not None and not self.samples:
+            self.samples = len(self.audio)
 
 
 class Convergence:

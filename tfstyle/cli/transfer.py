@@ -42,7 +42,8 @@ def add_parser(commands):
                    help="output audio file (.wav, .flac, .ogg or .mp3); written atomically, "
                         "so an existing file is replaced only once the new one is complete")
     p.add_argument("--plot", metavar="PNG",
-                   help="also save a picture of the content, style and output spectrograms")
+                   help="also save a picture of the content, style and output spectrograms "
+                        "(of a long clip, its first minute)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--preset", default="default", choices=list(PRESETS),
                    help="named recipe (see 'tfstyle presets'); the settings below override it. "
@@ -66,21 +67,33 @@ def run(args):
     if config.method in PRETRAINED and not config.random_weights:
         from tfstyle.features.weights import resolve
         resolve(config.method, config.weights)
-    content = audio.load(args.content, config.sr, min_samples=config.min_samples())
+    if config.method == "harmonic":
+        # Streamed: the content is read, rendered and written in blocks, whatever its length.
+        content, _ = audio.stream(args.content, config.sr, min_samples=config.min_samples())
+    else:
+        content = audio.load(args.content, config.sr, min_samples=config.min_samples())
     style = np.concatenate([audio.load(path, config.sr, min_samples=config.min_samples())
                             for path in args.style])
 
     import_tensorflow()
-    from tfstyle import style_transfer
-
-    result = style_transfer.run(content, style, config=config, progress=not args.quiet)
+    if config.method == "harmonic":
+        from tfstyle.harmonic import one_shot
+        result = one_shot.run_to_file(content(), style, args.output, config,
+                                      progress=not args.quiet)
+    else:
+        from tfstyle import style_transfer
+        result = style_transfer.run(content, style, config=config, progress=not args.quiet)
+        audio.save(args.output, result.audio, result.sr)
     if not args.quiet:
         for line in result.warnings:
             print(line, file=sys.stderr)
-    audio.save(args.output, result.audio, result.sr)
     if args.plot:
-        plotting.save_spectrograms(args.plot, [("content", content), ("style", style),
-                                               ("output", result.audio)], config.sr)
+        from tfstyle import plotting
+        head = plotting.MAX_SECONDS
+        clips = [("content", audio.load(args.content, config.sr, max_seconds=head)),
+                 ("style", style),
+                 ("output", audio.load(args.output, config.sr, max_seconds=head))]
+        plotting.save_spectrograms(args.plot, clips, config.sr)
     if not args.quiet:
         start, end = result.initial_losses, result.losses
         print("weighted losses (start -> end): " + ", ".join(
@@ -90,5 +103,5 @@ def run(args):
               f"{result.stop_reason}"
               + (f"; content moved by {result.transpose:+g} semitones" if result.transpose
                  else ""), file=sys.stderr)
-        print(f"wrote {args.output} ({len(result.audio) / result.sr:.2f} s at {result.sr} Hz)"
+        print(f"wrote {args.output} ({result.samples / result.sr:.2f} s at {result.sr} Hz)"
               + (f" and {args.plot}" if args.plot else ""), file=sys.stderr)

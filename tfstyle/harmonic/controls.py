@@ -21,6 +21,7 @@ class Controls:
     periodicity: np.ndarray   # 0..1
     loudness: np.ndarray      # A-weighted dB re full scale
     voiced: np.ndarray        # bool
+    partial_share: np.ndarray  # power share near f0 and 2·f0 (`partial_share`)
 
     def __len__(self):
         return len(self.f0)
@@ -34,52 +35,67 @@ class Controls:
                           for f in dataclasses.fields(Controls)))
 
 
-def analyse(y, sr, hop_length, block_frames=4096):
-    """Controls of waveform y [samples] with 1 + len(y) // hop_length frames.
+def analyse(y, sr, hop_length, block_frames=1024):
+    """Controls of a waveform with 1 + samples // hop_length frames.
 
-    Long signals are analysed `block_frames` at a time (frames are centred like
-    `librosa.yin`, so each block reads its own samples plus half a frame either side):
-    memory stays bounded whatever the length."""
+    Args:
+        y: float waveform [samples], or an iterable of successive float32 blocks of one (as
+            `audio.stream` yields them): the signal is analysed `block_frames` frames at a
+            time, each block reading its own samples plus half a frame either side (frames
+            are centred like `librosa.yin`), so memory stays bounded whatever the length.
+    """
     import tensorflow as tf
 
     from tfstyle import dsp
 
-    y = np.asarray(y, np.float32)
-    padded = np.pad(y, FRAME_LENGTH // 2)
-    n_frames = 1 + len(y) // hop_length
+    blocks = [np.asarray(y, np.float32)] if isinstance(y, np.ndarray) else y
     parts = []
-    for start in range(0, n_frames, block_frames):
-        stop = min(start + block_frames, n_frames)
-        block = tf.constant(padded[start * hop_length:(stop - 1) * hop_length + FRAME_LENGTH][None])
+    for window in framed(blocks, hop_length, FRAME_LENGTH, block_frames):
+        block = tf.constant(window[None])
         f0, periodicity = dsp.yin(block, sr, FMIN, FMAX, FRAME_LENGTH, hop_length, center=False)
         loudness = dsp.loudness(block, sr, n_fft=FRAME_LENGTH, hop_length=hop_length,
                                 center=False)
-        parts.append([t.numpy()[0] for t in (f0, periodicity, loudness)])
-    f0, periodicity, loudness = (np.concatenate(p) for p in zip(*parts))
+        f0, periodicity, loudness = (t.numpy()[0] for t in (f0, periodicity, loudness))
+        parts.append((f0, periodicity, loudness,
+                      partial_share(window, sr, _median3(f0), hop_length)))
+    f0, periodicity, loudness, share = (np.concatenate(p) for p in zip(*parts))
     voiced = (periodicity >= PERIODICITY) & (loudness >= loudness.max() - SILENCE_DB)
     voiced = _drop_short_runs(voiced, 3)
-    return Controls(_fill_unvoiced(_median3(f0), voiced), periodicity, loudness, voiced)
+    return Controls(_fill_unvoiced(_median3(f0), voiced), periodicity, loudness, voiced, share)
 
 
-def low_partial_share(y, sr, controls, hop_length, n_fft=FRAME_LENGTH):
-    """Per frame, the share of the power that lies between 0.5·f0 and 2.5·f0.
+def framed(blocks, hop_length, frame_length, block_frames):
+    """Sample windows of at most `block_frames` centred frames each, from successive blocks
+    of one signal: window i covers frames [i * block_frames, ...) of the zero-padded signal,
+    1 + samples // hop_length frames in all, as `np.pad(y, frame_length // 2)` framed."""
+    half = frame_length // 2
+    need = (block_frames - 1) * hop_length + frame_length
+    buffer, total, done = np.zeros(half, np.float32), 0, 0
+    for block in blocks:
+        total += len(block)
+        buffer = np.concatenate([buffer, block])
+        while len(buffer) >= need:
+            yield buffer[:need]
+            buffer, done = buffer[block_frames * hop_length:], done + block_frames
+    buffer = np.concatenate([buffer, np.zeros(need, np.float32)])
+    while done < 1 + total // hop_length:
+        n = min(block_frames, 1 + total // hop_length - done)
+        yield buffer[:(n - 1) * hop_length + frame_length]
+        buffer, done = buffer[n * hop_length:], done + n
+
+
+def partial_share(window, sr, f0, hop_length, n_fft=FRAME_LENGTH):
+    """Per frame of a window (framed as `framed` does), the share of the power that lies
+    between 0.5·f0 and 2.5·f0.
 
     A single note puts a good part of its power in its first two harmonics; a chord makes YIN
     report the chord's common subharmonic, far below every note, and leaves that band all but
     empty. Used to warn about polyphonic content."""
-    y = np.pad(np.asarray(y, np.float32), n_fft // 2)
-    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop_length][:len(controls)]
+    frames = np.lib.stride_tricks.sliding_window_view(window, n_fft)[::hop_length][:len(f0)]
+    power = np.abs(np.fft.rfft(frames * np.hanning(n_fft).astype(np.float32), axis=-1)) ** 2
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
-    window = np.hanning(n_fft).astype(np.float32)
-    share = np.zeros(len(frames), np.float32)
-    for start in range(0, len(frames), 512):      # blocks: memory does not grow with length
-        block = frames[start:start + 512]
-        power = np.abs(np.fft.rfft(block * window, axis=-1)) ** 2
-        f0 = controls.f0[start:start + len(block), None]
-        band = (freqs >= 0.5 * f0) & (freqs <= 2.5 * f0)
-        share[start:start + len(block)] = (power * band).sum(-1) / np.maximum(power.sum(-1),
-                                                                               1e-20)
-    return share
+    band = (freqs >= 0.5 * f0[:, None]) & (freqs <= 2.5 * f0[:, None])
+    return ((power * band).sum(-1) / np.maximum(power.sum(-1), 1e-20)).astype(np.float32)
 
 
 def _median3(f0):

@@ -1,5 +1,6 @@
 """HarmonicDecoder: scaled f0 and loudness per frame → synthesiser controls."""
 import keras
+import numpy as np
 from keras import layers, ops
 
 # Input scaling: MIDI pitch / 127 and (dB + 100) / 100 put both controls near [0, 1].
@@ -24,9 +25,15 @@ def exp_sigmoid(x, exponent=10.0, max_value=2.0, threshold=1e-7):
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class HarmonicDecoder(keras.Model):
-    """f0 and loudness (each [batch, frames, 1], scaled by `scale_f0` / `scale_loudness`) →
+    """f0 and loudness (each [batch, frames, 1], scaled by `scale_f0` / `scale_loudness`) and
+    the GRU's state ([batch, gru_units]; zeros at the start of a clip) →
     {"amplitude": [b, f, 1], "harmonic_distribution": [b, f, n_harmonics] (sums to 1 below
-    Nyquist once the synthesiser masks it), "noise_magnitudes": [b, f, n_noise_bands]}.
+    Nyquist once the synthesiser masks it), "noise_magnitudes": [b, f, n_noise_bands],
+    "state": [b, gru_units]}.
+
+    The state goes in and comes out so that a clip of any length can be decoded block by
+    block, each block starting where the last one left off, exactly as in one piece
+    (`initial_state`, `decode_blocks`).
 
     DDSP's "solo instrument" decoder at a size fitted to one clip: an MLP per input, a GRU
     over time (note shape: attack, sustain, vibrato), an MLP on the GRU and the inputs.
@@ -65,18 +72,22 @@ class HarmonicDecoder(keras.Model):
         # Functional graph
         f0 = keras.Input((None, 1), name="f0_scaled")
         loudness = keras.Input((None, 1), name="loudness_scaled")
+        state = keras.Input((gru_units,), name="state")
         f0_h, loudness_h = apply(f0_mlp, f0), apply(loudness_mlp, loudness)
         joined = layers.Concatenate(name="joined")([f0_h, loudness_h])
-        hidden = layers.Concatenate(name="with_inputs")([gru(joined), f0_h, loudness_h])
+        sequence = gru(joined, initial_state=state)
+        hidden = layers.Concatenate(name="with_inputs")([sequence, f0_h, loudness_h])
         raw = head(apply(out_mlp, hidden))
         outputs = {
             "amplitude": exp_sigmoid(raw[..., :1]),
             "harmonic_distribution": exp_sigmoid(raw[..., 1:1 + n_harmonics]),
             # Noise starts quiet (DDSP's -5 bias): the harmonics carry a pitched clip.
             "noise_magnitudes": exp_sigmoid(raw[..., 1 + n_harmonics:] - 5.0),
+            # A GRU's output is its state: the last frame's is where the next block starts.
+            "state": sequence[:, -1],
         }
-        super().__init__(inputs={"f0_scaled": f0, "loudness_scaled": loudness},
-                         outputs=outputs, **kwargs)
+        super().__init__(inputs={"f0_scaled": f0, "loudness_scaled": loudness,
+                                 "state": state}, outputs=outputs, **kwargs)
 
         # Config
         self.n_harmonics = n_harmonics
@@ -84,6 +95,28 @@ class HarmonicDecoder(keras.Model):
         self.units = units
         self.gru_units = gru_units
         self.seed = seed
+
+    def initial_state(self, batch=1):
+        return np.zeros((batch, self.gru_units), np.float32)
+
+    def decode_blocks(self, f0_scaled, loudness_scaled, block_frames):
+        """Yields the outputs for successive blocks of `block_frames` frames of one clip
+        ([1, frames, 1] inputs), the GRU state carried from each block to the next."""
+        import tensorflow as tf
+
+        # One graph for every block (eagerly, the GRU steps through its frames in Python:
+        # ~100x slower).
+        decode = tf.function(lambda inputs: self(inputs, training=False),
+                             reduce_retracing=True)
+        state = self.initial_state()
+        for start in range(0, f0_scaled.shape[1], block_frames):
+            outputs = decode({"f0_scaled": ops.convert_to_tensor(
+                               f0_scaled[:, start:start + block_frames], "float32"),
+                            "loudness_scaled": ops.convert_to_tensor(
+                               loudness_scaled[:, start:start + block_frames], "float32"),
+                            "state": ops.convert_to_tensor(state, "float32")})
+            state = outputs["state"]
+            yield outputs
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "n_harmonics": self.n_harmonics,

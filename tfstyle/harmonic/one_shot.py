@@ -33,13 +33,13 @@ def check_pitched(controls, what, seconds):
             "--method random-cnn for this clip")
 
 
-def monophony_warning(y, sr, controls, hop_length):
+def monophony_warning(controls):
     """A warning line when much of the sounding content has no single clear pitch: frames
     YIN calls aperiodic, or periodic only at a chord's common subharmonic (almost no power
     near the reported f0: measured 0 on chords, >= 0.1 on 95 % of the voiced frames of
     piano, guitar, violin, flute, clarinet and trumpet melodies)."""
     sounding = controls.loudness >= controls.loudness.max() - 30.0
-    clear = controls.voiced & (ctl.low_partial_share(y, sr, controls, hop_length) >= 0.01)
+    clear = controls.voiced & (controls.partial_share >= 0.01)
     share = float(clear[sounding].mean()) if sounding.any() else 0.0
     if share < MONOPHONIC_SHARE:
         return (f"warning: only {100 * share:.0f}% of the content's sounding frames have one "
@@ -98,12 +98,13 @@ class Model:
         variables = self.decoder.trainable_variables + self.synth.trainable_variables
         optimizer = tf.keras.optimizers.Adam(cfg.learning_rate)
         optimizer.build(variables)
+        state = tf.constant(self.decoder.initial_state(BATCH))   # each window starts afresh
 
         @tf.function(reduce_retracing=True)
         def step(f0_scaled, loudness_scaled, f0, voiced, gate_, target):
             with tf.GradientTape() as tape:
-                outputs = self.decoder({"f0_scaled": f0_scaled,
-                                        "loudness_scaled": loudness_scaled}, training=True)
+                outputs = self.decoder({"f0_scaled": f0_scaled, "loudness_scaled":
+                                        loudness_scaled, "state": state}, training=True)
                 out = self.synth(outputs, f0, voiced, gate_)
                 loss = dsp.multiscale_spectral_loss(target, out[:, :tf.shape(target)[1]])
             optimizer.apply(tape.gradient(loss, variables), variables)
@@ -128,29 +129,64 @@ class Model:
         bar.update(cfg.steps - stopper.steps)
         return stopper, first, loss
 
-    def render(self, content, loudness, n_samples, semitones):
-        """The content's controls, with `loudness` and moved by `semitones`, → audio."""
-        from tfstyle.harmonic.synthesizer import render
+    def render_blocks(self, content, loudness, n_samples, semitones):
+        """The content's controls, with `loudness` and moved by `semitones`, → successive
+        float32 blocks of audio, n_samples in all."""
+        from tfstyle.harmonic.synthesizer import render_blocks
 
         f0 = content.f0 * 2.0 ** (semitones / 12.0)
-        return render(self.decoder, self.synth,
-                      {k: v[None] for k, v in self.inputs(content, loudness, f0).items()},
-                      f0, content.voiced.astype(np.float32), gate(content), n_samples)
+        inputs = {k: v[None] for k, v in self.inputs(content, loudness, f0).items()}
+        for block in render_blocks(self.decoder, self.synth, inputs, f0,
+                                   content.voiced.astype(np.float32), gate(content), n_samples):
+            if not np.all(np.isfinite(block)):
+                raise TfstyleError("the harmonic fit diverged (non-finite output); lower "
+                                   "--learning-rate")
+            yield block
 
 
 def run(content, style, config, progress=False):
     """Harmonic transfer of waveforms at config.sr; returns a TransferResult."""
     from tfstyle import audio
 
+    level = audio.Level([content])
+    result, blocks = transfer(level, style, config, progress)
+    result.audio = audio.match_level(np.concatenate(list(blocks)), content)
+    return finish(result)
+
+
+def run_to_file(content_blocks, style, output, config, progress=False):
+    """Harmonic transfer of content of any length, given as successive blocks (e.g. from
+    `audio.stream`), into the file `output` (written atomically): analysis, rendering and
+    writing go block by block, so memory does not grow with the content's length.
+    Returns a TransferResult whose `audio` is None."""
+    from tfstyle import audio
+
+    level = audio.Level(content_blocks)
+    result, rendered = transfer(level, style, config, progress)
+    audio.save_blocks(output, rendered, config.sr, lambda: level.rms)
+    return finish(result)
+
+
+def finish(result):
+    result.timings["synthesis"] = time.perf_counter() - result.timings.pop("_start") - \
+        result.timings["analysis"] - result.timings["fit"]
+    result.seconds = sum(result.timings.values())
+    return result
+
+
+def transfer(level, style, config, progress):
+    """Analysis, checks and fit; returns (TransferResult without audio, the rendering as a
+    lazy iterator of blocks)."""
     start_time = time.perf_counter()
     hop = config.hop_length
-    content_controls = ctl.analyse(content, config.sr, hop)
-    check_pitched(content_controls, "content", len(content) / config.sr)
+    content_controls = ctl.analyse(level, config.sr, hop)
+    seconds = level.samples / config.sr
+    check_pitched(content_controls, "content", seconds)
     style_controls = ctl.analyse(style, config.sr, hop)
     check_pitched(style_controls, "style", len(style) / config.sr)
-    warning = monophony_warning(content, config.sr, content_controls, hop)
+    warning = monophony_warning(content_controls)
     semitones = transpose_semitones(config, content_controls, style_controls)
-    timings = {"analysis": time.perf_counter() - start_time}
+    timings = {"_start": start_time, "analysis": time.perf_counter() - start_time}
 
     model = Model(config)
     bar = progress_bar(config.steps, progress, desc="fitting the style")
@@ -160,15 +196,10 @@ def run(content, style, config, progress=False):
     frame_seconds = hop / config.sr
     loudness = ctl.map_loudness(
         ctl.match_decay(content_controls, style_controls, frame_seconds), style_controls)
-    y = model.render(content_controls, loudness, len(content), semitones)
-    if not np.all(np.isfinite(y)):
-        raise TfstyleError("the harmonic fit diverged (non-finite output); lower "
-                           "--learning-rate")
-    y = audio.match_level(y, content)
-    timings["synthesis"] = time.perf_counter() - start_time - timings["analysis"] - timings["fit"]
-    return TransferResult(audio=y, sr=config.sr, losses={"spectral": last, "total": last},
-                          initial_losses={"spectral": first, "total": first},
-                          seconds=time.perf_counter() - start_time, steps=stopper.steps,
-                          max_steps=config.steps, stop_reason=stopper.reason,
-                          transpose=semitones, warnings=[warning] if warning else [],
-                          timings=timings)
+    result = TransferResult(audio=None, sr=config.sr, losses={"spectral": last, "total": last},
+                            initial_losses={"spectral": first, "total": first}, seconds=0.0,
+                            steps=stopper.steps, max_steps=config.steps,
+                            stop_reason=stopper.reason, transpose=semitones,
+                            warnings=[warning] if warning else [], timings=timings,
+                            samples=level.samples)
+    return result, model.render_blocks(content_controls, loudness, level.samples, semitones)

@@ -60,34 +60,57 @@ class HarmonicNoiseSynth(keras.layers.Layer):
                 "reverb_taps": self.reverb_taps}
 
 
-def render(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_frames=512):
-    """Audio of a whole clip, block by block so memory does not grow with its length.
+def render_blocks(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_frames=256):
+    """Audio of a whole clip as successive float32 blocks (n_samples in all), so memory does
+    not grow with its length.
 
-    The decoder runs over all frames at once (its state must flow through the whole clip;
-    frames are cheap), the synthesiser over blocks of `block_frames`, carrying the oscillator
-    phase and the reverb tail from block to block, with a fresh noise seed per block.
+    Decoder and synthesiser both run `block_frames` at a time: the decoder carries its GRU
+    state, the synthesiser the oscillator phase and the reverb tail from block to block, with
+    a fresh noise seed per block; each block's last hop ramps toward the next block's first
+    frame, exactly as it would in one piece.
 
     Args:
-        inputs: the decoder's inputs, each [1, frames, 1].
+        inputs: the decoder's inputs f0_scaled and loudness_scaled, each [1, frames, 1].
         f0_hz, voiced, gate: [frames] float arrays.
-    Returns:
-        float32 [n_samples].
     """
-    outputs = decoder(inputs, training=False)
     frames = len(f0_hz)
     hop = synth.hop_length
-    out = np.zeros(frames * hop + max(0, synth.reverb_taps - 1), np.float32)
-    phase = tf.zeros([1])
+    # Each block's last hop needs the next block's first frame: blocks are decoded one ahead.
+    decoded = decoder.decode_blocks(inputs["f0_scaled"], inputs["loudness_scaled"],
+                                    block_frames)
+    current, tail = next(decoded), np.zeros(max(0, synth.reverb_taps - 1), np.float32)
+
+    @tf.function(reduce_retracing=True)
+    def synthesise(block, f0, voiced, gate, phase, seed, n_samples):
+        dry, phase = synth.dry(block, f0, voiced, gate, initial_phase=phase, seed=seed,
+                               n_samples=n_samples)
+        return synth.wet(dry, full=True), phase
+
+    phase, emitted = tf.zeros([1]), 0
     for index, start in enumerate(range(0, frames, block_frames)):
         stop = min(start + block_frames, frames)
-        # One frame of look-ahead: the block's last hop ramps toward the next block's first
-        # frame, exactly as it would in one piece.
+        following = next(decoded, None)
+        block = {k: v for k, v in current.items() if k != "state"}
+        if following is not None:
+            block = {k: tf.concat([v, following[k][:, :1]], axis=1) for k, v in block.items()}
         ahead = min(stop + 1, frames)
-        block = {k: v[:, start:ahead] for k, v in outputs.items()}
         controls = [tf.constant(np.asarray(a[start:ahead], np.float32)[None])
                     for a in (f0_hz, voiced, gate)]
-        dry, phase = synth.dry(block, *controls, initial_phase=phase, seed=(index, 1),
-                               n_samples=(stop - start) * hop)
-        wet = synth.wet(dry, full=True).numpy()[0]
-        out[start * hop:start * hop + len(wet)] += wet
-    return out[:n_samples]
+        wet, phase = synthesise(block, *controls, phase, tf.constant([index, 1]),
+                                tf.constant((stop - start) * hop))
+        wet = wet.numpy()[0]
+        wet[:len(tail)] += tail
+        done = min((stop - start) * hop, n_samples - emitted)
+        if done > 0:
+            yield wet[:done]
+            emitted += done
+        tail = wet[(stop - start) * hop:]
+        current = following
+    if emitted < n_samples:     # content longer than its frames (never with 1 + n // hop)
+        yield np.concatenate([tail, np.zeros(n_samples, np.float32)])[:n_samples - emitted]
+
+
+def render(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_frames=256):
+    """`render_blocks` joined: float32 [n_samples]."""
+    return np.concatenate(list(render_blocks(decoder, synth, inputs, f0_hz, voiced, gate,
+                                             n_samples, block_frames)))

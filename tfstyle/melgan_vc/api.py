@@ -148,7 +148,7 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
     [(source, destination)]. Unreadable inputs are reported and skipped; the rest go on.
     """
     from tfstyle import audio
-    from tfstyle.melgan_vc.convert import convert_audio
+    from tfstyle.melgan_vc.convert import convert_blocks
 
     if jobs is None:
         jobs = plan_jobs(list(inputs), output)
@@ -160,23 +160,26 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
             kept += 1
             continue
         start = time.perf_counter()
+        # Read, converted and written in blocks: memory does not grow with the file's length.
+        # A file found bad half-way (NaN, truncated) is skipped; its output is never written.
         try:
-            y = audio.load(source, config.sr, min_samples=config.n_fft)
+            blocks, samples = audio.stream(source, config.sr, min_samples=config.n_fft)
             os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)
             audio.check_writable(destination)
+            level = audio.Level(blocks())
+            out_sr = sr or config.sr
+            out = audio.resample_blocks(convert_blocks(
+                generator, level, config, inversion, gl_iters, optimize_steps), config.sr, out_sr)
+            audio.save_blocks(destination, out, out_sr, lambda: level.rms)
         except TfstyleError as e:
             failed.append(str(e))
             print(f"tfstyle: skipped {e}", file=log)
             continue
-        out = convert_audio(generator, y, config, inversion, gl_iters, optimize_steps)
-        out_sr = sr or config.sr
-        out = audio.resample(out, config.sr, out_sr)
-        audio.save(destination, audio.match_level(out, y), out_sr)
         written.append(destination)
         if progress:
             seconds = time.perf_counter() - start
-            print(f"[{index}/{len(jobs)}] {source} -> {destination} ({len(y) / config.sr:.1f} s "
-                  f"audio in {seconds:.1f} s)", file=log)
+            print(f"[{index}/{len(jobs)}] {source} -> {destination} ({samples / config.sr:.1f} "
+                  f"s audio in {seconds:.1f} s)", file=log)
     if failed and not written and not kept:
         raise TfstyleError(f"nothing converted: {failed[0]}"
                            + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""))

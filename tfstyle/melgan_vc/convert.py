@@ -8,7 +8,7 @@ the waveform, so memory does not grow with the length.
 """
 import numpy as np
 
-from tfstyle.chunking import crossfade_map
+from tfstyle.chunking import crossfade_blocks
 
 INVERSIONS = ("griffin-lim", "optimize")
 
@@ -43,6 +43,15 @@ def convert_mel(generator, mel, config):
 def convert_audio(generator, y, config, inversion="griffin-lim", gl_iters=64,
                   optimize_steps=2000, segment_seconds=30.0, overlap_seconds=1.0, seed=0):
     """Waveform at config.sr → converted waveform of the same length."""
+    return np.concatenate(list(convert_blocks(generator, [y], config, inversion, gl_iters,
+                                              optimize_steps, segment_seconds,
+                                              overlap_seconds, seed)))
+
+
+def convert_blocks(generator, blocks, config, inversion="griffin-lim", gl_iters=64,
+                   optimize_steps=2000, segment_seconds=30.0, overlap_seconds=1.0, seed=0):
+    """Successive blocks of a waveform at config.sr → successive blocks of its conversion,
+    as many samples in all: memory stays at about one segment whatever the length."""
     from tfstyle.melgan_vc import frontend
 
     if inversion not in INVERSIONS:
@@ -59,5 +68,5 @@ def convert_audio(generator, y, config, inversion="griffin-lim", gl_iters=64,
                                                 seed=seed)
         return np.asarray(audio)[:length]
 
-    return crossfade_map(y, int(segment_seconds * config.sr), int(overlap_seconds * config.sr),
-                         piece_fn)
+    return crossfade_blocks(blocks, int(segment_seconds * config.sr),
+                            int(overlap_seconds * config.sr), piece_fn)
