@@ -204,6 +204,25 @@ def test_rendering_in_blocks_is_continuous():
     assert steps[joins].max() <= 1.01 * np.delete(steps, joins).max()
 
 
+def test_content_streamed_from_blocks_to_a_file_equals_the_in_memory_transfer(tmp_path):
+    import soundfile as sf
+
+    from tfstyle import presets
+    from tfstyle.harmonic import one_shot
+
+    content = notes([262.0, 330.0, 294.0], seconds=0.5, gap=0.1)
+    style = notes([220.0, 262.0, 294.0])
+    config = presets.config(**{**TINY, "steps": 5}).validate()
+    whole = one_shot.run(content, style, config)
+    out = tmp_path / "out.wav"
+    streamed = one_shot.run_to_file(iter(np.array_split(content, 7)), style, str(out), config)
+    assert streamed.audio is None and streamed.samples == len(content) == whole.samples
+    y, sr = sf.read(out, dtype="float32")
+    assert sr == SR and len(y) == len(content)
+    np.testing.assert_allclose(y, whole.audio, atol=2 / 32768)   # 16-bit file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.wav"]
+
+
 def test_several_style_clips_fit_together():
     content = notes([262.0, 330.0])
     styles = [notes([220.0, 247.0]), notes([294.0, 330.0])]

@@ -11,6 +11,10 @@ import numpy as np
 from tfstyle.chunking import crossfade_blocks
 
 INVERSIONS = ("griffin-lim", "optimize")
+# Seconds per segment: all of a segment's slices go through the generator at once, so its
+# length sets the peak memory (a 10-minute file: 1.17 GB with 10 s segments, 1.79 GB with 30 s;
+# bench/memory_vs_length.py); the 1 s overlaps add 11 % of work.
+SEGMENT_SECONDS = 10.0
 
 
 def convert_mel(generator, mel, config):
@@ -41,7 +45,8 @@ def convert_mel(generator, mel, config):
 
 
 def convert_audio(generator, y, config, inversion="griffin-lim", gl_iters=64,
-                  optimize_steps=2000, segment_seconds=30.0, overlap_seconds=1.0, seed=0):
+                  optimize_steps=2000, segment_seconds=SEGMENT_SECONDS, overlap_seconds=1.0,
+                  seed=0):
     """Waveform at config.sr → converted waveform of the same length."""
     return np.concatenate(list(convert_blocks(generator, [y], config, inversion, gl_iters,
                                               optimize_steps, segment_seconds,
@@ -49,7 +54,8 @@ def convert_audio(generator, y, config, inversion="griffin-lim", gl_iters=64,
 
 
 def convert_blocks(generator, blocks, config, inversion="griffin-lim", gl_iters=64,
-                   optimize_steps=2000, segment_seconds=30.0, overlap_seconds=1.0, seed=0):
+                   optimize_steps=2000, segment_seconds=SEGMENT_SECONDS, overlap_seconds=1.0,
+                   seed=0):
     """Successive blocks of a waveform at config.sr → successive blocks of its conversion,
     as many samples in all: memory stays at about one segment whatever the length."""
     from tfstyle.melgan_vc import frontend
