@@ -45,12 +45,20 @@ def load(path, sr, min_samples=1, max_seconds=None):
     """
     y, file_sr = read(path, max_seconds)
     y = resample(y, file_sr, sr)
-    if len(y) < min_samples:
-        raise TfstyleError(f"{path}: too short ({len(y) / sr:.3f} s at {sr} Hz); at least "
-                           f"{min_samples} samples ({min_samples / sr:.3f} s) are needed")
-    if np.max(np.abs(y)) < SILENCE_PEAK:
-        warnings.warn(f"{path}: the audio is silent (peak below -90 dBFS)", stacklevel=2)
+    _check_length(path, len(y), sr, min_samples)
+    _warn_if_silent(path, np.max(np.abs(y)))
     return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def _check_length(path, samples, sr, min_samples):
+    if samples < min_samples:
+        raise TfstyleError(f"{path}: too short ({samples / sr:.3f} s at {sr} Hz); at least "
+                           f"{min_samples} samples ({min_samples / sr:.3f} s) are needed")
+
+
+def _warn_if_silent(path, peak):
+    if peak < SILENCE_PEAK:
+        warnings.warn(f"{path}: the audio is silent (peak below -90 dBFS)", stacklevel=3)
 
 
 def resample(y, sr_from, sr_to):
@@ -100,9 +108,7 @@ def stream(path, sr, block_seconds=10.0, min_samples=1):
     samples = int(round(declared * sr / file_sr))
     if declared == 0:
         raise TfstyleError(f"{path}: the file holds no audio samples")
-    if samples < min_samples:
-        raise TfstyleError(f"{path}: too short ({samples / sr:.3f} s at {sr} Hz); at least "
-                           f"{min_samples} samples ({min_samples / sr:.3f} s) are needed")
+    _check_length(path, samples, sr, min_samples)
 
     def blocks():
         top = 0.0
@@ -110,8 +116,7 @@ def stream(path, sr, block_seconds=10.0, min_samples=1):
             top = max(top, float(np.max(np.abs(y), initial=0.0)))
             if len(y):
                 yield np.ascontiguousarray(y, np.float32)
-        if top < SILENCE_PEAK:
-            warnings.warn(f"{path}: the audio is silent (peak below -90 dBFS)", stacklevel=2)
+        _warn_if_silent(path, top)
 
     def read_blocks():
         read = 0
@@ -218,13 +223,16 @@ def atomic_path(path):
 def match_level(y, reference, peak=PEAK):
     """Scales y to the reference's RMS level, then down if needed so its peak stays ≤ `peak`
     (-1 dBFS): outputs sound as loud as their input and never clip."""
-    rms = np.sqrt(np.mean(np.square(y))) + 1e-12
-    target = np.sqrt(np.mean(np.square(reference)))
-    y = y * (target / rms)
-    top = np.max(np.abs(y), initial=0.0)
-    if top > peak:
-        y = y * (peak / top)
-    return np.asarray(y, np.float32)
+    gain = level_gain(np.sqrt(np.mean(np.square(y))), np.sqrt(np.mean(np.square(reference))),
+                      np.max(np.abs(y), initial=0.0), peak)
+    return np.asarray(y * gain, np.float32)
+
+
+def level_gain(rms, reference_rms, top, peak=PEAK):
+    """The gain that brings a signal of level `rms` to `reference_rms`, lowered where needed
+    so that its largest sample `top` stays at or below `peak`."""
+    gain = reference_rms / (rms + 1e-12)
+    return peak / top if top * gain > peak else gain
 
 
 class Level:
@@ -273,27 +281,22 @@ def save_blocks(path, blocks, sr, reference_rms):
     folder = os.path.dirname(os.path.abspath(path))
     with atomic_path(path) as tmp, tempfile.NamedTemporaryFile(
             dir=folder, prefix=".tfstyle.", suffix=".spool.wav") as spool:
-        energy, top, samples = 0.0, 0.0, 0
+        written, top = Level(np.asarray(b, np.float32) for b in blocks), 0.0
         # RF64: a float WAV over 4 GB (7 hours at 22.05 kHz) would overflow a plain header.
         with sf.SoundFile(spool.name, "w", sr, 1, "FLOAT", format="RF64") as f:
-            for block in blocks:
-                block = np.asarray(block, np.float32)
+            for block in written:
                 if not np.all(np.isfinite(block)):
                     raise TfstyleError("the output has non-finite samples")
                 f.write(block)
-                energy += float(np.sum(np.square(block, dtype=np.float64)))
                 top = max(top, float(np.max(np.abs(block), initial=0.0)))
-                samples += len(block)
         if callable(reference_rms):
             reference_rms = reference_rms()
-        gain = reference_rms / (np.sqrt(energy / max(samples, 1)) + 1e-12)
-        if top * gain > PEAK:
-            gain = PEAK / top
+        gain = level_gain(written.rms, reference_rms, top)
         with sf.SoundFile(spool.name) as f, sf.SoundFile(tmp, "w", sr, 1, _WRITE_SUBTYPES[fmt],
                                                          format=fmt) as out:
             for block in f.blocks(1 << 16, dtype="float32"):
                 out.write(block * np.float32(gain))
-    return samples
+    return written.samples
 
 
 def _umask():

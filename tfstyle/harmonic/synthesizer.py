@@ -72,6 +72,7 @@ def render_blocks(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_
     Args:
         inputs: the decoder's inputs f0_scaled and loudness_scaled, each [1, frames, 1].
         f0_hz, voiced, gate: [frames] float arrays.
+        n_samples: at most frames * hop_length (a clip of n samples has 1 + n // hop frames).
     """
     frames = len(f0_hz)
     hop = synth.hop_length
@@ -86,7 +87,7 @@ def render_blocks(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_
                                n_samples=n_samples)
         return synth.wet(dry, full=True), phase
 
-    phase, emitted = tf.zeros([1]), 0
+    phase = tf.zeros([1])
     for index, start in enumerate(range(0, frames, block_frames)):
         stop = min(start + block_frames, frames)
         following = next(decoded, None)
@@ -100,14 +101,11 @@ def render_blocks(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_
                                 tf.constant((stop - start) * hop))
         wet = wet.numpy()[0]
         wet[:len(tail)] += tail
-        done = min((stop - start) * hop, n_samples - emitted)
+        done = min((stop - start) * hop, n_samples - start * hop)
         if done > 0:
             yield wet[:done]
-            emitted += done
         tail = wet[(stop - start) * hop:]
         current = following
-    if emitted < n_samples:     # content longer than its frames (never with 1 + n // hop)
-        yield np.concatenate([tail, np.zeros(n_samples, np.float32)])[:n_samples - emitted]
 
 
 def render(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_frames=256):
