@@ -33,8 +33,9 @@ def worker(args):
     sys.path.insert(0, HERE)
     from report import load_examples
 
-    from tfstyle.melgan_vc import distribute, frontend, training
-    from tfstyle.melgan_vc.data import Domain
+    from tfstyle.converters import distribute, training
+    from tfstyle.converters.melgan_vc import frontend
+    from tfstyle.domains import Domain
 
     strategy_name = "multi-worker" if "TF_CONFIG" in os.environ else "default"
     cluster = distribute.cluster(strategy_name)
@@ -46,8 +47,11 @@ def worker(args):
     config = frontend.preset("melgan-vc", batch_size=args.batch_size)
     a = Domain("a", [load_examples("piano_melody", sr=config.sr)], ["piano"], [])
     b = Domain("b", [load_examples("violin_phrase", sr=config.sr)], ["violin"], [])
-    model, _ = training.build(config, strategy)
-    iterator = iter(training.distributed_input(strategy, config, a, b))
+    from tfstyle.converters.melgan_vc import family
+
+    model, _ = training.build(family, config, strategy)
+    iterator = iter(training.distributed_input(strategy, family, model, config,
+                                               {"a": a, "b": b}))
     cycle = training.cycle_function(strategy, model)
     stop = tf.constant(0.0)
     for _ in range(args.warmup):
@@ -68,7 +72,7 @@ def worker(args):
 def measure(args, workers, cores):
     """Runs `workers` processes (cores: one affinity string per worker, or None)."""
     out = tempfile.mktemp(suffix=".json")
-    from tfstyle.melgan_vc.distribute import local_tf_configs
+    from tfstyle.converters.distribute import local_tf_configs
 
     configs = local_tf_configs(workers)
     procs = []

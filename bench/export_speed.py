@@ -16,8 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from report import load_examples, table, write_section
-from tfstyle.melgan_vc import export, frontend
-from tfstyle.melgan_vc.trainer import build_networks
+from tfstyle.converters.melgan_vc import export, frontend
+from tfstyle.converters.melgan_vc.trainer import build_networks
 
 
 def main():

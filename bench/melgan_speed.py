@@ -16,8 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from report import load_examples, table, write_section
-from tfstyle.melgan_vc import convert, frontend
-from tfstyle.melgan_vc.training import build
+from tfstyle.converters.melgan_vc import convert, frontend
+from tfstyle.converters.training import build
 
 
 def timed(fn, repeats):

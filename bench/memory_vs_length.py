@@ -3,7 +3,8 @@
     python bench/memory_vs_length.py [--minutes 1 10]
 
 The bundled piano melody, repeated to each length, goes through `tfstyle transfer --method
-harmonic` (the violin phrase's timbre) and `tfstyle convert --model piano-violin`, with
+harmonic` (the violin phrase's timbre), `tfstyle convert --model piano-violin` (MelGAN-VC)
+and `tfstyle convert --model violin` (a harmonic converter), with
 default settings, each run a new process; its peak resident memory (the kernel's maxrss of
 that process) and wall time are reported beside those of the 5 s original, the reference.
 Both read, process and write in blocks, so the peak should not grow with the length.
@@ -28,6 +29,8 @@ COMMANDS = {
         "--method", "harmonic", "-q"],
     "convert --model piano-violin": lambda src, out: [
         "convert", "--model", "piano-violin", src, "-o", out, "-q"],
+    "convert --model violin": lambda src, out: [
+        "convert", "--model", "violin", src, "-o", out, "-q"],
 }
 
 
@@ -48,6 +51,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, nargs="+", default=[1.0, 10.0])
+    parser.add_argument("--commands", nargs="+", choices=list(COMMANDS), default=list(COMMANDS))
     args = parser.parse_args()
     melody, sr = sf.read(EXAMPLE, dtype="float32")
     rows = []
@@ -57,8 +61,8 @@ def main():
             path = os.path.join(tmp, f"{minutes:g}min.wav")
             sf.write(path, np.resize(melody, int(minutes * 60 * sr)), sr, subtype="PCM_16")
             cases.append((f"{minutes:g} min", path))
-        for command, make in COMMANDS.items():
-            reference = None
+        for command in args.commands:
+            make, reference = COMMANDS[command], None
             for name, path in cases:
                 peak, seconds = measure(make(path, os.path.join(tmp, "out.wav")))
                 reference = reference or peak
@@ -68,7 +72,8 @@ def main():
                 print(rows[-1], flush=True)
     body = ("The bundled piano melody repeated to each length, through each command with "
             "default settings (`tfstyle transfer CONTENT examples/violin_phrase.wav -o out.wav "
-            "--method harmonic`, `tfstyle convert --model piano-violin CONTENT -o out.wav`), "
+            "--method harmonic`, `tfstyle convert --model piano-violin CONTENT -o out.wav`, the "
+            "same with `--model violin`), "
             "each a new process. Peak memory is the process's maximum resident set size; the "
             "time includes the imports, and for the harmonic method the fit on the style "
             "(the same for every length).\n\n")

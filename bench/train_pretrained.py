@@ -24,9 +24,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pairs
 from report import table
 from tfstyle import baselines, datasets, plotting, pretrained
-from tfstyle.melgan_vc import api
-from tfstyle.melgan_vc.convert import convert_audio
-from tfstyle.melgan_vc.run import Run
+from tfstyle.converters import api
+from tfstyle.converters.melgan_vc.convert import convert_audio
+from tfstyle.converters.melgan_vc.family import WEIGHTS
+from tfstyle.converters.run import Run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAME = "piano-violin"
@@ -52,7 +53,8 @@ def main():
     if not args.no_train:
         api.fit(DOMAIN + "piano", DOMAIN + "violin", args.run_dir, preset="music-22k",
                 max_minutes=args.minutes, checkpoint_every=1000, log=sys.stderr, **SETTINGS)
-    generator, config = Run(args.run_dir).generator()
+    converter = api.load_converter(args.run_dir)
+    generator, config = converter.generator, converter.config
     step = int(os.path.basename(Run(args.run_dir).latest()).split("-")[-1])
 
     methods = {
@@ -95,8 +97,8 @@ def main():
     record = {"name": NAME, "steps": step, "preset": "music-22k", "settings": SETTINGS,
               "data": {"a": DOMAIN + "piano", "b": DOMAIN + "violin"},
               "scores": results, "made": time.strftime("%Y-%m-%d")}
-    pretrained.package(generator, config, out, **record)
-    size = os.path.getsize(os.path.join(out, pretrained.WEIGHTS)) / 1e6
+    pretrained.package(converter, out, **record)
+    size = os.path.getsize(os.path.join(out, WEIGHTS)) / 1e6
     ceiling = results["test split (40 melodies)"]["true violin rendering (ceiling)"][
         "chroma_correlation"]
     card = CARD.format(steps=step, size=size, tables=tables, verdicts="\n".join(verdicts),

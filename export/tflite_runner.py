@@ -1,12 +1,25 @@
-"""Convert a long audio file on a device with the exported TFLite generator, without TensorFlow.
+"""Convert a long audio file on a device with a TFLite model written by `tfstyle export`,
+without TensorFlow: either family, told apart by the model's .json.
 
     python export/tflite_runner.py phone/tfstyle_generator_int8.tflite in.wav out.wav
+    python export/tflite_runner.py phone/violin_harmonic_none.tflite in.wav out.wav
 
-Needs numpy, soundfile, librosa and ai-edge-litert (the LiteRT interpreter). The front end is the
-one recorded in the model's .json (written by `tfstyle export`): normalised HTK mel on a centred,
-reflect-padded STFT. The audio is read in blocks (--block-seconds, crossfaded), each block's mel
-goes through the generator one slice at a time with half-slice hops and a Hann crossfade, and
-Griffin-Lim recovers the phase. Memory stays at one block whatever the file's length.
+Needs numpy, soundfile, soxr, librosa and ai-edge-litert (the LiteRT interpreter), and
+tfstyle's NumPy modules (`audio`, `chunking`, `harmonic.controls`, `harmonic.performance`),
+none of which imports TensorFlow.
+
+MelGAN-VC (`*_generator_*.tflite`): the front end is the one recorded in the .json: normalised
+HTK mel on a centred, reflect-padded STFT. The audio is read in blocks (--block-seconds,
+crossfaded), each block's mel goes through the generator one slice at a time with half-slice
+hops and a Hann crossfade, and Griffin-Lim recovers the phase.
+
+Harmonic (`*_harmonic_*.tflite`): the file is read twice in blocks. First the model's `analyse`
+signature measures pitch and loudness window by window; then the performance on the
+instrument is worked out from those few numbers per frame, and the `render` signature
+synthesises it block by block, carrying the decoder state, the oscillator phase and the reverb
+tail, straight into the output file.
+
+Memory stays at one block whatever the file's length.
 """
 import argparse
 import json
@@ -14,16 +27,81 @@ import json
 import numpy as np
 import soundfile as sf
 
+from tfstyle import audio
 from tfstyle.audio import PEAK
 from tfstyle.chunking import crossfade_map
+
+
+def load_meta(model_path):
+    with open(model_path + ".json") as f:
+        return json.load(f)
+
+
+class HarmonicRunner:
+    def __init__(self, model_path, threads=2, seed=0):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.meta = load_meta(model_path)
+        interpreter = Interpreter(model_path=model_path, num_threads=threads)
+        self.analyse_model = interpreter.get_signature_runner("analyse")
+        self.render_model = interpreter.get_signature_runner("render")
+        self.sr, self.hop = self.meta["sr"], self.meta["hop_length"]
+        self.block = self.meta["tflite"]["block_frames"]
+        self.window = self.analyse_model.get_input_details()["window"]["shape"][-1]
+        self.rng = np.random.default_rng(seed)
+
+    def measure(self, window):
+        """`controls.measure_window` through the model: a window padded to its fixed size."""
+        from tfstyle.harmonic.controls import FRAME_LENGTH
+
+        frames = 1 + (len(window) - FRAME_LENGTH) // self.hop
+        padded = np.zeros((1, self.window), np.float32)
+        padded[0, :len(window)] = window
+        out = self.analyse_model(window=padded)
+        return tuple(out[k][0, :frames] for k in ("f0", "periodicity", "loudness"))
+
+    def analyse(self, blocks):
+        from tfstyle.harmonic import controls as ctl
+
+        frames = 1 + (self.window - ctl.FRAME_LENGTH) // self.hop
+        return ctl.analyse(blocks, self.sr, self.hop, block_frames=frames,
+                           measure=self.measure)
+
+    def render_blocks(self, controls, samples, transpose=None):
+        from tfstyle.harmonic.controls import Profile
+        from tfstyle.harmonic.performance import perform
+
+        m = self.meta
+        played, gates, _ = perform(controls, Profile(**m["profile"]), self.hop / self.sr,
+                                   m["transpose"] if transpose is None else transpose)
+        arrays = [played.f0, played.loudness, played.voiced.astype(np.float32), gates]
+        frames, block = len(played.f0), self.block
+        state = np.zeros((1, m["gru_units"]), np.float32)
+        phase = np.zeros(1, np.float32)
+        tail, done = np.zeros(0, np.float32), 0
+        for start in range(0, frames, block):
+            # One frame ahead for the last hop's ramp; past the end the last frame holds.
+            index = np.minimum(np.arange(start, start + block + 1), frames - 1)
+            inputs = [a[index][None].astype(np.float32) for a in arrays]
+            if start + block >= frames:   # silence after the last frame
+                inputs[3][0, frames - start:] = 0.0
+            noise = self.rng.uniform(-1, 1, (1, block * self.hop)).astype(np.float32)
+            out = self.render_model(f0=inputs[0], loudness=inputs[1], voiced=inputs[2],
+                                    gate=inputs[3], state=state, phase=phase, noise=noise)
+            state, phase, wet = out["state"], out["phase"], out["audio"][0]
+            wet[:len(tail)] += tail
+            take = min(block * self.hop, samples - done)
+            if take > 0:
+                yield wet[:take]
+                done += take
+            tail = wet[block * self.hop:]
 
 
 class Runner:
     def __init__(self, model_path, threads=2):
         from ai_edge_litert.interpreter import Interpreter
 
-        with open(model_path + ".json") as f:
-            self.meta = json.load(f)
+        self.meta = load_meta(model_path)
         self.generator = Interpreter(model_path=model_path,
                                      num_threads=threads).get_signature_runner()
         m = self.meta
@@ -97,8 +175,18 @@ def main():
     parser.add_argument("output")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--block-seconds", type=float, default=30.0)
-    parser.add_argument("--gl-iters", type=int, default=64)
+    parser.add_argument("--gl-iters", type=int, default=64, help="MelGAN-VC only")
+    parser.add_argument("--transpose", default=None,
+                        help="harmonic only: semitones, or auto (default: the model's)")
     args = parser.parse_args()
+    if load_meta(args.model).get("family") == "harmonic":
+        runner = HarmonicRunner(args.model, args.threads)
+        blocks, samples = audio.stream(args.input, runner.sr)
+        level = audio.Level(blocks())
+        controls = runner.analyse(level)
+        audio.save_blocks(args.output, runner.render_blocks(controls, samples, args.transpose),
+                          runner.sr, lambda: level.rms)
+        return
     runner = Runner(args.model, args.threads)
     y, sr = sf.read(args.input, dtype="float32", always_2d=True)
     y = y.mean(axis=1)

@@ -16,7 +16,7 @@ import soundfile as sf
 
 from tfstyle.cli import main
 from tfstyle.errors import TfstyleError
-from tfstyle.melgan_vc import distribute
+from tfstyle.converters import distribute
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(HERE, "train_worker.py")

@@ -13,8 +13,8 @@ import tensorflow as tf
 from conftest import melody
 from tfstyle.cli import main
 from tfstyle.errors import TfstyleError
-from tfstyle.melgan_vc import api, convert, export, frontend
-from tfstyle.melgan_vc.run import Run
+from tfstyle.converters import api, serving
+from tfstyle.converters.melgan_vc import convert, export, frontend
 
 SR = 16000
 TINY = dict(n_mels=16, generator_filters=8, critic_filters=8, embedding=4, batch_size=2)
@@ -30,9 +30,10 @@ def exported(tmp_path_factory):
                                                       harmonics=harmonics, seed=i), SR)
     run = str(root / "run")
     api.fit(str(root / "a"), str(root / "b"), run, steps=3, checkpoint_every=3, **TINY)
-    written = export.export_run(run, str(root / "out"), "all", ["none", "float16", "int8"],
-                                gl_iters=4)
-    generator, config = Run(run).generator()
+    written = api.export(run, str(root / "out"), "all", ["none", "float16", "int8"],
+                         gl_iters=4)
+    converter = api.load_converter(run)
+    generator, config = converter.generator, converter.config
     return root, written, export.freeze_generator(generator, config), generator, config
 
 
@@ -91,7 +92,7 @@ def test_tflite_is_builtins_only_and_matches_keras(exported):
     x = np.tanh(np.random.default_rng(3).standard_normal((1, 16, 24, 1))).astype(np.float32)
     for quantize, tolerance in tolerances.items():
         path = next(p for p in written if p.endswith(f"_{quantize}.tflite"))
-        ops = export.tflite_ops(path)
+        ops = serving.tflite_ops(path)
         assert ops and not [op for op in ops if op.lower().startswith("flex")]
         got = Interpreter(model_path=path).get_signature_runner()(mel=x)["mel"]
         assert np.max(np.abs(got - np.asarray(frozen(x, training=False)))) < tolerance
@@ -122,7 +123,7 @@ def test_info_and_errors(exported, capsys):
     assert main(["info", str(root)]) == 2
     assert "not a tfstyle export" in capsys.readouterr().err
     with pytest.raises(TfstyleError, match="immutable"):
-        export.export_run(str(root / "run"), str(root / "out"), "saved_model", version=1)
+        api.export(str(root / "run"), str(root / "out"), "saved_model", version=1)
 
 
 def _scripts():
@@ -193,7 +194,7 @@ def test_waveform_tflite_model_for_power_of_two_front_ends(tmp_path):
     from ai_edge_litert.interpreter import Interpreter
 
     config = frontend.preset("music-22k", **TINY)
-    from tfstyle.melgan_vc.trainer import build_networks
+    from tfstyle.converters.melgan_vc.trainer import build_networks
     frozen = export.freeze_generator(build_networks(config)[0], config)
     samples = export.waveform_block(config)
     path, ops = export.export_tflite(frozen, config, str(tmp_path / "w.tflite"),
@@ -217,4 +218,4 @@ def test_flex_ops_are_named_in_the_error():
     message = ("ConverterError: <unknown>:0: error: 'tf.IRFFT' op is neither a custom op nor a "
                "flex op\n<unknown>:0: error: 'tf.Complex' op is neither a custom op nor a flex op"
                "\nError code: ERROR_NEEDS_FLEX_OPS")
-    assert export.flex_ops(message) == ["Complex", "IRFFT"]
+    assert serving.flex_ops(message) == ["Complex", "IRFFT"]

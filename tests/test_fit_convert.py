@@ -12,8 +12,8 @@ import soundfile as sf
 
 from conftest import melody
 from tfstyle.cli import main
-from tfstyle.domains import list_files
-from tfstyle.melgan_vc import data, frontend
+from tfstyle.domains import list_files, load_domain
+from tfstyle.converters.melgan_vc import frontend
 
 SR = 16000
 TINY = ["--n-mels", "16", "--generator-filters", "8", "--critic-filters", "8", "--embedding",
@@ -50,7 +50,7 @@ def _events(run):
 
 def test_domain_report_skips_bad_files_and_rejects_empty(domains):
     config = frontend.preset("melgan-vc", n_mels=16)
-    domain = data.load_domain(str(domains / "a"), config)
+    domain = load_domain(str(domains / "a"), config)
     assert len(domain.clips) == 3
     reasons = dict(domain.skipped)
     assert "not a readable audio file" in reasons[str(domains / "a" / "broken.wav")]
@@ -58,10 +58,10 @@ def test_domain_report_skips_bad_files_and_rejects_empty(domains):
     report = domain.report("A", SR)
     assert "3 clips" in report and "skipped" in report
     with pytest.raises(Exception, match="no usable audio"):
-        data.load_domain(str(domains / "empty"), config)
+        load_domain(str(domains / "empty"), config)
     listing = domains / "list.txt"
     listing.write_text("a/sub/clip0.wav\n# comment\na/sub/clip1.wav\n")
-    assert len(data.load_domain(str(listing), config).clips) == 2
+    assert len(load_domain(str(listing), config).clips) == 2
     assert len(list_files(str(domains / "b" / "**" / "*.wav"))) == 3
 
 

@@ -6,11 +6,11 @@ import tensorflow as tf
 
 from conftest import melody
 from tfstyle.errors import TfstyleError
-from tfstyle.melgan_vc import convert, frontend, spectral_norm
-from tfstyle.melgan_vc.critic import Critic
-from tfstyle.melgan_vc.generator import Generator
-from tfstyle.melgan_vc.siamese import Siamese
-from tfstyle.melgan_vc.trainer import build_networks
+from tfstyle.converters.melgan_vc import convert, frontend, spectral_norm
+from tfstyle.converters.melgan_vc.critic import Critic
+from tfstyle.converters.melgan_vc.generator import Generator
+from tfstyle.converters.melgan_vc.siamese import Siamese
+from tfstyle.converters.melgan_vc.trainer import build_networks
 
 TINY = dict(n_mels=16, generator_filters=8, critic_filters=8, embedding=4, batch_size=2)
 
@@ -89,8 +89,9 @@ def test_invalid_settings():
 
 
 def _model(config, strategy=None):
-    from tfstyle.melgan_vc.training import build
-    return build(config, strategy)[0]
+    from tfstyle.converters.melgan_vc import family
+    from tfstyle.converters.training import build
+    return build(family, config, strategy)[0]
 
 
 def _batches(config, n=12):

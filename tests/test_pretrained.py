@@ -13,10 +13,11 @@ EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples", "
 
 
 def test_package_round_trip(tmp_path):
-    from tfstyle.melgan_vc import frontend
-    from tfstyle.melgan_vc.convert import convert_mel
-    from tfstyle.melgan_vc.export import freeze_generator
-    from tfstyle.melgan_vc.trainer import build_networks
+    from tfstyle.converters.melgan_vc import frontend
+    from tfstyle.converters.melgan_vc.convert import convert_mel
+    from tfstyle.converters.melgan_vc.export import freeze_generator
+    from tfstyle.converters.melgan_vc.family import Converter
+    from tfstyle.converters.melgan_vc.trainer import build_networks
 
     config = frontend.preset("melgan-vc", n_mels=16, generator_filters=8, critic_filters=8,
                              embedding=4)
@@ -24,8 +25,9 @@ def test_package_round_trip(tmp_path):
     # Freezing runs one more power iteration of the spectral norm, so compare against one
     # frozen copy (freezing a frozen generator changes nothing).
     frozen = freeze_generator(generator, config)
-    pretrained.package(frozen, config, str(tmp_path / "m"), steps=3, name="tiny")
-    loaded, loaded_config = pretrained.generator(None, str(tmp_path / "m"))
+    pretrained.package(Converter(config, frozen), str(tmp_path / "m"), steps=3, name="tiny")
+    converter = pretrained.load(None, str(tmp_path / "m"))
+    loaded, loaded_config = converter.generator, converter.config
     assert loaded_config == config
     assert pretrained.load_config(None, str(tmp_path / "m"))[1]["steps"] == 3
     mel = np.random.default_rng(0).uniform(-1, 1, (40, config.n_mels)).astype(np.float32)
@@ -36,7 +38,7 @@ def test_package_round_trip(tmp_path):
 
 def test_shipped_model_is_small_and_documented():
     path = pretrained.folder("piano-violin")
-    assert os.path.getsize(os.path.join(path, pretrained.WEIGHTS)) <= 15e6
+    assert os.path.getsize(os.path.join(path, "generator.weights.h5")) <= 15e6
     config, record = pretrained.load_config("piano-violin")
     assert config.sr == 22050 and record["steps"] > 0
     card = open(os.path.join(path, "MODEL_CARD.md")).read()

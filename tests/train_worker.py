@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def synthetic_domain(name, harmonics, seed, sr=16000, seconds=3.0):
     import numpy as np
 
-    from tfstyle.melgan_vc.data import Domain
+    from tfstyle.domains import Domain
 
     rng = np.random.default_rng(seed)
     t = np.arange(int(sr * seconds)) / sr
@@ -29,8 +29,9 @@ def synthetic_domain(name, harmonics, seed, sr=16000, seconds=3.0):
 def main(strategy_name, batch_size, steps, run_dir, out):
     import numpy as np
 
-    from tfstyle.melgan_vc import distribute, frontend, training
-    from tfstyle.melgan_vc.run import Run
+    from tfstyle.converters import distribute, training
+    from tfstyle.converters.melgan_vc import family, frontend
+    from tfstyle.converters.run import Run
 
     if strategy_name == "mirrored-2cpu":
         import tensorflow as tf
@@ -45,7 +46,8 @@ def main(strategy_name, batch_size, steps, run_dir, out):
     config = frontend.preset("melgan-vc", n_mels=16, generator_filters=8, critic_filters=8,
                              embedding=4, batch_size=int(batch_size))
     a, b = synthetic_domain("a", (1.0, 0.1), 0), synthetic_domain("b", (0.3, 1.0, 0.6), 1)
-    step, model = training.train(Run(run_dir), config, a, b, total_steps=int(steps),
+    step, model = training.train(Run(run_dir), family, config, {"a": a, "b": b},
+                                 total_steps=int(steps),
                                  checkpoint_every=int(steps), log_every=3, strategy=strategy,
                                  cluster=cluster)
     weights = [v.numpy().ravel() for net in (model.generator, model.critic, model.siamese)

@@ -1,8 +1,11 @@
 """tfstyle: neural audio style transfer in TensorFlow / Keras 3.
 
-The package is split into a DSP core that imports no training code (`audio`, `spectral`,
-`phase`), feature networks (`features`), losses, the optimisation engine (`style_transfer`) and the
-command line (`cli`). `tfstyle.transfer(...)` is the Python entry point of `tfstyle transfer`.
+The package is layered: a DSP core that imports no training code (`audio`, `spectral`, `phase`,
+`dsp`), feature networks (`features`) and the harmonic synthesiser (`harmonic`) on it, then
+optimisation and one-shot transfer (`style_transfer`) and the trained converters
+(`converters`: shared run, training, conversion and export plumbing, one sub-package per
+family), and the command line (`cli`) on top. `tfstyle.transfer`, `fit`, `convert` and
+`export` are the Python entry points of the commands of those names.
 """
 __version__ = "0.1.0"
 
@@ -16,14 +19,23 @@ def transfer(*args, **kwargs):
 
 
 def fit(*args, **kwargs):
-    """Trains a MelGAN-VC converter; see `tfstyle.melgan_vc.api.fit`."""
-    from tfstyle.melgan_vc.api import fit as _fit
+    """Trains a converter (MelGAN-VC or harmonic); see `tfstyle.converters.api.fit`."""
+    from tfstyle.converters.api import fit as _fit
 
     return _fit(*args, **kwargs)
 
 
 def convert(*args, **kwargs):
-    """Converts audio with a trained MelGAN-VC run; see `tfstyle.melgan_vc.api.convert`."""
-    from tfstyle.melgan_vc.api import convert as _convert
+    """Converts audio with a trained run or a shipped model; see
+    `tfstyle.converters.api.convert`."""
+    from tfstyle.converters.api import convert as _convert
 
     return _convert(*args, **kwargs)
+
+
+def export(*args, **kwargs):
+    """Exports a trained run or a shipped model to SavedModel and TFLite; see
+    `tfstyle.converters.api.export`."""
+    from tfstyle.converters.api import export as _export
+
+    return _export(*args, **kwargs)

@@ -15,6 +15,8 @@ import soundfile as sf
 
 from tfstyle.errors import TfstyleError
 
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")   # what folders and globs pick up
+
 # A file with more channels than this is far more likely to be something other than a recording
 # (raw sensor data, a mis-declared header) than a surround mix we should silently fold to mono.
 MAX_CHANNELS = 8

@@ -12,8 +12,9 @@ from urllib.parse import parse_qsl
 import numpy as np
 
 from tfstyle import audio
-from tfstyle.domains import TFDS
 from tfstyle.errors import TfstyleError
+
+TFDS = "tfds:"   # the prefix of a TensorFlow Datasets domain spec
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,7 @@ Griffin-Lim); what our front end cannot reproduce exactly is said in the descrip
 import dataclasses
 
 from tfstyle.errors import TfstyleError
-from tfstyle.style_transfer import TransferConfig
+from tfstyle.transfer_config import TransferConfig
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,8 +1,22 @@
 """Settings dataclasses shared by the API and the CLI: each field carries its help text and
 allowed values, so `--help`, validation and the Python defaults cannot drift apart."""
 import dataclasses
+import json
 
 from tfstyle.errors import TfstyleError
+
+
+class Settings:
+    """Base of a settings dataclass saved in a run or a model: its JSON round trip, which
+    ignores keys it does not know (written by another version)."""
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 def setting(default, help, choices=None):

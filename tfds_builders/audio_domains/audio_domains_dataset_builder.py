@@ -11,7 +11,7 @@ import tensorflow_datasets as tfds
 from absl import logging
 
 from tfstyle import audio
-from tfstyle.domains import AUDIO_EXTENSIONS
+from tfstyle.audio import AUDIO_EXTENSIONS
 from tfstyle.errors import TfstyleError
 
 HELDOUT = "heldout"

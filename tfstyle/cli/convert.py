@@ -1,10 +1,10 @@
-"""`tfstyle convert RUN INPUT... -o OUT`: convert audio with a trained MelGAN-VC run."""
+"""`tfstyle convert RUN INPUT... -o OUT`: convert audio with a trained run or a shipped model."""
 import argparse
 import sys
 
+from tfstyle.converters.api import check_converter, plan_jobs
+from tfstyle.converters.melgan_vc.convert import INVERSIONS
 from tfstyle.errors import TfstyleError
-from tfstyle.melgan_vc.api import check_converter, plan_jobs
-from tfstyle.melgan_vc.convert import INVERSIONS
 
 EPILOG = """OUT is a file when one INPUT file is given and OUT has an audio extension; otherwise a
 folder, where each input keeps its name (and folders their tree) with the --format extension.
@@ -12,26 +12,33 @@ folder, where each input keeps its name (and folders their tree) with the --form
 examples:
   tfstyle convert runs/p2v take1.wav -o take1_violin.wav
   tfstyle convert runs/p2v recordings/ 'more/*.flac' -o converted/ --skip-existing
-  tfstyle convert --model piano-violin examples/piano_melody.wav -o violin.wav"""
+  tfstyle convert --model violin examples/piano_melody.wav -o violin.wav
+  tfstyle convert --model piano-violin examples/piano_melody.wav -o violin.wav
+  tfstyle convert runs/flute voice.wav -o voice_flute.wav --transpose 12"""
 
 
 def add_parser(commands):
     from tfstyle.pretrained import MODELS
 
     p = commands.add_parser(
-        "convert", help="convert audio files with a trained MelGAN-VC run or a shipped model",
+        "convert", help="convert audio files with a trained run or a shipped model",
         usage="tfstyle convert [-h] (RUN | --model NAME) INPUT [INPUT ...] -o OUT [options]",
-        description="Convert audio of any length from domain A to domain B with the generator "
-                    "of a 'tfstyle fit' run, or with a converter that ships with tfstyle: "
-                    "overlapping, crossfaded generator slices; Griffin-Lim (or the reference's "
-                    "optimised inversion) for the phase.",
+        description="Convert audio of any length with a 'tfstyle fit' run or a converter that "
+                    "ships with tfstyle, read, converted and written in blocks. Harmonic "
+                    "models (violin, flute, trumpet) play the input's melody, its pitch and "
+                    "loudness moved into the instrument's range, on the instrument they "
+                    "learned; MelGAN-VC models (piano-violin) convert domain A to domain B "
+                    "with overlapping, crossfaded generator slices and Griffin-Lim (or the "
+                    "reference's optimised inversion) for the phase.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", metavar="RUN INPUT", nargs="+",
                    help="the run directory of 'tfstyle fit' (left out with --model), then audio "
                         "files, folders (recursive) or quoted globs")
     p.add_argument("--model", choices=list(MODELS), default=None,
-                   help="use a converter that ships with tfstyle instead of a run (piano-violin:"
-                        " piano recordings played by a violin; see its model card)")
+                   help="use a converter that ships with tfstyle instead of a run: violin, "
+                        "flute, trumpet (harmonic: any monophonic melody played by that "
+                        "instrument); piano-violin (MelGAN-VC: piano recordings to violin); see "
+                        "each model card in tfstyle/pretrained/")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or folder")
     p.add_argument("--format", choices=["wav", "flac", "ogg"], default="wav",
                    help="output format for folder outputs (default: wav)")
@@ -39,18 +46,24 @@ def add_parser(commands):
                    help="output sample rate (default: the model's)")
     p.add_argument("--skip-existing", action="store_true",
                    help="leave outputs that already exist untouched")
+    p.add_argument("--transpose", default=None, metavar="SEMITONES",
+                   help="harmonic models: semitones to move the input's pitch by, or auto: "
+                        "whole octaves into the instrument's range (default: the model's, "
+                        "auto)")
     p.add_argument("--inversion", choices=INVERSIONS, default="griffin-lim",
-                   help="phase recovery: fast Griffin-Lim, or the reference's gradient-based "
-                        "inversion (much slower) (default: griffin-lim)")
-    p.add_argument("--gl-iters", type=int, default=64, help="Griffin-Lim iterations (default: 64)")
+                   help="MelGAN-VC models: phase recovery, fast Griffin-Lim or the reference's "
+                        "gradient-based inversion (much slower) (default: griffin-lim)")
+    p.add_argument("--gl-iters", type=int, default=64,
+                   help="MelGAN-VC models: Griffin-Lim iterations (default: 64)")
     p.add_argument("--optimize-steps", type=int, default=2000,
-                   help="steps of --inversion optimize (default: 2000, as the reference)")
+                   help="MelGAN-VC models: steps of --inversion optimize (default: 2000, as "
+                        "the reference)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=run)
 
 
 def run(args):
-    from tfstyle.cli import import_tensorflow
+    from tfstyle.cli.common import import_tensorflow
 
     if args.gl_iters < 0 or args.optimize_steps < 1 or (args.sr is not None and args.sr < 1):
         raise TfstyleError("--gl-iters must be >= 0, --optimize-steps and --sr positive")
@@ -58,11 +71,20 @@ def run(args):
     if not inputs:
         raise TfstyleError("no INPUT given (the first path is the run directory; use --model "
                            "NAME for a shipped converter)")
-    check_converter(run_dir, args.model)   # a missing run fails before TensorFlow loads
+    # A missing run or a bad option fails before TensorFlow loads.
+    family, config, _ = check_converter(run_dir, args.model)
+    options = dict(inversion=args.inversion, gl_iters=args.gl_iters,
+                   optimize_steps=args.optimize_steps)
+    if args.transpose is not None:
+        if family.NAME != "harmonic":
+            raise TfstyleError("--transpose applies to harmonic models; this one is "
+                               f"{family.NAME}")
+        import dataclasses
+        dataclasses.replace(config, transpose=args.transpose).validate()
+        options["transpose"] = args.transpose
     jobs = plan_jobs(inputs, args.output, args.format)
     import_tensorflow()
-    from tfstyle.melgan_vc.api import convert
+    from tfstyle.converters.api import convert
 
-    convert(run_dir, jobs=jobs, sr=args.sr, skip_existing=args.skip_existing,
-            inversion=args.inversion, gl_iters=args.gl_iters, model=args.model,
-            optimize_steps=args.optimize_steps, progress=not args.quiet, log=sys.stderr)
+    convert(run_dir, jobs=jobs, sr=args.sr, skip_existing=args.skip_existing, model=args.model,
+            progress=not args.quiet, log=sys.stderr, **options)

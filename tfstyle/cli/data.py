@@ -16,7 +16,7 @@ See docs/data.md for preparing gtzan, nsynth, ljspeech and vctk without network 
 
 
 def add_parser(commands):
-    from tfstyle.cli import ArgumentParser
+    from tfstyle.cli.common import ArgumentParser
 
     p = commands.add_parser(
         "data", help="list datasets, show what a domain spec selects, build datasets",
@@ -69,7 +69,7 @@ def _data_dir(args):
 
 
 def run_list(args):
-    from tfstyle.cli import import_tensorflow
+    from tfstyle.cli.common import import_tensorflow
 
     import_tensorflow()
     import tensorflow_datasets as tfds
@@ -96,7 +96,7 @@ def run_list(args):
 
 
 def run_info(args):
-    from tfstyle.domains import TFDS
+    from tfstyle.datasets import TFDS
 
     for spec in args.specs:
         print(_tfds_info(spec, args) if spec.startswith(TFDS) else _files_info(spec))
@@ -127,7 +127,7 @@ def _files_info(spec):
 
 
 def _tfds_info(spec, args):
-    from tfstyle.cli import import_tensorflow
+    from tfstyle.cli.common import import_tensorflow
 
     import_tensorflow()
     from tfstyle import datasets
@@ -171,7 +171,7 @@ def _rates(rates):
 def run_build(args):
     import sys
 
-    from tfstyle.cli import import_tensorflow
+    from tfstyle.cli.common import import_tensorflow
 
     import_tensorflow()
     from tfstyle import datasets

@@ -3,25 +3,32 @@ import argparse
 import json
 import sys
 
-from tfstyle.melgan_vc.export import FORMATS, QUANTIZE
+from tfstyle.converters.serving import FORMATS, QUANTIZE
 
 EPILOG = """The SavedModel goes to OUT/NAME/VERSION/ (TF Serving's layout; VERSION is the next free
-number unless given) with signatures serving_default (WAV bytes in and out), waveform and mel.
-TFLite files (builtin ops only): OUT/NAME_generator_QUANT.tflite converts one generator slice;
+number unless given) with signatures serving_default (WAV bytes in and out) and waveform (float
+samples at the model's rate), and for MelGAN-VC mel. TFLite files have builtin ops only.
+MelGAN-VC: OUT/NAME_generator_QUANT.tflite converts one generator slice;
 OUT/NAME_waveform_QUANT.tflite (power-of-two n_fft only, e.g. the music-22k preset) converts a
-block of audio end to end. Each has a .json beside it with the front-end settings and its error.
+block of audio end to end. Harmonic: OUT/NAME_harmonic_QUANT.tflite renders a block of frames
+of pitch and loudness to audio, carrying its state from block to block; export/tflite_runner.py
+analyses the input and runs it over a file of any length. Each has a .json beside it with the
+settings and its measured error.
 
 examples:
   tfstyle export runs/p2v --out models/
   tfstyle export runs/p2v --format tflite --quantize float16 int8 --out phone/
   tfstyle export --model piano-violin --out models/
+  tfstyle export --model violin --out models/ --name violin
   tfstyle info models/tfstyle"""
 
 
 def add_parser(commands):
     p = commands.add_parser(
-        "export", help="export a trained run to SavedModel (TF Serving) and TFLite",
-        description="Export the generator of a 'tfstyle fit' run for serving and devices.",
+        "export", help="export a trained run or shipped model to SavedModel (TF Serving) and "
+                       "TFLite",
+        description="Export the converter of a 'tfstyle fit' run (or a shipped one) for "
+                    "serving and devices.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     from tfstyle.pretrained import MODELS
 
@@ -38,7 +45,8 @@ def add_parser(commands):
     p.add_argument("--name", default="tfstyle", help="model name in the serving layout")
     p.add_argument("--version", type=int, default=None, help="model version (default: next)")
     p.add_argument("--gl-iters", type=int, default=64,
-                   help="Griffin-Lim iterations inside the waveform signatures (default: 64)")
+                   help="MelGAN-VC: Griffin-Lim iterations inside the waveform signatures "
+                        "(default: 64)")
     p.set_defaults(run=run)
 
     i = commands.add_parser("info", help="show what an exported model expects",
@@ -49,21 +57,21 @@ def add_parser(commands):
 
 
 def run(args):
-    from tfstyle.cli import import_tensorflow
+    from tfstyle.cli.common import import_tensorflow
     from tfstyle.errors import TfstyleError
-    from tfstyle.melgan_vc.api import check_converter
+    from tfstyle.converters.api import check_converter
 
     if args.version is not None and args.version < 1 or args.gl_iters < 0:
         raise TfstyleError("--version must be positive and --gl-iters zero or more")
     check_converter(args.run_dir, args.model)
     import_tensorflow()
-    from tfstyle.melgan_vc.export import export_run
+    from tfstyle.converters.api import export
 
-    export_run(args.run_dir, args.out, args.format, args.quantize, args.name, args.version,
-               args.gl_iters, log=sys.stderr, model=args.model)
+    export(args.run_dir, args.out, args.format, args.quantize, args.name, args.version,
+           args.gl_iters, log=sys.stderr, model=args.model)
 
 
 def show(args):
-    from tfstyle.melgan_vc.export import info
+    from tfstyle.converters.serving import info
 
     print(json.dumps(info(args.path), indent=2))

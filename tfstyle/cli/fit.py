@@ -1,12 +1,24 @@
-"""`tfstyle fit --a A --b B --run-dir RUN`: train a MelGAN-VC converter from domain A to B."""
+"""`tfstyle fit [--model harmonic] [--a A] --b B --run-dir RUN`: train a converter."""
 import argparse
+import dataclasses
 import sys
 
-from tfstyle.melgan_vc.distribute import SHARDING, STRATEGIES
-from tfstyle.melgan_vc.frontend import PRESETS, MelGANConfig
-from tfstyle.settings import add_arguments, given
+from tfstyle.converters.distribute import SHARDING, STRATEGIES
+from tfstyle.converters.harmonic.config import PRESETS as HARMONIC_PRESETS
+from tfstyle.converters.harmonic.config import HarmonicConfig
+from tfstyle.converters.melgan_vc.frontend import PRESETS as MELGAN_PRESETS
+from tfstyle.converters.melgan_vc.frontend import MelGANConfig
 
-EPILOG = """domain specs (--a, --b): a folder (recursive), a text file listing audio files, a
+# Each family's settings, by the --model value; shown together, checked per family.
+SETTINGS = {"melgan-vc": MelGANConfig, "harmonic": HarmonicConfig}
+PRESETS = {**MELGAN_PRESETS, **HARMONIC_PRESETS}
+
+EPILOG = """models (--model): melgan-vc (default) learns A -> B from two unpaired domains of any
+audio (speech, timbres) and converts mel spectrograms; harmonic learns one instrument from
+--b alone (10-20 min of monophonic melodies) and resynthesises any melody's pitch and loudness
+with it: the melody is kept by construction.
+
+domain specs (--a, --b): a folder (recursive), a text file listing audio files, a
 quoted glob, or tfds:NAME[/CONFIG][?split=S&FEATURE=VALUE[,VALUE]&take=N] for a prepared
 TensorFlow Datasets dataset selected by label ('tfstyle data list' shows them, 'tfstyle data info
 SPEC' what a spec selects).
@@ -23,6 +35,7 @@ config.json; options given again override them). Watch training with
 
 examples:
   tfstyle fit --a recordings/piano --b recordings/violin --run-dir runs/p2v --preset music-22k
+  tfstyle fit --model harmonic --b recordings/violin --run-dir runs/violin --max-minutes 30
   tfstyle fit --a speakerA.txt --b 'data/B/**/*.flac' --run-dir runs/vc --max-minutes 60
   tfstyle fit --a 'tfds:timbre_pairs/piano_violin?instrument=piano' \\
               --b 'tfds:timbre_pairs/piano_violin?instrument=violin' --run-dir runs/pv
@@ -33,18 +46,27 @@ examples:
 
 def add_parser(commands):
     p = commands.add_parser(
-        "fit", help="train a MelGAN-VC converter between two domains of audio",
-        description="Train MelGAN-VC (generator, critic, siamese; hinge, identity, TraVeL and "
-                    "margin losses) on unpaired audio of domains A and B, with checkpoints, "
-                    "resume and TensorBoard logs in RUN.",
+        "fit", help="train a converter: MelGAN-VC between two domains, or a harmonic model "
+                    "of one instrument",
+        description="Train a converter with checkpoints, resume and TensorBoard logs in RUN. "
+                    "--model melgan-vc (generator, critic, siamese; hinge, identity, TraVeL and "
+                    "margin losses) learns from unpaired audio of domains A and B; --model "
+                    "harmonic (decoder and reverb of a harmonic-plus-noise synthesiser, "
+                    "multi-scale spectral loss) learns domain B's instrument.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--a", required=True, metavar="SPEC", help="domain A (the input side)")
-    p.add_argument("--b", required=True, metavar="SPEC", help="domain B (the target side)")
+    p.add_argument("--model", choices=list(SETTINGS), default=None,
+                   help="the kind of converter of a new run (default: melgan-vc; an existing "
+                        "run keeps its own)")
+    p.add_argument("--a", metavar="SPEC",
+                   help="domain A, the input side (melgan-vc only; on resume: the saved one)")
+    p.add_argument("--b", metavar="SPEC",
+                   help="domain B, the target side (on resume: the saved one)")
     p.add_argument("--run-dir", required=True, metavar="RUN",
                    help="folder for config, checkpoints and logs; an existing run resumes")
     p.add_argument("--preset", choices=list(PRESETS), default=None,
                    help="front-end and model recipe for a new run: " + "; ".join(
-                       f"{k}: {v[0]}" for k, v in PRESETS.items()) + " (default: melgan-vc)")
+                       f"{k}: {v[0]}" for k, v in PRESETS.items()) + " (default: melgan-vc, "
+                       "or harmonic with --model harmonic)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, default=None,
                         help="train until this many batches in total (default: 10000)")
@@ -67,16 +89,47 @@ def add_parser(commands):
     dist.add_argument("--tpu", metavar="NAME", default=None,
                       help="with --strategy tpu: the TPU's name or grpc:// address (default: "
                            "the local TPU VM)")
-    settings = p.add_argument_group("model and training settings (default: the preset's)")
-    add_arguments(settings, MelGANConfig, "melgan-vc")
+    settings = p.add_argument_group("model and training settings (default: the preset's; "
+                                    "each applies to the families named)")
+    add_family_arguments(settings)
     p.set_defaults(run=run)
 
 
-def run(args):
-    from tfstyle.cli import import_tensorflow, quietly
-    from tfstyle.domains import TFDS
+def add_family_arguments(group):
+    """One --option per setting of any family, its help saying which families have it and
+    their defaults."""
+    fields = {}
+    for family, cls in SETTINGS.items():
+        for field in dataclasses.fields(cls):
+            fields.setdefault(field.name, []).append((family, field))
+    for name, owners in fields.items():
+        field = owners[0][1]
+        defaults = ", ".join(f"{family}: {f.default!r}" for family, f in owners)
+        group.add_argument("--" + name.replace("_", "-"), type=field.type, default=None,
+                           choices=field.metadata["choices"],
+                           metavar=None if field.metadata["choices"] else name.upper(),
+                           help=f"{field.metadata['help']} ({defaults})")
+
+
+def family_settings(args, family):
+    """The settings given on the command line, checked against the family's."""
     from tfstyle.errors import TfstyleError
-    from tfstyle.melgan_vc.api import fit
+
+    known = {f.name for f in dataclasses.fields(SETTINGS[family])}
+    others = {f.name for cls in SETTINGS.values() for f in dataclasses.fields(cls)} - known
+    wrong = sorted(n for n in others if getattr(args, n) is not None)
+    if wrong:
+        raise TfstyleError(f"--{wrong[0].replace('_', '-')} is not a setting of a {family} "
+                           "model")
+    return {n: getattr(args, n) for n in known if getattr(args, n) is not None}
+
+
+def run(args):
+    from tfstyle.cli.common import import_tensorflow, quietly
+    from tfstyle.converters.api import fit
+    from tfstyle.converters.run import Run
+    from tfstyle.datasets import TFDS
+    from tfstyle.errors import TfstyleError
 
     for name in ("steps", "checkpoint_every", "log_every"):
         value = getattr(args, name)
@@ -86,10 +139,22 @@ def run(args):
         raise TfstyleError(f"--max-minutes must be positive, got {args.max_minutes}")
     if args.tpu and args.strategy != "tpu":
         raise TfstyleError("--tpu goes with --strategy tpu")
-    if args.strategy == "default" and any(spec.startswith(TFDS) for spec in (args.a, args.b)):
+    run_ = Run(args.run_dir)
+    if run_.exists():
+        family = run_.load_config()[1]["family"]
+    else:   # a harmonic preset says which model it is
+        family = args.model or ("harmonic" if args.preset in HARMONIC_PRESETS else "melgan-vc")
+    if args.preset and args.preset not in (MELGAN_PRESETS if family == "melgan-vc"
+                                           else HARMONIC_PRESETS):
+        raise TfstyleError(f"--preset {args.preset} is not a preset of a {family} model")
+    if not run_.exists() and not args.b:
+        raise TfstyleError("a new run needs --b (the target domain)")
+    settings = family_settings(args, family)
+    if args.strategy == "default" and any(spec and spec.startswith(TFDS)
+                                          for spec in (args.a, args.b)):
         import_tensorflow()   # TFDS loads it while reading the domains; keep its log quiet
-    fit(args.a, args.b, args.run_dir, preset=args.preset, steps=args.steps,
-        max_minutes=args.max_minutes, checkpoint_every=args.checkpoint_every,
+    fit(args.a, args.b, args.run_dir, model=args.model or family, preset=args.preset,
+        steps=args.steps, max_minutes=args.max_minutes, checkpoint_every=args.checkpoint_every,
         log_every=args.log_every, progress=not args.quiet, log=sys.stderr,
-        start_tensorflow=quietly, strategy=args.strategy, tpu=args.tpu,
-        shard=args.shard, **given(args, MelGANConfig))
+        start_tensorflow=quietly, strategy=args.strategy, tpu=args.tpu, shard=args.shard,
+        **settings)

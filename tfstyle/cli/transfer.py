@@ -57,7 +57,7 @@ def add_parser(commands):
 
 def run(args):
     from tfstyle import audio
-    from tfstyle.cli import import_tensorflow
+    from tfstyle.cli.common import import_tensorflow
 
     config = presets.config(args.preset, **given(args, TransferConfig)).validate()
     audio.check_writable(args.output)

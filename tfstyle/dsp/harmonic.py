@@ -27,7 +27,8 @@ def _frac(x):
     return x - tf.floor(x)
 
 
-def harmonic_synth(f0, amplitudes, sr, hop_length, n_samples=None, initial_phase=None):
+def harmonic_synth(f0, amplitudes, sr, hop_length, n_samples=None, initial_phase=None,
+                   phase_dtype=tf.float64):
     """Sum of harmonics k = 1..K of f0 with the given per-frame amplitudes.
 
     The phase is the running sum of the instantaneous frequency, kept continuous across frames
@@ -43,6 +44,8 @@ def harmonic_synth(f0, amplitudes, sr, hop_length, n_samples=None, initial_phase
         hop_length: samples per frame.
         n_samples: output length (default frames * hop_length).
         initial_phase: [batch] phase of the fundamental at the first sample, in cycles.
+        phase_dtype: of the per-frame phase sum; float32 serves blocks of a few hundred
+            frames (TFLite has no float64 arithmetic).
     Returns:
         (audio [batch, n_samples], final_phase [batch] in cycles at sample n_samples).
     """
@@ -58,10 +61,10 @@ def harmonic_synth(f0, amplitudes, sr, hop_length, n_samples=None, initial_phase
     # the phase at each frame's start summed in float64 over frames: a float32 running sum
     # would drift by 1e-3 cycles within minutes, audible on the upper harmonics.
     within = tf.cumsum(cycles, axis=-1, exclusive=True)
-    per_frame = tf.reduce_sum(tf.cast(cycles, tf.float64), axis=-1)
+    per_frame = tf.reduce_sum(tf.cast(cycles, phase_dtype), axis=-1)
     start = tf.cumsum(per_frame - tf.floor(per_frame), axis=-1, exclusive=True)
     if initial_phase is not None:
-        start += tf.cast(initial_phase, tf.float64)[:, None]
+        start += tf.cast(initial_phase, phase_dtype)[:, None]
     start = tf.cast(start - tf.floor(start), tf.float32)
     phase = tf.reshape(_frac(start[..., None] + within), [tf.shape(f0)[0], total])
     # The phase carried to the next block: the one sample n_samples would start with.

@@ -15,8 +15,7 @@ so networks, layers and losses mix freely.
 | nsynth     | mu-law waveform at 16 kHz      | relu_a_i, relu_b_i, res_i, bottleneck |
 """
 
-NETWORKS = ("random-cnn", "cnn2d", "vgg19", "resnet50", "vit", "nsynth")
-PRETRAINED = ("vgg19", "resnet50", "vit", "nsynth")
+from tfstyle.features.catalog import NETWORKS, PRETRAINED  # noqa: F401
 
 
 def build(*args, **kwargs):

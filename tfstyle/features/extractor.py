@@ -3,7 +3,7 @@ docstring for the networks)."""
 import tensorflow as tf
 
 from tfstyle.errors import TfstyleError
-from tfstyle.features import NETWORKS
+from tfstyle.features.catalog import NETWORKS
 from tfstyle.features.random_cnn import RandomCNN1D
 from tfstyle.features.random_cnn2d import RandomCNN2D
 

@@ -35,7 +35,7 @@ class Controls:
                           for f in dataclasses.fields(Controls)))
 
 
-def analyse(y, sr, hop_length, block_frames=1024):
+def analyse(y, sr, hop_length, block_frames=1024, measure=None):
     """Controls of a waveform with 1 + samples // hop_length frames.
 
     Args:
@@ -43,25 +43,36 @@ def analyse(y, sr, hop_length, block_frames=1024):
             `audio.stream` yields them): the signal is analysed `block_frames` frames at a
             time, each block reading its own samples plus half a frame either side (frames
             are centred like `librosa.yin`), so memory stays bounded whatever the length.
+        measure: window → (f0, periodicity, loudness) per frame of the window; default
+            `measure_window` (TensorFlow); exported models' runners pass a TFLite one.
     """
-    import tensorflow as tf
-
-    from tfstyle import dsp
-
+    measure = measure or (lambda window: measure_window(window, sr, hop_length))
     blocks = [np.asarray(y, np.float32)] if isinstance(y, np.ndarray) else y
     parts = []
     for window in framed(blocks, hop_length, FRAME_LENGTH, block_frames):
-        block = tf.constant(window[None])
-        f0, periodicity = dsp.yin(block, sr, FMIN, FMAX, FRAME_LENGTH, hop_length, center=False)
-        loudness = dsp.loudness(block, sr, n_fft=FRAME_LENGTH, hop_length=hop_length,
-                                center=False)
-        f0, periodicity, loudness = (t.numpy()[0] for t in (f0, periodicity, loudness))
+        f0, periodicity, loudness = measure(window)
         parts.append((f0, periodicity, loudness,
                       partial_share(window, sr, _median3(f0), hop_length)))
     f0, periodicity, loudness, share = (np.concatenate(p) for p in zip(*parts))
     voiced = (periodicity >= PERIODICITY) & (loudness >= loudness.max() - SILENCE_DB)
     voiced = _drop_short_runs(voiced, 3)
     return Controls(_fill_unvoiced(_median3(f0), voiced), periodicity, loudness, voiced, share)
+
+
+def measure_window(window, sr, hop_length):
+    """YIN f0 and periodicity and A-weighted loudness of each frame of a window (the DSP
+    core, on-graph)."""
+    import tensorflow as tf
+
+    from tfstyle import dsp
+
+    block = window if tf.is_tensor(window) else tf.constant(np.asarray(window, np.float32)[None])
+    f0, periodicity = dsp.yin(block, sr, FMIN, FMAX, FRAME_LENGTH, hop_length, center=False)
+    loudness = dsp.loudness(block, sr, n_fft=FRAME_LENGTH, hop_length=hop_length,
+                            center=False)
+    if tf.is_tensor(window):   # on-graph (an exported model): [1, frames] tensors
+        return f0, periodicity, loudness
+    return tuple(t.numpy()[0] for t in (f0, periodicity, loudness))
 
 
 def framed(blocks, hop_length, frame_length, block_frames):
@@ -137,14 +148,43 @@ def hz_to_midi(f):
 RANGE_MARGIN = 12.0
 
 
+QUANTILES = np.linspace(0.0, 1.0, 101)
+
+
+@dataclasses.dataclass
+class Profile:
+    """What the mapping of a content's controls needs to know of the target instrument: its
+    pitch range, loudness distribution and decay. A one-shot transfer takes it from the style
+    clip; a trained converter stores that of its training data."""
+
+    pitch_low: float              # 5th percentile of the voiced frames' MIDI pitch
+    pitch_high: float             # 95th percentile
+    loudness_quantiles: list      # QUANTILES of the voiced frames' loudness, dB
+    decay: float                  # `decay_rate`, dB/s
+
+    @classmethod
+    def of(cls, controls, frame_seconds):
+        notes = hz_to_midi(controls.f0[controls.voiced])
+        return cls(float(np.percentile(notes, 5)), float(np.percentile(notes, 95)),
+                   [float(q) for q in np.quantile(controls.loudness[controls.voiced],
+                                                  QUANTILES)],
+                   decay_rate(controls, frame_seconds))
+
+
+def _profile(style):
+    # Pitch and loudness need no frame rate; only a decay would.
+    return style if isinstance(style, Profile) else Profile.of(style, 1.0)
+
+
 def octave_shift(content, style):
     """Whole octaves (in semitones) that bring the content's median pitch into the style's
-    range, or 0 when it is already inside: a melody the style's instrument can play as
-    written is not moved (the true rendering would not be), one outside is moved by the
-    fewest octaves, as DDSP does for, e.g., a voice given to a violin."""
-    notes = hz_to_midi(style.f0[style.voiced])
-    low = float(np.percentile(notes, 5)) - RANGE_MARGIN
-    high = float(np.percentile(notes, 95)) + RANGE_MARGIN
+    (Controls or Profile) range, or 0 when it is already inside: a melody the style's
+    instrument can play as written is not moved (the true rendering would not be), one
+    outside is moved by the fewest octaves, as DDSP does for, e.g., a voice given to a
+    violin."""
+    style = _profile(style)
+    low = style.pitch_low - RANGE_MARGIN
+    high = style.pitch_high + RANGE_MARGIN
     median = median_midi(content)
     if median < low:
         return 12 * int(np.ceil((low - median) / 12.0))
@@ -190,8 +230,10 @@ def decay_rate(controls, frame_seconds):
 def match_decay(content, style, frame_seconds, most_db=30.0):
     """The content's loudness with each note's decay after its peak changed to the style's
     typical one: a piano melody given to a violin sustains its notes instead of fading, a
-    violin melody given to a piano fades (by at most `most_db`)."""
-    change = decay_rate(style, frame_seconds) - decay_rate(content, frame_seconds)
+    violin melody given to a piano fades (by at most `most_db`). `style`: Controls or a
+    Profile."""
+    target = style.decay if isinstance(style, Profile) else decay_rate(style, frame_seconds)
+    change = target - decay_rate(content, frame_seconds)
     loudness = content.loudness.copy()
     for start, stop in notes(content):
         peak = start + int(np.argmax(content.loudness[start:stop]))
@@ -201,15 +243,15 @@ def match_decay(content, style, frame_seconds, most_db=30.0):
 
 
 def map_loudness(content, style):
-    """The content's loudness moved onto the style's distribution over voiced frames.
+    """The content's loudness moved onto the style's (Controls or Profile) distribution over
+    voiced frames.
 
     Quantile mapping: a content frame at the q-th quantile of the content's voiced loudness
     gets the style's q-th quantile; frames outside the content's voiced range move by the
     offset at its nearest end, so quiet tails and silences stay as far below the notes.
     """
-    quantiles = np.linspace(0.0, 1.0, 101)
-    src = np.quantile(content.loudness[content.voiced], quantiles)
-    dst = np.quantile(style.loudness[style.voiced], quantiles)
+    src = np.quantile(content.loudness[content.voiced], QUANTILES)
+    dst = np.asarray(_profile(style).loudness_quantiles)
     src = np.maximum.accumulate(src + np.arange(len(src)) * 1e-6)   # strictly increasing
     mapped = np.interp(content.loudness, src, dst)
     below, above = content.loudness < src[0], content.loudness > src[-1]

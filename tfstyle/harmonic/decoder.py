@@ -104,10 +104,12 @@ class HarmonicDecoder(keras.Model):
         ([1, frames, 1] inputs), the GRU state carried from each block to the next."""
         import tensorflow as tf
 
-        # One graph for every block (eagerly, the GRU steps through its frames in Python:
-        # ~100x slower).
-        decode = tf.function(lambda inputs: self(inputs, training=False),
-                             reduce_retracing=True)
+        # One graph for every block and clip (eagerly, the GRU steps through its frames in
+        # Python: ~100x slower).
+        if getattr(self, "_decode", None) is None:
+            self._decode = tf.function(lambda inputs: self(inputs, training=False),
+                                       reduce_retracing=True)
+        decode = self._decode
         state = self.initial_state()
         for start in range(0, f0_scaled.shape[1], block_frames):
             outputs = decode({"f0_scaled": ops.convert_to_tensor(

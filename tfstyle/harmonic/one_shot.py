@@ -8,53 +8,14 @@ import time
 
 import numpy as np
 
-from tfstyle.errors import TfstyleError
 from tfstyle.harmonic import controls as ctl
+from tfstyle.harmonic.performance import (check_pitched, decoder_inputs, gate,
+                                          monophony_warning, perform, render_blocks)
 from tfstyle.optimise import Convergence, TransferResult, progress_bar
 
 # Frames per fitting window (64 × 256 samples ≈ 0.74 s at 22.05 kHz) and windows per step.
 WINDOW_FRAMES = 64
 BATCH = 4
-# Content frames with fewer sounding frames than this share of clear pitch get a warning.
-MONOPHONIC_SHARE = 0.5
-
-
-def gate(controls):
-    """1 on sounding frames, fading to 0 over the 6 dB above the silence floor."""
-    floor = controls.loudness.max() - ctl.SILENCE_DB
-    return np.clip((controls.loudness - floor) / 6.0, 0.0, 1.0).astype(np.float32)
-
-
-def check_pitched(controls, what, seconds):
-    if controls.voiced.sum() < 3:
-        raise TfstyleError(
-            f"{what}: no pitched frames found in {seconds:.1f} s (silence, noise or speech "
-            "without a clear pitch?); the harmonic method needs a melodic instrument: use "
-            "--method random-cnn for this clip")
-
-
-def monophony_warning(controls):
-    """A warning line when much of the sounding content has no single clear pitch: frames
-    YIN calls aperiodic, or periodic only at a chord's common subharmonic (almost no power
-    near the reported f0: measured 0 on chords, >= 0.1 on 95 % of the voiced frames of
-    piano, guitar, violin, flute, clarinet and trumpet melodies)."""
-    sounding = controls.loudness >= controls.loudness.max() - 30.0
-    clear = controls.voiced & (controls.partial_share >= 0.01)
-    share = float(clear[sounding].mean()) if sounding.any() else 0.0
-    if share < MONOPHONIC_SHARE:
-        return (f"warning: only {100 * share:.0f}% of the content's sounding frames have one "
-                "clear pitch; the harmonic method follows a single melody line, so chords, "
-                "drums or noise will not come through")
-    return None
-
-
-def transpose_semitones(config, content, style):
-    """Semitones to move the content by (`TransferConfig.validate` has checked the value)."""
-    if str(config.transpose).strip().lower() == "auto":
-        return ctl.octave_shift(content, style)
-    return float(config.transpose)
-
-
 class Model:
     """The decoder, the synthesiser and the step that fits them."""
 
@@ -68,15 +29,6 @@ class Model:
         self.synth = HarmonicNoiseSynth(config.sr, config.hop_length,
                                         int(config.reverb_seconds * config.sr))
 
-    @staticmethod
-    def inputs(controls, loudness=None, f0=None):
-        from tfstyle.harmonic.decoder import scale_f0, scale_loudness
-
-        loudness = controls.loudness if loudness is None else loudness
-        f0 = controls.f0 if f0 is None else f0
-        return {"f0_scaled": scale_f0(f0)[..., None], "loudness_scaled":
-                scale_loudness(loudness)[..., None]}
-
     def fit(self, style_audio, style, bar):
         """Adam on the multi-scale spectral loss over random windows of the style."""
         import tensorflow as tf
@@ -86,7 +38,7 @@ class Model:
         cfg, hop = self.config, self.config.hop_length
         frames = len(style)
         window = min(WINDOW_FRAMES, frames - 1)
-        inputs = self.inputs(style)
+        inputs = decoder_inputs(style)
         arrays = {**inputs, "f0": style.f0, "voiced": style.voiced.astype(np.float32),
                   "gate": gate(style)}
         audio = np.pad(style_audio, (0, max(0, frames * hop - len(style_audio))))
@@ -128,20 +80,6 @@ class Model:
                 break
         bar.update(cfg.steps - stopper.steps)
         return stopper, first, loss
-
-    def render_blocks(self, content, loudness, n_samples, semitones):
-        """The content's controls, with `loudness` and moved by `semitones`, → successive
-        float32 blocks of audio, n_samples in all."""
-        from tfstyle.harmonic.synthesizer import render_blocks
-
-        f0 = content.f0 * 2.0 ** (semitones / 12.0)
-        inputs = {k: v[None] for k, v in self.inputs(content, loudness, f0).items()}
-        for block in render_blocks(self.decoder, self.synth, inputs, f0,
-                                   content.voiced.astype(np.float32), gate(content), n_samples):
-            if not np.all(np.isfinite(block)):
-                raise TfstyleError("the harmonic fit diverged (non-finite output); lower "
-                                   "--learning-rate")
-            yield block
 
 
 def run(content, style, config, progress=False):
@@ -187,7 +125,6 @@ def transfer(level, style, config, progress):
     style_controls = ctl.analyse(style, config.sr, hop)
     check_pitched(style_controls, "style", len(style) / config.sr)
     warning = monophony_warning(content_controls)
-    semitones = transpose_semitones(config, content_controls, style_controls)
     timings = {"analysis": time.perf_counter() - start_time}
 
     model = Model(config)
@@ -195,13 +132,12 @@ def transfer(level, style, config, progress):
     stopper, first, last = model.fit(style, style_controls, bar)
     bar.close()
     timings["fit"] = time.perf_counter() - start_time - timings["analysis"]
-    frame_seconds = hop / config.sr
-    loudness = ctl.map_loudness(
-        ctl.match_decay(content_controls, style_controls, frame_seconds), style_controls)
+    played, gates, semitones = perform(content_controls, style_controls, hop / config.sr,
+                                config.transpose)
     result = TransferResult(audio=None, sr=config.sr, losses={"spectral": last, "total": last},
                             initial_losses={"spectral": first, "total": first}, seconds=0.0,
                             steps=stopper.steps, max_steps=config.steps,
                             stop_reason=stopper.reason, transpose=semitones,
                             warnings=[warning] if warning else [], timings=timings,
                             samples=level.samples)
-    return result, model.render_blocks(content_controls, loudness, level.samples, semitones)
+    return result, render_blocks(model.decoder, model.synth, played, gates, level.samples)

@@ -23,6 +23,7 @@ class HarmonicNoiseSynth(keras.layers.Layer):
         self.impulse_response = self.add_weight(
             shape=(max(1, self.reverb_taps),), initializer="zeros", name="impulse_response",
             trainable=self.reverb_taps > 0)
+        self.built = True   # its one weight exists from the start, whatever the input shape
 
     def harmonic_amplitudes(self, outputs, f0_hz, voiced, gate):
         """[b, f, K] per-harmonic amplitudes: the distribution masked above Nyquist and
@@ -51,6 +52,19 @@ class HarmonicNoiseSynth(keras.layers.Layer):
         if full:
             dry = tf.pad(dry, [[0, 0], [0, self.reverb_taps - 1]])
         return dry + wet
+
+    def block_function(self):
+        """The graph that renders one block, carrying phase (built once per synthesiser, so
+        every block of every clip reuses it)."""
+        if getattr(self, "_block", None) is None:
+            @tf.function(reduce_retracing=True)
+            def block(outputs, f0, voiced, gate, phase, seed, n_samples):
+                dry, phase = self.dry(outputs, f0, voiced, gate, initial_phase=phase,
+                                      seed=seed, n_samples=n_samples)
+                return self.wet(dry, full=True), phase
+
+            self._block = block
+        return self._block
 
     def call(self, outputs, f0_hz, voiced, gate):
         return self.wet(self.dry(outputs, f0_hz, voiced, gate)[0])
@@ -81,12 +95,7 @@ def render_blocks(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_
                                     block_frames)
     current, tail = next(decoded), np.zeros(max(0, synth.reverb_taps - 1), np.float32)
 
-    @tf.function(reduce_retracing=True)
-    def synthesise(block, f0, voiced, gate, phase, seed, n_samples):
-        dry, phase = synth.dry(block, f0, voiced, gate, initial_phase=phase, seed=seed,
-                               n_samples=n_samples)
-        return synth.wet(dry, full=True), phase
-
+    synthesise = synth.block_function()
     phase = tf.zeros([1])
     for index, start in enumerate(range(0, frames, block_frames)):
         stop = min(start + block_frames, frames)

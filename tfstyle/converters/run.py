@@ -1,8 +1,10 @@
-"""A training run's directory: its configuration, checkpoints and TensorBoard logs.
+"""A training run's directory, the same for every converter family.
 
-    RUN/config.json        resolved settings, data specs, package versions (written atomically)
-    RUN/checkpoints/       TF checkpoints of G, D, S, both optimizers, the schedule and the step
+    RUN/config.json        model family, resolved settings, data specs, package versions
+                           (written atomically)
+    RUN/checkpoints/       TF checkpoints of the family's networks, optimizers and the step
     RUN/tensorboard/       scalars of every loss term and audio previews at each checkpoint
+    RUN/cache/             what a family computes once from the data (e.g. pitch analysis)
 
 TensorFlow writes a checkpoint's data files first and only then replaces the small `checkpoint`
 index, so a run killed at any moment resumes from its last complete checkpoint.
@@ -12,8 +14,8 @@ import os
 import platform
 import time
 
+from tfstyle.converters import families
 from tfstyle.errors import TfstyleError
-from tfstyle.melgan_vc.frontend import MelGANConfig
 
 
 def versions():
@@ -34,6 +36,7 @@ class Run:
         self.config_path = os.path.join(path, "config.json")
         self.checkpoint_dir = os.path.join(path, "checkpoints")
         self.log_dir = os.path.join(path, "tensorboard")
+        self.cache_dir = os.path.join(path, "cache")
 
     def exists(self):
         return os.path.exists(self.config_path)
@@ -47,14 +50,21 @@ class Run:
         try:
             with open(self.config_path) as f:
                 saved = json.load(f)
-            return MelGANConfig.from_dict(saved["config"]), saved
+            # Runs from before there were two families are MelGAN-VC runs.
+            family = families.get(saved.setdefault("family", "melgan-vc"))
+            return family.Config.from_dict(saved["config"]), saved
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise TfstyleError(f"{self.config_path}: unreadable run configuration ({e})") \
                 from None
 
-    def save_config(self, config, **extra):
+    def family(self):
+        """The family module of the run (see `families`)."""
+        return families.get(self.load_config()[1]["family"])
+
+    def save_config(self, config, family, **extra):
         os.makedirs(self.path, exist_ok=True)
-        record = {"config": json.loads(config.to_json()), **extra, "versions": versions(),
+        record = {"family": family, "config": json.loads(config.to_json()), **extra,
+                  "versions": versions(),
                   "saved": time.strftime("%Y-%m-%dT%H:%M:%S")}
         tmp = self.config_path + ".partial"
         with open(tmp, "w") as f:
@@ -63,14 +73,11 @@ class Run:
             os.fsync(f.fileno())
         os.replace(tmp, self.config_path)
 
-    def checkpoint(self, generator, critic, siamese, d_optimizer=None, g_optimizer=None,
-                   step=None, max_to_keep=3, directory=None):
-        """(tf.train.Checkpoint, CheckpointManager) over whatever objects are given, saving
-        into the run (or `directory`)."""
+    def checkpoint(self, objects, max_to_keep=3, directory=None):
+        """(tf.train.Checkpoint, CheckpointManager) over the named objects that are not None,
+        saving into the run (or `directory`)."""
         import tensorflow as tf
 
-        objects = dict(generator=generator, critic=critic, siamese=siamese,
-                       d_optimizer=d_optimizer, g_optimizer=g_optimizer, step=step)
         checkpoint = tf.train.Checkpoint(**{k: v for k, v in objects.items() if v is not None})
         manager = tf.train.CheckpointManager(checkpoint, directory or self.checkpoint_dir,
                                              max_to_keep)
@@ -81,16 +88,12 @@ class Run:
 
         return tf.train.latest_checkpoint(self.checkpoint_dir)
 
-    def generator(self):
-        """The trained generator of the latest checkpoint, and the run's config."""
-        from tfstyle.melgan_vc.trainer import build_networks
-
-        config, _ = self.load_config()
+    def restore(self, objects):
+        """Restores the named objects from the latest checkpoint (others in it are ignored)."""
         latest = self.latest()
         if latest is None:
             raise TfstyleError(f"{self.path}: the run has no checkpoint yet; train it with "
                                "'tfstyle fit' first")
-        generator, critic, siamese = build_networks(config)
-        checkpoint, _ = self.checkpoint(generator, critic, siamese)
+        checkpoint, _ = self.checkpoint(objects)
         checkpoint.restore(latest).expect_partial()
-        return generator, config
+        return int(os.path.basename(latest).rsplit("-", 1)[-1])

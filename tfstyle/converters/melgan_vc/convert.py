@@ -15,6 +15,9 @@ INVERSIONS = ("griffin-lim", "optimize")
 # length sets the peak memory (a 10-minute file: 1.17 GB with 10 s segments, 1.79 GB with 30 s;
 # bench/memory_vs_length.py); the 1 s overlaps add 11 % of work.
 SEGMENT_SECONDS = 10.0
+# Slices that go through the generator together: its activations for a whole segment's slices
+# at once were most of the peak memory (bench/memory_vs_length.py).
+SLICE_BATCH = 8
 
 
 def convert_mel(generator, mel, config):
@@ -35,7 +38,14 @@ def convert_mel(generator, mel, config):
                         tf.repeat(mel[-1:], total - frames - hop, axis=0)], axis=0)
     slices = tf.signal.frame(padded, width, hop, axis=0)             # [n, width, n_mels]
     images = tf.transpose(slices, [0, 2, 1])[..., None]              # [n, n_mels, width, 1]
-    converted = tf.transpose(generator(images, training=False)[..., 0], [0, 2, 1])
+    count = tf.shape(images)[0]
+    groups = -(-count // SLICE_BATCH)
+    batches = tf.reshape(tf.pad(images, [[0, groups * SLICE_BATCH - count], [0, 0], [0, 0],
+                                         [0, 0]]),
+                         [groups, SLICE_BATCH, config.n_mels, width, 1])
+    generated = tf.map_fn(lambda batch: generator(batch, training=False), batches)
+    generated = tf.reshape(generated, [groups * SLICE_BATCH, config.n_mels, width, 1])[:count]
+    converted = tf.transpose(generated[..., 0], [0, 2, 1])
     window = tf.signal.hann_window(width, periodic=True)[:, None]
     summed = tf.signal.overlap_and_add(tf.transpose(converted * window, [2, 0, 1]), hop)
     weight = tf.signal.overlap_and_add(
@@ -58,7 +68,7 @@ def convert_blocks(generator, blocks, config, inversion="griffin-lim", gl_iters=
                    seed=0):
     """Successive blocks of a waveform at config.sr → successive blocks of its conversion,
     as many samples in all: memory stays at about one segment whatever the length."""
-    from tfstyle.melgan_vc import frontend
+    from tfstyle.converters.melgan_vc import frontend
 
     if inversion not in INVERSIONS:
         raise ValueError(f"inversion must be one of {INVERSIONS}")

@@ -1,32 +1,38 @@
-"""Python entry points of MelGAN-VC: `tfstyle.fit(...)` and `tfstyle.convert(...)`."""
+"""Python entry points of the converters, whatever their family: `tfstyle.fit(...)`,
+`tfstyle.convert(...)` and `tfstyle.export(...)`."""
 import glob
 import os
 import sys
 import time
 
 from tfstyle.errors import TfstyleError
-from tfstyle.domains import AUDIO_EXTENSIONS
+from tfstyle.audio import AUDIO_EXTENSIONS
 
 
-def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_every=500,
-        log_every=25, progress=False, log=None, start_tensorflow=None, strategy="default",
-        tpu=None, shard="data", **settings):
-    """Trains (or resumes) a MelGAN-VC run from domain specs `a` and `b`; returns the step.
+def fit(a=None, b=None, run_dir=None, model=None, preset=None, steps=None, max_minutes=None,
+        checkpoint_every=500, log_every=25, progress=False, log=None, start_tensorflow=None,
+        strategy="default", tpu=None, shard="data", **settings):
+    """Trains (or resumes) a converter run; returns the step reached.
 
-    A new run starts from `preset` (default melgan-vc) with `settings` on top; an existing run
-    keeps its saved settings, `settings` overriding them. Without `steps`, training stops at
-    10000 steps, or when `max_minutes` have passed if that is given. Domain reports go to `log`.
-    `start_tensorflow(start)` runs the function that starts the strategy and returns its result
-    (the CLI keeps TensorFlow's start-up log quiet there). `strategy` is one of
-    `distribute.STRATEGIES` (multi-worker reads TF_CONFIG; `tpu` names the TPU), and `shard`
-    ("data" or "files") how workers divide the input.
+    `model` is the family (`families.FAMILIES`: "melgan-vc", the default for a new run, or
+    "harmonic"); `b` is the target domain spec and `a` the input side's (MelGAN-VC only). A
+    new run starts from `preset` (default: the family's) with `settings` on top; an existing
+    run keeps its family and saved settings, `settings` overriding them. Without `steps`,
+    training stops at 10000 steps, or when `max_minutes` have passed if that is given. Domain
+    reports go to `log`. `start_tensorflow(start)` runs the function that starts the strategy
+    and returns its result (the CLI keeps TensorFlow's start-up log quiet there). `strategy`
+    is one of `distribute.STRATEGIES` (multi-worker reads TF_CONFIG; `tpu` names the TPU), and
+    `shard` ("data" or "files") how workers divide the input.
     """
     import dataclasses
 
-    from tfstyle.melgan_vc import data, distribute, frontend
-    from tfstyle.melgan_vc.run import Run
+    from tfstyle.converters import distribute, families
+    from tfstyle.converters.run import Run
+    from tfstyle.domains import load_domain
 
-    start = time.time()
+    if not run_dir:
+        raise TfstyleError("give the run directory (run_dir)")
+    started = time.time()   # the time budget counts from here
     cluster = distribute.cluster(strategy)
     if shard not in distribute.SHARDING:
         raise TfstyleError(f"unknown sharding {shard!r}; choose one of "
@@ -35,14 +41,28 @@ def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_eve
     saved = {}
     if run.exists():
         config, saved = run.load_config()
+        if model and model != saved["family"]:
+            raise TfstyleError(f"{run_dir} is a {saved['family']} run; use a new run directory "
+                               f"for --model {model}")
+        family = families.get(saved["family"])
         if preset and preset != saved.get("preset"):
             raise TfstyleError(f"{run_dir} was created with preset {saved.get('preset')}; use a "
                                "new run directory for another preset")
         preset = saved.get("preset")
         config = dataclasses.replace(config, **settings).validate()
+        a = a or saved.get("a")
+        b = b or saved.get("b")
     else:
-        preset = preset or "melgan-vc"
-        config = frontend.preset(preset, **settings)
+        family = families.get(model or "melgan-vc")
+        preset = preset or family.DEFAULT_PRESET
+        config = family.preset(preset, **settings)
+    specs = {"a": a, "b": b}
+    for role in ("a", "b"):
+        if role in family.ROLES and not specs[role]:
+            raise TfstyleError(f"a {family.NAME} run needs --{role} (the "
+                               f"{'input' if role == 'a' else 'target'} domain)")
+        if role not in family.ROLES and specs[role]:
+            raise TfstyleError(f"a {family.NAME} run trains on --b alone; leave out --{role}")
     start_tensorflow = start_tensorflow or (lambda start: start())
     start = lambda: distribute.make_strategy(strategy, tpu)
     # Collective ops must be configured before TensorFlow runs its first op (which TFDS
@@ -54,19 +74,18 @@ def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_eve
         distribute.wait_for_workers(cluster, log=log)
     strategy_ = None if strategy == "default" else start_tensorflow(start)
     part = (cluster.index, cluster.workers) if shard == "files" else (0, 1)
-    domain_a, domain_b = data.load_domain(a, config, part), data.load_domain(b, config, part)
+    domains = {role: load_domain(specs[role], config, part) for role in family.ROLES}
     if log:
         if cluster.chief:
-            print(f"preset {preset}: " + ", ".join(f"{k}={v}" for k, v in
-                                                   dataclasses.asdict(config).items()), file=log)
+            print(f"{family.NAME}, preset {preset}: " + ", ".join(
+                f"{k}={v}" for k, v in dataclasses.asdict(config).items()), file=log)
         if cluster.chief or shard == "files":
-            for label, domain in (("A", domain_a), ("B", domain_b)):
-                print(domain.report(label, config.sr), file=log)
-                if domain.seconds / config.sr < 300 and cluster.chief:
-                    print(f"tfstyle: warning: domain {label} has only "
-                          f"{domain.seconds / config.sr / 60:.1f} min of audio; MelGAN-VC "
-                          "usually needs 5 min or more per domain", file=log)
+            for role, domain in domains.items():
+                print(domain.report(role.upper(), config.sr), file=log)
+        if cluster.chief:
+            family.check_domains(domains, config, log)
     strategy_ = strategy_ or start_tensorflow(start)
+    domains, learned = family.prepare(domains, config, run, log, progress and cluster.chief)
     replicas = strategy_.num_replicas_in_sync
     if log:
         print(f"strategy {strategy}: {cluster.label}, {replicas} replica"
@@ -78,13 +97,14 @@ def fit(a, b, run_dir, preset=None, steps=None, max_minutes=None, checkpoint_eve
                   f"{saved['replicas'] * config.batch_size} to {replicas * config.batch_size}",
                   file=log)
     if cluster.chief:
-        run.save_config(config, preset=preset, a=a, b=b, strategy=strategy, replicas=replicas,
-                        shard=shard)
-    from tfstyle.melgan_vc.training import UNLIMITED, train
+        run.save_config(config, family.NAME, preset=preset,
+                        **{role: specs[role] for role in family.ROLES}, strategy=strategy,
+                        replicas=replicas, shard=shard, **learned)
+    from tfstyle.converters.training import UNLIMITED, train
 
     total = steps or (10000 if max_minutes is None else UNLIMITED)
-    return train(run, config, domain_a, domain_b, total, None if max_minutes is None
-                 else max_minutes * 60, checkpoint_every, log_every, progress, start,
+    return train(run, family, config, domains, total, None if max_minutes is None
+                 else max_minutes * 60, checkpoint_every, log_every, progress, started,
                  strategy=strategy_, cluster=cluster, shard=shard)[0]
 
 
@@ -119,40 +139,60 @@ def plan_jobs(inputs, output, fmt="wav"):
 
 
 def check_converter(run_dir=None, model=None):
-    """Fails fast, before TensorFlow loads, on a missing run or unknown model; returns the
-    converter's config."""
+    """Fails fast, before TensorFlow loads, on a missing run or unknown model; returns
+    (family module, config, saved record)."""
     from tfstyle import pretrained
-    from tfstyle.melgan_vc.run import Run
+    from tfstyle.converters import families
+    from tfstyle.converters.run import Run
 
     if (run_dir is None) == (model is None):
         raise TfstyleError("give either a run directory or --model NAME")
-    return (pretrained.load_config(model) if model else Run(run_dir).load_config())[0]
+    config, record = pretrained.load_config(model) if model else Run(run_dir).load_config()
+    return families.get(record.get("family", "melgan-vc")), config, record
 
 
 def load_converter(run_dir=None, model=None):
-    """(generator, config) of a run's latest checkpoint or of a model shipped with tfstyle."""
+    """The family's Converter of a run's latest checkpoint or of a model shipped with tfstyle."""
     from tfstyle import pretrained
-    from tfstyle.melgan_vc.run import Run
+    from tfstyle.converters.run import Run
 
-    check_converter(run_dir, model)
-    return pretrained.generator(model) if model else Run(run_dir).generator()
+    family, config, record = check_converter(run_dir, model)
+    if model:
+        return family.Converter.from_folder(pretrained.folder(model), config, record)
+    return family.Converter.from_run(Run(run_dir), config, record)
+
+
+def export(run_dir=None, out="export", fmt="all", quantize=("none",), name="tfstyle",
+           version=None, gl_iters=64, log=None, model=None):
+    """Exports a run's latest converter (or the shipped `model`) to SavedModel and TFLite;
+    returns {artifact path: description}."""
+    from tfstyle.converters.serving import FORMATS
+
+    if fmt not in FORMATS:
+        raise TfstyleError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    written = load_converter(run_dir, model).export(out, fmt, list(quantize), name, version,
+                                                    gl_iters)
+    if log:
+        for path, description in written.items():
+            print(f"wrote {path}: {description}", file=log)
+    return written
 
 
 def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_existing=False,
-            inversion="griffin-lim", gl_iters=64, optimize_steps=2000, progress=False,
-            log=None, model=None):
-    """Converts files with a run's latest generator (or the shipped `model`); returns the paths
+            progress=False, log=None, model=None, **options):
+    """Converts files with a run's latest converter (or the shipped `model`); returns the paths
     written.
 
     Give `inputs` (files, folders, globs) and `output` (file or folder), or explicit `jobs`
     [(source, destination)]. Unreadable inputs are reported and skipped; the rest go on.
+    `options` are the family's (MelGAN-VC: inversion, gl_iters, optimize_steps; harmonic:
+    transpose); a family ignores the other's.
     """
     from tfstyle import audio
-    from tfstyle.melgan_vc.convert import convert_blocks
 
     if jobs is None:
         jobs = plan_jobs(list(inputs), output)
-    generator, config = load_converter(run_dir, model)
+    converter = load_converter(run_dir, model)
     written, failed, kept = [], [], 0
     log = log or sys.stderr
     for index, (source, destination) in enumerate(jobs, start=1):
@@ -163,13 +203,14 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
         # Read, converted and written in blocks: memory does not grow with the file's length.
         # A file found bad half-way (NaN, truncated) is skipped; its output is never written.
         try:
-            blocks, samples = audio.stream(source, config.sr, min_samples=config.n_fft)
+            blocks, samples = audio.stream(source, converter.sr,
+                                           min_samples=converter.min_samples)
             os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)
             audio.check_writable(destination)
             level = audio.Level(blocks())
-            out_sr = sr or config.sr
-            out = audio.resample_blocks(convert_blocks(
-                generator, level, config, inversion, gl_iters, optimize_steps), config.sr, out_sr)
+            out_sr = sr or converter.sr
+            out = audio.resample_blocks(converter.convert_blocks(level, **options),
+                                        converter.sr, out_sr)
             audio.save_blocks(destination, out, out_sr, lambda: level.rms)
         except TfstyleError as e:
             failed.append(str(e))
@@ -178,7 +219,7 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
         written.append(destination)
         if progress:
             seconds = time.perf_counter() - start
-            print(f"[{index}/{len(jobs)}] {source} -> {destination} ({samples / config.sr:.1f} "
+            print(f"[{index}/{len(jobs)}] {source} -> {destination} ({samples / converter.sr:.1f} "
                   f"s audio in {seconds:.1f} s)", file=log)
     if failed and not written and not kept:
         raise TfstyleError(f"nothing converted: {failed[0]}"

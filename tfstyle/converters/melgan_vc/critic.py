@@ -2,7 +2,7 @@
 slices that continue each other; spectrally normalised convs, no BatchNorm, a scalar score."""
 import keras
 
-from tfstyle.melgan_vc import spectral_norm
+from tfstyle.converters.melgan_vc import spectral_norm
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")

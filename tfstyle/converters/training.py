@@ -1,9 +1,10 @@
-"""The training loop: one loop for every `tf.distribute` strategy.
+"""The training loop: one loop for every converter family and every `tf.distribute` strategy.
 
 Keras 3's `fit` fails under MultiWorkerMirroredStrategy (keras-team/keras#20585), so tfstyle
-drives `MelGANVC.cycle` itself, on one device as on many workers: losses, schedule, checkpoints
-and logs are the same code whatever the strategy. Steps are counted in global batches, as the
-reference counts them; one cycle consumes `joint_every` of them. Every `log_every` steps the
+drives the family's `model.cycle` itself, on one device as on many workers: losses, schedule,
+checkpoints and logs are the same code whatever the family and the strategy. Steps are counted
+in global batches; one cycle consumes `model.steps_per_cycle` of them (MelGAN-VC's
+`joint_every`, as the reference counts them; 1 for the harmonic model). Every `log_every` steps the
 loss terms (mean over those steps and over all replicas) go to TensorBoard; every
 `checkpoint_every` steps, at the step target and when the time budget runs out, a checkpoint is
 saved with audio previews.
@@ -24,12 +25,11 @@ import tempfile
 import threading
 import time
 
-import keras
+import numpy as np
 import tensorflow as tf
 
+from tfstyle.converters import distribute
 from tfstyle.errors import Stopped, TfstyleError
-from tfstyle.melgan_vc import convert, data, distribute, frontend
-from tfstyle.melgan_vc.trainer import MelGANVC, build_networks
 
 PREVIEW_SECONDS = 4.0
 UNLIMITED = 10 ** 12   # the step target of a run bounded only by time
@@ -37,19 +37,17 @@ _SEED_STRIDE = 7919     # separates the data seeds of workers that read differen
 _SIGNALLED = 1000.0     # a worker's stop flag when it received Ctrl-C or SIGTERM
 
 
-def build(config, strategy=None):
-    """The compiled training model, under `strategy` (default: the current one)."""
+def build(family, config, strategy=None):
+    """The family's compiled training model and the step counter, under `strategy` (default:
+    the current one)."""
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
-        generator, critic, siamese = build_networks(config)
-        model = MelGANVC(generator, critic, siamese, config)
-        adam = lambda: keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1)
-        model.compile(d_optimizer=adam(), g_optimizer=adam())
+        model = family.build(config)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     return model, step
 
 
-def distributed_input(strategy, config, domain_a, domain_b, shard="data"):
+def distributed_input(strategy, family, model, config, domains, shard="data"):
     """The training batches, split per replica: batch_size rows each."""
     rows = config.batch_size
 
@@ -57,14 +55,15 @@ def distributed_input(strategy, config, domain_a, domain_b, shard="data"):
         local = context.num_replicas_in_sync // context.num_input_pipelines
         worker = context.input_pipeline_id
         if shard == "files":
-            ds = data.training_pipeline(domain_a, domain_b, config, rows=local * rows,
-                                        seed=config.seed + _SEED_STRIDE * worker)
+            ds = family.pipeline(model, domains, config, rows=local * rows,
+                                 seed=config.seed + _SEED_STRIDE * worker)
         else:
-            ds = data.training_pipeline(domain_a, domain_b, config,
-                                        rows=context.num_replicas_in_sync * rows)
+            ds = family.pipeline(model, domains, config,
+                                 rows=context.num_replicas_in_sync * rows, seed=config.seed)
             if context.num_input_pipelines > 1:
                 first, last = worker * local * rows, (worker + 1) * local * rows
-                ds = ds.map(lambda a, b: (a[first:last], b[first:last]))
+                ds = ds.map(lambda *batch: tf.nest.map_structure(
+                    lambda x: x[first:last], batch if len(batch) > 1 else batch[0]))
         # Consecutive elements go to this worker's replicas in turn.
         return ds.rebatch(rows) if local > 1 else ds
 
@@ -152,7 +151,7 @@ class _Loop:
     def after_cycle(self, losses, stop):
         """Counts the cycle's steps, logs and saves; True when training should end."""
         before = int(self.step.numpy())
-        step = int(self.step.assign_add(self.config.joint_every).numpy())
+        step = int(self.step.assign_add(self.model.steps_per_cycle).numpy())
         self.bar.update(step - before)
         for name, value in losses.items():
             self.sums[name] = self.sums.get(name, 0.0) + float(value)
@@ -168,7 +167,7 @@ class _Loop:
         means = {name: total / self.count for name, total in self.sums.items()}
         self.sums, self.count = {}, 0
         self.bar.set_postfix({k: f"{v:.3g}" for k, v in means.items()
-                              if k in ("d_loss", "g_adv", "identity", "travel")}, refresh=False)
+                              if k in self.model.shown}, refresh=False)
         if self.writer:
             with self.writer.as_default(step=step):
                 for name, value in means.items():
@@ -182,36 +181,29 @@ class _Loop:
         self.manager.save(checkpoint_number=step)
         if not self.writer:
             return
-        generator = self.model.generator
-        # A preview must not move the power-iteration vectors, or the chief's next training
-        # step would differ from the other workers' (and from a run without previews).
-        state = [v.numpy() for v in generator.non_trainable_variables]
         with self.writer.as_default(step=step):
             for name, clip in self.previews:
-                mel = frontend.normalized_mel(clip, self.config)
-                converted = convert.convert_mel(generator, mel, self.config)
-                audio = frontend.mel_to_audio(converted, self.config, len(clip), n_iter=32)
+                audio = np.asarray(self.model.preview(clip), np.float32)
                 tf.summary.audio(f"preview/{name}", audio[None, :, None], self.config.sr,
                                  max_outputs=1)
-        for variable, value in zip(generator.non_trainable_variables, state):
-            variable.assign(value)
         self.writer.flush()
 
     def close(self):
         self.bar.close()
 
 
-def train(run_dir, config, domain_a, domain_b, total_steps=10000, max_seconds=None,
+def train(run_dir, family, config, domains, total_steps=10000, max_seconds=None,
           checkpoint_every=500, log_every=25, progress=False, start_time=None, strategy=None,
           cluster=None, shard="data"):
-    """Trains (or resumes) the run under `strategy` (default: the current one).
+    """Trains (or resumes) the run of `family` on `domains` (a dict of `domains.Domain`, by
+    role) under `strategy` (default: the current one).
 
     Returns (the step reached, the model). `cluster` says whether this process is the chief
     (default: a single worker); `shard` is "data" or "files" (see the module docstring).
     """
     strategy = strategy or tf.distribute.get_strategy()
     cluster = cluster or distribute.Cluster()
-    model, step = build(config, strategy)
+    model, step = build(family, config, strategy)
     # The other workers' checkpoints are a by-product of the collective save: keep them apart,
     # in one folder per run and task that the next start clears if a killed worker left it.
     scratch = None
@@ -221,7 +213,7 @@ def train(run_dir, config, domain_a, domain_b, total_steps=10000, max_seconds=No
                                f"tfstyle-{key}-{cluster.task.replace(' ', '-')}")
         shutil.rmtree(scratch, ignore_errors=True)
     try:
-        return _train(run_dir, config, domain_a, domain_b, model, step, total_steps,
+        return _train(run_dir, family, config, domains, model, step, total_steps,
                       max_seconds, checkpoint_every, log_every, progress, start_time, strategy,
                       cluster, shard, scratch)
     finally:
@@ -229,12 +221,12 @@ def train(run_dir, config, domain_a, domain_b, total_steps=10000, max_seconds=No
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _train(run_dir, config, domain_a, domain_b, model, step, total_steps, max_seconds,
+def _train(run_dir, family, config, domains, model, step, total_steps, max_seconds,
            checkpoint_every, log_every, progress, start_time, strategy, cluster, shard,
            scratch):
     checkpoint, manager = run_dir.checkpoint(
-        model.generator, model.critic, model.siamese, model.d_optimizer, model.g_optimizer,
-        step=step, directory=scratch, max_to_keep=3 if cluster.chief else 1)
+        {**model.checkpoint_objects(), "step": step}, directory=scratch,
+        max_to_keep=3 if cluster.chief else 1)
     latest = run_dir.latest()
     if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
@@ -253,10 +245,11 @@ def _train(run_dir, config, domain_a, domain_b, model, step, total_steps, max_se
         return reached, model
     deadline = None if max_seconds is None else (start_time or time.time()) + max_seconds
     n = int(PREVIEW_SECONDS * config.sr)
-    previews = [(f"a{i}", clip[:n]) for i, clip in enumerate(domain_a.clips[:2])]
+    source = next(iter(domains))   # previews convert the input side (or resynthesise)
+    previews = [(f"{source}{i}", clip[:n]) for i, clip in enumerate(domains[source].clips[:2])]
     loop = _Loop(run_dir, model, manager, step, total_steps, deadline, checkpoint_every,
                  log_every, previews, config, progress, cluster.chief)
-    iterator = iter(distributed_input(strategy, config, domain_a, domain_b, shard))
+    iterator = iter(distributed_input(strategy, family, model, config, domains, shard))
 
     cycle = cycle_function(strategy, model)
     try:

@@ -10,16 +10,15 @@ Back to audio: the exact inverse to mel power, a non-negative mel inversion to a
 magnitude, then fast Griffin-Lim (or the reference's gradient-based inversion).
 """
 import dataclasses
-import json
 
 import numpy as np
 
 from tfstyle.errors import TfstyleError
-from tfstyle.settings import check_choices, setting
+from tfstyle.settings import Settings, check_choices, setting
 
 
 @dataclasses.dataclass
-class MelGANConfig:
+class MelGANConfig(Settings):
     """Every setting of a MelGAN-VC model and its training (the `melgan-vc` preset's values)."""
 
     sr: int = setting(16000, "sample rate in Hz; audio is resampled to it")
@@ -70,13 +69,6 @@ class MelGANConfig:
         check_choices(self)
         return self
 
-    def to_json(self):
-        return json.dumps(dataclasses.asdict(self), indent=2)
-
-    @classmethod
-    def from_dict(cls, values):
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
 
     @property
     def crop_frames(self):

@@ -20,9 +20,9 @@ is a batch mean, so the step equals one device's step on the global batch). Loss
 import keras
 import tensorflow as tf
 
-from tfstyle.melgan_vc.critic import Critic
-from tfstyle.melgan_vc.generator import Generator
-from tfstyle.melgan_vc.siamese import Siamese
+from tfstyle.converters.melgan_vc.critic import Critic
+from tfstyle.converters.melgan_vc.generator import Generator
+from tfstyle.converters.melgan_vc.siamese import Siamese
 
 LOSSES = ("d_loss", "d_real", "d_fake", "g_adv", "identity", "travel", "margin", "g_total")
 
@@ -49,6 +49,31 @@ class MelGANVC(keras.Model):
         # Its three networks are built functional models and it has no weights of its own;
         # saying so spares `fit` a symbolic call on a training batch, which is not G's input.
         self.built = True
+
+    # Loss terms on the progress bar (all of them go to TensorBoard).
+    shown = ("d_loss", "g_adv", "identity", "travel")
+
+    @property
+    def steps_per_cycle(self):
+        return self.config.joint_every
+
+    def checkpoint_objects(self):
+        return dict(generator=self.generator, critic=self.critic, siamese=self.siamese,
+                    d_optimizer=self.d_optimizer, g_optimizer=self.g_optimizer)
+
+    def preview(self, clip):
+        """A clip converted as `tfstyle convert` would (32 Griffin-Lim iterations)."""
+        from tfstyle.converters.melgan_vc import convert, frontend
+
+        # A preview must not move the power-iteration vectors, or the chief's next training
+        # step would differ from the other workers' (and from a run without previews).
+        state = [v.numpy() for v in self.generator.non_trainable_variables]
+        mel = convert.convert_mel(self.generator, frontend.normalized_mel(clip, self.config),
+                                  self.config)
+        audio = frontend.mel_to_audio(mel, self.config, len(clip), n_iter=32)
+        for variable, value in zip(self.generator.non_trainable_variables, state):
+            variable.assign(value)
+        return audio
 
     @property
     def metrics(self):

@@ -7,7 +7,7 @@ output in the normalised [-1, 1] range.
 """
 import keras
 
-from tfstyle.melgan_vc import spectral_norm
+from tfstyle.converters.melgan_vc import spectral_norm
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")

@@ -1,0 +1,240 @@
+"""Trained harmonic converters: `fit --model harmonic` (cached analysis, TensorBoard, resume
+after SIGKILL), conversion, the on-graph control mapping against the NumPy one, SavedModel and
+TFLite export with the LiteRT runner, and shipped-model packaging."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import melody
+from tfstyle.cli import main
+
+SR = 22050
+TINY = ["--units", "8", "--window-frames", "16", "--batch-size", "2", "--harmonics", "8",
+        "--noise-bands", "9", "--reverb-seconds", "0.02", "-q"]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def tune(seed, notes=8):
+    rng = np.random.default_rng(seed)
+    return melody(list(220.0 * 2 ** (rng.integers(0, 12, notes) / 12)), 0.3, sr=SR,
+                  harmonics=(1.0, 0.6, 0.3, 0.2), seed=seed)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A run started as a user would, killed with SIGKILL after its first checkpoint, then
+    resumed (in this process) without --model or --b: the run knows both."""
+    import contextlib
+    import io
+
+    import tensorflow as tf
+
+    root = tmp_path_factory.mktemp("harmonic")
+    (root / "b").mkdir()
+    for i in range(3):
+        sf.write(root / "b" / f"{i}.wav", tune(i), SR)
+    run = str(root / "run")
+    command = [sys.executable, "-m", "tfstyle", "fit", "--model", "harmonic", "--b",
+               str(root / "b"), "--run-dir", run, "--steps", "100000", "--checkpoint-every",
+               "2", "--log-every", "2", *TINY]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 240
+        index = os.path.join(run, "checkpoints", "checkpoint")
+        while not os.path.exists(index) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+        time.sleep(1)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    latest = tf.train.latest_checkpoint(os.path.join(run, "checkpoints"))
+    assert latest is not None, "no checkpoint before the kill"
+    killed_at = int(latest.rsplit("-", 1)[1])
+    cache = os.path.join(run, "cache")
+    analysed = {f: os.path.getmtime(os.path.join(cache, f)) for f in os.listdir(cache)}
+    log = io.StringIO()
+    with contextlib.redirect_stderr(log):
+        assert main(["fit", "--run-dir", run, "--steps", str(killed_at + 2), "-q"]) == 0
+    return root, run, killed_at, analysed, log.getvalue()
+
+
+def test_a_killed_run_resumes_and_reuses_its_analysis(trained):
+    import tensorflow as tf
+
+    _, run, killed_at, analysed, log = trained
+    assert f"from step {killed_at}" in log
+    assert tf.train.latest_checkpoint(os.path.join(run, "checkpoints")).endswith(
+        f"-{killed_at + 2}")
+    cache = os.path.join(run, "cache")
+    assert {f: os.path.getmtime(os.path.join(cache, f)) for f in os.listdir(cache)} == analysed
+
+
+def test_fit_records_the_family_profile_cache_and_logs(trained):
+    root, run, *_ = trained
+    with open(os.path.join(run, "config.json")) as f:
+        record = json.load(f)
+    assert record["family"] == "harmonic" and record["b"] == str(root / "b")
+    assert "a" not in record and record["config"]["units"] == 8
+    profile = record["profile"]
+    assert 55 <= profile["pitch_low"] <= profile["pitch_high"] <= 70   # A3..A4 melodies
+    assert len(profile["loudness_quantiles"]) == 101
+    cache = os.listdir(os.path.join(run, "cache"))
+    assert len(cache) == 1 and cache[0].endswith(".npz")
+    assert os.listdir(os.path.join(run, "tensorboard"))
+
+
+def test_options_of_the_other_family_and_missing_domains_are_one_line_errors(trained,
+                                                                            tmp_path, capsys):
+    root, run, *_ = trained
+    for args, message in (
+            (["--b", str(root / "b"), "--n-mels", "64"], "not a setting of a harmonic"),
+            (["--a", str(root / "b"), "--b", str(root / "b")], "trains on --b alone"),
+            ([], "needs --b")):
+        assert main(["fit", "--model", "harmonic", "--run-dir", str(tmp_path / "r"), *args,
+                     "-q"]) == 2
+        assert message in capsys.readouterr().err.strip().splitlines()[-1]
+    assert main(["fit", "--model", "melgan-vc", "--run-dir", run, "-q"]) == 2
+    assert "is a harmonic run" in capsys.readouterr().err
+
+
+def semitones_between(y, out):
+    """Median pitch difference of out over y, in semitones, on frames voiced in both."""
+    from tfstyle.harmonic import controls as ctl
+
+    a, b = ctl.analyse(y, SR, 256), ctl.analyse(out, SR, 256)
+    both = a.voiced & b.voiced
+    assert both.mean() > 0.5
+    return float(np.median(12 * np.log2(b.f0[both] / a.f0[both])))
+
+
+def test_convert_keeps_the_length_and_follows_transpose(trained, tmp_path, capsys):
+    root, run, *_ = trained
+    source = tmp_path / "in.wav"
+    y = tune(7)
+    sf.write(source, y, SR)
+    assert main(["convert", run, str(source), "-o", str(tmp_path / "same.wav"), "-q"]) == 0
+    assert main(["convert", run, str(source), "-o", str(tmp_path / "up.wav"), "-q",
+                 "--transpose", "12"]) == 0
+    same, sr = sf.read(tmp_path / "same.wav", dtype="float32")
+    up, _ = sf.read(tmp_path / "up.wav", dtype="float32")
+    assert sr == SR and len(same) == len(up) == len(y)
+    # The melody is already in the training range: auto leaves it; +12 doubles every f0.
+    assert abs(semitones_between(y, same)) < 0.3
+    assert abs(semitones_between(y, up) - 12) < 0.3
+    assert main(["convert", run, str(source), "-o", str(tmp_path / "x.wav"), "--transpose",
+                 "up"]) == 2
+    assert "transpose must be 'auto' or a number" in capsys.readouterr().err
+
+
+def test_graph_mapping_matches_the_numpy_performance(trained):
+    import tensorflow as tf
+
+    from tfstyle.converters import api
+    from tfstyle.converters.harmonic import graph
+    from tfstyle.harmonic import controls as ctl
+    from tfstyle.harmonic.performance import perform
+
+    _, run, *_ = trained
+    converter = api.load_converter(run)
+    # A decaying, pitch-gliding line: decay matching and octave shifting both have work.
+    y = np.concatenate([tune(11, 6) * np.linspace(1, 0.2, 6 * int(0.3 * SR)),
+                        np.zeros(SR // 4, np.float32), tune(12, 4)]) * 0.5
+    y = y.astype(np.float32)
+    controls = ctl.analyse(y, SR, 256)
+    f0, voiced, loudness = (t.numpy() for t in graph.analyse(tf.constant(y), SR, 256))
+    np.testing.assert_array_equal(voiced, controls.voiced)
+    np.testing.assert_allclose(f0, controls.f0, rtol=1e-4)
+    np.testing.assert_allclose(loudness, controls.loudness, atol=1e-3)
+    for transpose in ("auto", "-12"):
+        played, gates, _ = perform(controls, converter.profile, 256 / SR, transpose)
+        g_f0, g_loudness, g_gate = (t.numpy() for t in graph.perform(
+            tf.constant(f0), tf.constant(voiced), tf.constant(loudness), converter.profile,
+            256 / SR, transpose))
+        np.testing.assert_allclose(g_f0, played.f0, rtol=1e-4)
+        np.testing.assert_allclose(g_loudness, played.loudness, atol=0.05)
+        np.testing.assert_allclose(g_gate, gates, atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def exported(trained):
+    from tfstyle.converters import api
+
+    root, run, *_ = trained
+    written = api.export(run, str(root / "out"), "all", ["none"], name="violin")
+    return root, run, written
+
+
+def test_saved_model_signatures_run_the_whole_path(exported):
+    import io
+
+    import tensorflow as tf
+
+    from tfstyle.converters import api
+    from tfstyle.converters.harmonic.graph import waveform_fn
+
+    root, run, written = exported
+    path = next(p for p in written if os.path.isdir(p))
+    loaded = tf.saved_model.load(path)
+    assert set(loaded.signatures) == {"serving_default", "waveform"}
+    converter = api.load_converter(run)
+    y = tune(5)
+    got = loaded.signatures["waveform"](waveform=tf.constant(y[None]))["waveform"][0].numpy()
+    want = waveform_fn(converter.decoder, converter.synth, converter.config,
+                       converter.profile)(tf.constant(y)).numpy()
+    assert got.shape == y.shape and np.all(np.isfinite(got))
+    # One graph, but the SavedModel's FFT sizes and sums are its own: rounding, 1e-3 of the peak.
+    np.testing.assert_allclose(got, want, atol=1e-3 * np.max(np.abs(want)))
+    # WAV bytes at another rate come back at that rate, as long.
+    buffer = io.BytesIO()
+    sf.write(buffer, tune(6)[::2], SR // 2, format="WAV", subtype="PCM_16")
+    out = loaded.signatures["serving_default"](
+        wav_bytes=tf.constant([buffer.getvalue()]))["audio_bytes"][0].numpy()
+    decoded, rate = sf.read(io.BytesIO(out))
+    assert rate == SR // 2 and abs(len(decoded) - len(tune(6)[::2])) <= 1
+    info = json.load(open(os.path.join(path, "assets.extra", "tfstyle.json")))
+    assert info["family"] == "harmonic" and info["profile"] == converter.profile.__dict__
+
+
+def test_tflite_is_builtin_only_and_the_runner_converts_a_file(exported, tmp_path):
+    from tfstyle import metrics
+
+    root, run, written = exported
+    path = next(p for p in written if p.endswith(".tflite"))
+    info = json.load(open(path + ".json"))
+    assert info["tflite"]["max_abs_error_vs_tf"] < 1e-4
+    assert {"WHILE", "SIN", "RFFT2D"} <= set(info["tflite"]["ops"])
+    assert not any(op.startswith("custom") or "FLEX" in op for op in info["tflite"]["ops"])
+    y = np.concatenate([tune(8), tune(9)])
+    sf.write(tmp_path / "in.wav", y, SR)
+    runner = subprocess.run([sys.executable, os.path.join(ROOT, "export", "tflite_runner.py"),
+                             path, str(tmp_path / "in.wav"), str(tmp_path / "lite.wav")],
+                            capture_output=True, text=True, timeout=300)
+    assert runner.returncode == 0, runner.stderr
+    assert main(["convert", run, str(tmp_path / "in.wav"), "-o", str(tmp_path / "tf.wav"),
+                 "-q"]) == 0
+    lite, _ = sf.read(tmp_path / "lite.wav", dtype="float32")
+    tf_out, _ = sf.read(tmp_path / "tf.wav", dtype="float32")
+    assert len(lite) == len(tf_out) == len(y)
+    # The same analysis and decoder; only the noise differs (its own generator in the runner).
+    assert metrics.mel_distance(lite, tf_out, SR) < 0.3 * metrics.mel_distance(y, tf_out, SR)
+
+
+def test_packaged_model_converts_like_its_run(trained, tmp_path):
+    from tfstyle import pretrained
+    from tfstyle.converters import api
+
+    _, run, *_ = trained
+    converter = api.load_converter(run)
+    pretrained.package(converter, str(tmp_path / "m"), steps=4, **converter.record())
+    loaded = pretrained.load(None, str(tmp_path / "m"))
+    y = tune(3)
+    a = np.concatenate(list(converter.convert_blocks([y])))
+    b = np.concatenate(list(loaded.convert_blocks([y])))
+    np.testing.assert_allclose(a, b, atol=1e-5)

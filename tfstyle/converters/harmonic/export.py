@@ -1,0 +1,228 @@
+"""Export a harmonic converter: SavedModel for TF Serving, TFLite for devices.
+
+SavedModel (TF Serving layout `OUT/<name>/<version>/`), two signatures:
+- `serving_default`: `wav_bytes` [batch] 16-bit PCM WAV strings → `audio_bytes` WAV strings
+  at the input's rate; the pitch tracker, the mapping onto the instrument and the synthesiser
+  all run on-graph (`graph`);
+- `waveform`: float32 `waveform` [batch, samples] at the model's rate → `waveform` likewise.
+
+TFLite (TFLITE_BUILTINS only, float32 / float16 / int8 weights), the whole waveform-to-waveform
+path in two signatures that a runner calls in turn (export/tflite_runner.py):
+- `analyse`: a window of ANALYSIS_FRAMES centred frames of the input (as `controls.framed`
+  cuts it) → per-frame YIN f0 and periodicity and A-weighted loudness;
+- `render`: one block of BLOCK_FRAMES frames of the performance (f0, loudness, voicing, gate,
+  one frame ahead for the ramp, as `synthesizer.render_blocks` uses them), the decoder's GRU
+  state, the oscillator phase and the block's noise → the block's audio with its reverb tail,
+  and the state and phase for the next block.
+Between the two the runner does in NumPy what needs the whole input's statistics (voicing,
+the octave shift, decay and loudness matching: `controls`, `performance.perform`), a few
+numbers per frame. Inside `render` the FFTs of the filtered noise are real DFT matrix
+products and the reverb a convolution (there is no builtin inverse real FFT), and the phase is
+summed in float32 over one block (no float64 arithmetic in TFLite).
+"""
+import os
+
+import numpy as np
+
+from tfstyle.converters import serving
+
+BLOCK_FRAMES = 64
+ANALYSIS_FRAMES = 256
+
+
+def metadata(converter):
+    import dataclasses
+
+    config = converter.config
+    return {"model": "harmonic converter", "family": "harmonic", "tfstyle_format": 1,
+            "sr": config.sr, "hop_length": config.hop_length, "harmonics": config.harmonics,
+            "noise_bands": config.noise_bands, "gru_units": config.units,
+            "reverb_taps": config.reverb_taps, "transpose": config.transpose,
+            "profile": dataclasses.asdict(converter.profile),
+            "signatures": {"serving_default": "wav_bytes -> audio_bytes",
+                           "waveform": "waveform [batch, samples] -> waveform"},
+            "source": os.path.abspath(converter.source) if converter.source else None}
+
+
+def waveform_fn(converter):
+    """[batch, samples] → [batch, samples]: every clip converted on its own."""
+    import tensorflow as tf
+
+    from tfstyle.converters.harmonic.graph import waveform_fn as one_clip
+
+    one = one_clip(converter.decoder, converter.synth, converter.config, converter.profile)
+    return lambda batch: tf.map_fn(one, batch,
+                                   fn_output_signature=tf.TensorSpec([None], tf.float32))
+
+
+def export_saved_model(converter, base, name="tfstyle", version=None):
+    path = serving.version_path(base, name, version)
+    archive = serving.serving_archive([converter.decoder, converter.synth],
+                                      waveform_fn(converter), converter.config.sr)
+    return serving.write_archive(archive, path, metadata(converter))
+
+
+def _dft(n):
+    """Real DFT matrices of size n: x @ cos, x @ sin give rfft's real and -imaginary parts;
+    (re @ icos - im @ isin) inverts a one-sided spectrum (irfft)."""
+    k = np.arange(n // 2 + 1)
+    t = np.arange(n)
+    angle = 2 * np.pi * np.outer(t, k) / n
+    weight = np.full(n // 2 + 1, 2.0)
+    weight[0] = 1.0
+    if n % 2 == 0:
+        weight[-1] = 1.0
+    icos = (weight[:, None] * np.cos(angle.T)) / n
+    isin = (weight[:, None] * np.sin(angle.T)) / n
+    return [m.astype(np.float32) for m in (np.cos(angle), np.sin(angle), icos, isin)]
+
+
+def filtered_noise_builtin(magnitudes, noise, hop_length):
+    """`dsp.filtered_noise` of [1, frames, bands] magnitudes and the given noise, with DFT
+    matrix products instead of FFTs."""
+    import tensorflow as tf
+
+    bands = int(magnitudes.shape[-1])
+    size = 2 * (bands - 1)
+    _, _, icos, _ = _dft(size)
+    # Zero-phase magnitudes: the impulse response is the cosine series alone.
+    ir = tf.matmul(magnitudes[0], icos)                                  # [frames, size]
+    ir = tf.roll(ir, shift=size // 2, axis=-1) * np.hanning(size + 1)[:-1].astype(np.float32)
+    frames = int(magnitudes.shape[1])
+    fft_size = int(2 ** np.ceil(np.log2(hop_length + size - 1)))
+    cos, sin, icos, isin = _dft(fft_size)
+    segments = tf.pad(tf.reshape(noise, [frames, hop_length]), [[0, 0], [0, fft_size - hop_length]])
+    taps = tf.pad(ir, [[0, 0], [0, fft_size - size]])
+    ar, ai = tf.matmul(segments, cos), -tf.matmul(segments, sin)
+    br, bi = tf.matmul(taps, cos), -tf.matmul(taps, sin)
+    re, im = ar * br - ai * bi, ar * bi + ai * br
+    filtered = tf.matmul(re, icos) - tf.matmul(im, isin)                 # [frames, fft_size]
+    pieces = filtered[:, :hop_length + size - 1]
+    out = tf.signal.overlap_and_add(pieces[None], hop_length)[0]
+    return out[None, size // 2:size // 2 + frames * hop_length]
+
+
+def render_fn(converter, frames=BLOCK_FRAMES):
+    """The TFLite block function (see the module docstring), in builtin-friendly ops."""
+    import tensorflow as tf
+
+    from tfstyle import dsp
+    from tfstyle.harmonic.decoder import F0_SCALE, LOUDNESS_OFFSET, LOUDNESS_RANGE
+
+    config, decoder, synth = converter.config, converter.decoder, converter.synth
+    hop, taps = config.hop_length, config.reverb_taps
+    reverb = synth.get_weights()[0][::-1].astype(np.float32) if taps > 0 else None
+
+    def decode(f0, loudness, state):
+        midi = 69.0 + (12.0 / np.log(2.0)) * tf.math.log(tf.maximum(f0, 1e-3) / 440.0)
+        return decoder({"f0_scaled": (midi / F0_SCALE)[..., None],
+                        "loudness_scaled": ((loudness + LOUDNESS_OFFSET)
+                                            / LOUDNESS_RANGE)[..., None],
+                        "state": state}, training=False)
+
+    def fn(f0, loudness, voiced, gate, state, phase, noise):
+        # Frames 0..frames-1 are this block's; frame `frames` is the next block's first, for
+        # the last hop's ramp (as `synthesizer.render_blocks` does).
+        now = decode(f0[:, :frames], loudness[:, :frames], state)
+        ahead = decode(f0[:, frames:], loudness[:, frames:], now["state"])
+        outputs = {k: tf.concat([now[k], ahead[k]], axis=1) for k in now if k != "state"}
+        amplitudes = synth.harmonic_amplitudes(outputs, f0, voiced, gate)
+        harmonic, phase_out = dsp.harmonic_synth(f0, amplitudes, config.sr, hop,
+                                                 n_samples=frames * hop, initial_phase=phase,
+                                                 phase_dtype=tf.float32)
+        shaped = outputs["noise_magnitudes"][:, :frames] * gate[:, :frames, None]
+        dry = harmonic + filtered_noise_builtin(shaped, noise, hop)
+        if reverb is not None:
+            padded = tf.pad(dry, [[0, 0], [taps - 1, taps - 1]])
+            wet = tf.nn.conv1d(padded[..., None], reverb[:, None, None], 1, "VALID")[..., 0]
+            audio = tf.pad(dry, [[0, 0], [0, taps - 1]]) + wet
+        else:
+            audio = dry
+        return {"audio": audio, "state": now["state"], "phase": phase_out}
+
+    specs = [tf.TensorSpec([1, frames + 1], tf.float32, name=n)
+             for n in ("f0", "loudness", "voiced", "gate")]
+    specs += [tf.TensorSpec([1, decoder.gru_units], tf.float32, name="state"),
+              tf.TensorSpec([1], tf.float32, name="phase"),
+              tf.TensorSpec([1, frames * hop], tf.float32, name="noise")]
+    return fn, specs
+
+
+def analysis_samples(hop_length, frames=ANALYSIS_FRAMES):
+    from tfstyle.harmonic.controls import FRAME_LENGTH
+
+    return (frames - 1) * hop_length + FRAME_LENGTH
+
+
+def analyse_fn(config):
+    import tensorflow as tf
+
+    from tfstyle.harmonic.controls import measure_window
+
+    def fn(window):
+        f0, periodicity, loudness = measure_window(window, config.sr, config.hop_length)
+        return {"f0": f0, "periodicity": periodicity, "loudness": loudness}
+
+    return fn, [tf.TensorSpec([1, analysis_samples(config.hop_length)], tf.float32,
+                              name="window")]
+
+
+def export_tflite(converter, path, quantize="none"):
+    render, render_specs = render_fn(converter)
+    analyse, analyse_specs = analyse_fn(converter.config)
+    endpoints = {"analyse": (lambda window: analyse(window), analyse_specs),
+                 "render": (lambda f0, loudness, voiced, gate, state, phase, noise:
+                            render(f0, loudness, voiced, gate, state, phase, noise),
+                            render_specs)}
+    return serving.to_tflite([converter.decoder, converter.synth], endpoints, path, quantize)
+
+
+def tflite_error(converter, path, seed=0):
+    """Max absolute difference between the TFLite block and the same graph in TF, on one
+    block of a random performance."""
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    inputs = example_block(converter, seed)
+    fn, _ = render_fn(converter)
+    want = fn(**{k: tf.constant(v) for k, v in inputs.items()})["audio"].numpy()
+    got = Interpreter(model_path=path).get_signature_runner("render")(**inputs)["audio"]
+    return float(np.max(np.abs(got - want)))
+
+
+def example_block(converter, seed=0):
+    rng = np.random.default_rng(seed)
+    config, n = converter.config, BLOCK_FRAMES + 1
+    f0 = (220.0 * 2 ** (rng.integers(0, 12, 1) / 12) * np.ones((1, n))).astype(np.float32)
+    return {"f0": f0, "loudness": np.full((1, n), -25.0, np.float32),
+            "voiced": np.ones((1, n), np.float32), "gate": np.ones((1, n), np.float32),
+            "state": np.zeros((1, converter.decoder.gru_units), np.float32),
+            "phase": np.zeros(1, np.float32),
+            "noise": rng.uniform(-1, 1, (1, BLOCK_FRAMES * config.hop_length))
+            .astype(np.float32)}
+
+
+def export_converter(converter, out, fmt="all", quantize=("none",), name="tfstyle",
+                     version=None):
+    """Writes the SavedModel and/or TFLite files; returns {artifact path: description}."""
+    written = {}
+    if fmt in ("saved_model", "all"):
+        path = export_saved_model(converter, out, name, version)
+        written[path] = "SavedModel (serving_default, waveform)"
+    if fmt in ("tflite", "all"):
+        os.makedirs(out, exist_ok=True)
+        for q in quantize:
+            path = os.path.join(out, f"{name}_harmonic_{q}.tflite")
+            path, ops = export_tflite(converter, path, q)
+            error = tflite_error(converter, path)
+            serving.write_json(path + ".json", {**metadata(converter), "tflite": {
+                "signatures": ["analyse", "render"], "block_frames": BLOCK_FRAMES,
+                "analysis_frames": ANALYSIS_FRAMES,
+                "block_samples": BLOCK_FRAMES * converter.config.hop_length,
+                "quantize": q, "max_abs_error_vs_tf": error, "ops": ops,
+                "bytes": os.path.getsize(path)}})
+            written[path] = (f"TFLite harmonic model (analyse, render {BLOCK_FRAMES} frames per "
+                             f"call), {q}: "
+                             f"{os.path.getsize(path) / 1e6:.1f} MB, max error vs TF "
+                             f"{error:.2g}, ops {', '.join(ops)}")
+    return written

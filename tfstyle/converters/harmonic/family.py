@@ -1,0 +1,125 @@
+"""Trained harmonic converters as a converter family (see `tfstyle.converters.families`): the
+target domain alone, pitch kept by construction."""
+import dataclasses
+import os
+import warnings
+
+from tfstyle.converters.harmonic.config import PRESETS, HarmonicConfig, preset  # noqa: F401
+
+NAME = "harmonic"
+Config = HarmonicConfig
+DEFAULT_PRESET = "harmonic"
+ROLES = ("b",)                 # the target's recordings only
+# The synthesiser is a layer (its one weight: the reverb's impulse response), kept as .npz.
+WEIGHTS = {"decoder": "decoder.weights.h5", "synth": "synth.weights.npz"}
+
+
+def check_domains(domains, config, log):
+    minutes = domains["b"].seconds / config.sr / 60
+    if minutes < 5 and log:
+        print(f"tfstyle: warning: domain B has only {minutes:.1f} min of audio; a harmonic "
+              "converter learns an instrument's range best from 10-20 min", file=log)
+
+
+def prepare(domains, config, run, log=None, progress=False):
+    """Analyses the target's pitch and loudness (or reads the run's cache); returns the
+    domains and what the run records of them (the target's profile, used at conversion)."""
+    from tfstyle.converters.harmonic import data
+
+    target = data.analyse(domains["b"], config, run.cache_dir, progress)
+    return {"b": target}, {"profile": dataclasses.asdict(data.profile(target, config))}
+
+
+def build(config):
+    from tfstyle.converters.harmonic.trainer import HarmonicTrainer, build_networks
+
+    return HarmonicTrainer(*build_networks(config), config)
+
+
+def pipeline(model, domains, config, rows, seed):
+    from tfstyle.converters.harmonic import data
+
+    return data.pipeline(domains["b"], config, rows, seed)
+
+
+class Converter:
+    """A trained decoder and synthesiser with the target's profile: converts, packages,
+    exports."""
+
+    family = NAME
+    options = ("transpose",)
+
+    def __init__(self, config, decoder, synth, profile, source=None):
+        self.config, self.decoder, self.synth, self.source = config, decoder, synth, source
+        self.profile = profile
+        self.sr = config.sr
+        self.min_samples = 1
+
+    @staticmethod
+    def _profile(record):
+        from tfstyle.harmonic.controls import Profile
+
+        return Profile(**record["profile"])
+
+    @classmethod
+    def from_run(cls, run, config, record):
+        from tfstyle.converters.harmonic.trainer import build_networks
+
+        decoder, synth = build_networks(config)
+        run.restore({"decoder": decoder, "synth": synth})
+        return cls(config, decoder, synth, cls._profile(record), run.path)
+
+    @classmethod
+    def from_folder(cls, path, config, record):
+        from tfstyle.converters.harmonic.trainer import build_networks
+
+        decoder, synth = build_networks(config)
+        import numpy as np
+
+        decoder.load_weights(os.path.join(path, WEIGHTS["decoder"]))
+        with np.load(os.path.join(path, WEIGHTS["synth"])) as saved:
+            synth.set_weights([saved[f"w{i}"] for i in range(len(saved.files))])
+        return cls(config, decoder, synth, cls._profile(record), path)
+
+    def perform(self, controls, transpose=None):
+        """(played controls, gates, semitones) of an input's controls on the target."""
+        from tfstyle.harmonic.performance import perform
+
+        transpose = self.config.transpose if transpose is None else transpose
+        return perform(controls, self.profile, self.config.hop_length / self.sr, transpose)
+
+    def convert_blocks(self, blocks, transpose=None, **_):
+        """Successive blocks of an input at `sr` → successive blocks of its conversion: the
+        analysis reads every block first (its result is a few numbers per frame), then the
+        rendering goes block by block."""
+        from tfstyle.audio import Level
+        from tfstyle.harmonic import controls as ctl
+        from tfstyle.harmonic.performance import check_pitched, monophony_warning, \
+            render_blocks
+
+        level = blocks if isinstance(blocks, Level) else Level(blocks)
+        controls = ctl.analyse(level, self.sr, self.config.hop_length)
+        check_pitched(controls, "input", level.samples / self.sr)
+        warning = monophony_warning(controls)
+        if warning:
+            warnings.warn(warning.replace("warning: ", ""), stacklevel=2)
+        played, gates, _ = self.perform(controls, transpose)
+        yield from render_blocks(self.decoder, self.synth, played, gates, level.samples)
+
+    def package(self, out):
+        import numpy as np
+
+        from tfstyle.converters.serving import save_weights
+
+        save_weights(self.decoder, out, WEIGHTS["decoder"])
+        tmp = os.path.join(out, ".partial." + WEIGHTS["synth"])
+        np.savez(tmp, **{f"w{i}": w for i, w in enumerate(self.synth.get_weights())})
+        os.replace(tmp, os.path.join(out, WEIGHTS["synth"]))
+
+    def record(self):
+        return {"profile": dataclasses.asdict(self.profile)}
+
+    def export(self, out, fmt, quantize, name, version, gl_iters=None, log=None):
+        from tfstyle.converters.harmonic.export import export_converter
+
+        return export_converter(self, out, fmt, quantize, name, version)

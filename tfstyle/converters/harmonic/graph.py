@@ -1,0 +1,195 @@
+"""A harmonic converter's whole path as TensorFlow ops, for exported models: waveform →
+controls (YIN, loudness, voicing) → the performance on the target (`performance.perform`:
+octave shift, decay and loudness matching to the stored profile) → decoder → synthesiser.
+
+The same steps as `ctl.analyse` and `performance.perform` in NumPy (tested against them), so a
+SavedModel needs nothing but TensorFlow. One clip at a time, [samples] → [samples].
+"""
+import numpy as np
+import tensorflow as tf
+
+from tfstyle.harmonic import controls as ctl
+
+MIDI_SCALE = 12.0 / np.log(2.0)
+
+
+def hz_to_midi(f):
+    return 69.0 + MIDI_SCALE * tf.math.log(tf.maximum(f, 1e-3) / 440.0)
+
+
+def _median3(x):
+    padded = tf.concat([x[:1], x, x[-1:]], 0)
+    stacked = tf.stack([padded[:-2], padded[1:-1], padded[2:]])
+    return tf.reduce_sum(stacked, 0) - tf.reduce_max(stacked, 0) - tf.reduce_min(stacked, 0)
+
+
+def _drop_short_runs(mask):
+    """Runs of fewer than 3 frames are dropped: a morphological opening with 3 frames."""
+    padded = tf.pad(mask, [[1, 1]])
+    eroded = padded[:-2] & padded[1:-1] & padded[2:]
+    grown = tf.pad(eroded, [[1, 1]])
+    return grown[:-2] | grown[1:-1] | grown[2:]
+
+
+def _fill_unvoiced(f0, voiced):
+    """Linear interpolation between voiced frames, held at the ends; 220 Hz if none."""
+    n = tf.shape(f0)[0]
+    index = tf.range(n)
+    before = tf.scan(tf.maximum, tf.where(voiced, index, -1))
+    after = tf.reverse(tf.scan(tf.minimum, tf.reverse(tf.where(voiced, index, n), [0])), [0])
+    low = tf.where(before < 0, after, before)
+    high = tf.where(after >= n, low, after)
+    low = tf.clip_by_value(low, 0, n - 1)
+    high = tf.clip_by_value(high, 0, n - 1)
+    span = tf.cast(tf.maximum(high - low, 1), tf.float32)
+    weight = tf.cast(index - low, tf.float32) / span
+    filled = tf.gather(f0, low) * (1.0 - weight) + tf.gather(f0, high) * weight
+    return tf.where(tf.reduce_any(voiced), filled, tf.fill(tf.shape(f0), 220.0))
+
+
+def analyse(y, sr, hop_length):
+    """(f0, voiced, loudness) of a waveform [samples], as `ctl.analyse` computes them."""
+    half = ctl.FRAME_LENGTH // 2
+    n = tf.shape(y)[0]
+    frames = 1 + n // hop_length
+    # Zero padding as `ctl.framed`: half a frame in front, to the last frame's end behind.
+    padded = tf.pad(y, [[half, (frames - 1) * hop_length + ctl.FRAME_LENGTH - half - n]])[None]
+    f0, periodicity, loudness = (x[0] for x in ctl.measure_window(padded, sr, hop_length))
+    voiced = (periodicity >= ctl.PERIODICITY) & (
+        loudness >= tf.reduce_max(loudness) - ctl.SILENCE_DB)
+    voiced = _drop_short_runs(voiced)
+    return _fill_unvoiced(_median3(f0), voiced), voiced, loudness
+
+
+def _quantiles(values, q):
+    """np.quantile's default (linear) quantiles of a 1-D tensor."""
+    ordered = tf.sort(values)
+    position = q * tf.cast(tf.shape(ordered)[0] - 1, tf.float32)
+    low = tf.cast(tf.floor(position), tf.int32)
+    high = tf.minimum(low + 1, tf.shape(ordered)[0] - 1)
+    weight = position - tf.floor(position)
+    return tf.gather(ordered, low) * (1.0 - weight) + tf.gather(ordered, high) * weight
+
+
+def _interp(x, xp, fp):
+    """np.interp for increasing xp (values outside held at the ends)."""
+    i = tf.clip_by_value(tf.searchsorted(xp, x, side="right") - 1, 0, tf.shape(xp)[0] - 2)
+    x0, x1 = tf.gather(xp, i), tf.gather(xp, i + 1)
+    y0, y1 = tf.gather(fp, i), tf.gather(fp, i + 1)
+    t = tf.clip_by_value((x - x0) / (x1 - x0), 0.0, 1.0)
+    return y0 + t * (y1 - y0)
+
+
+def map_loudness(loudness, voiced, target_quantiles):
+    """`ctl.map_loudness` on tensors."""
+    q = tf.constant(ctl.QUANTILES, tf.float32)
+    src = _quantiles(tf.boolean_mask(loudness, voiced), q)
+    src = src + tf.range(tf.shape(src)[0], dtype=tf.float32) * 1e-6
+    src = tf.scan(tf.maximum, src)
+    dst = tf.constant(target_quantiles, tf.float32)
+    mapped = _interp(loudness, src, dst)
+    mapped = tf.where(loudness < src[0], loudness + (dst[0] - src[0]), mapped)
+    return tf.where(loudness > src[-1], loudness + (dst[-1] - src[-1]), mapped)
+
+
+def _notes(f0, voiced):
+    """Per frame, the index of its note (`ctl.notes`), or -1 outside notes of >= 3 frames."""
+    midi = hz_to_midi(f0)
+    step = tf.abs(midi[1:] - midi[:-1]) > ctl.NOTE_STEP
+    boundary = tf.concat([[True], step | ~voiced[1:] | ~voiced[:-1]], 0)
+    run = tf.cumsum(tf.cast(boundary | ~voiced, tf.int32)) - 1
+    count = tf.math.unsorted_segment_sum(tf.cast(voiced, tf.int32), run, tf.shape(f0)[0])
+    keep = voiced & (tf.gather(count, run) >= 3)
+    return tf.where(keep, run, -1)
+
+
+def _note_parts(loudness, note):
+    """(segment ids with one extra segment for frames outside notes, frame index, each
+    frame's note peak and note end)."""
+    n = tf.shape(loudness)[0]
+    segments = tf.where(note >= 0, note, n)
+    index = tf.range(n)
+    peak_level = tf.math.unsorted_segment_max(loudness, segments, n + 1)
+    # The first frame of a note at its peak level (np.argmax).
+    at_peak = tf.abs(loudness - tf.gather(peak_level, segments)) <= 0.0
+    peak = tf.math.unsorted_segment_min(tf.where(at_peak, index, n), segments, n + 1)
+    stop = tf.math.unsorted_segment_max(index + 1, segments, n + 1)
+    return segments, index, tf.gather(peak, segments), tf.gather(stop, segments)
+
+
+def decay_rate(loudness, note, frame_seconds):
+    """`ctl.decay_rate`: the frame-weighted mean of each note's loudness slope after its
+    peak (its last quarter left out), dB/s."""
+    n = tf.shape(loudness)[0]
+    segments, index, peak, stop = _note_parts(loudness, note)
+    length = (3 * (stop - peak)) // 4
+    inside = (note >= 0) & (index >= peak) & (index < peak + length)
+    t = tf.cast(index - peak, tf.float32) * frame_seconds
+    ids = tf.where(inside, segments, n)
+
+    def total(x):
+        return tf.math.unsorted_segment_sum(tf.where(inside, x, 0.0), ids, n + 1)[:n]
+
+    count, st, sl = total(tf.ones_like(t)), total(t), total(loudness)
+    stt, stl = total(t * t), total(t * loudness)
+    slope = (count * stl - st * sl) / tf.maximum(count * stt - st * st, 1e-12)
+    used = count >= 4
+    weights = tf.where(used, count, 0.0)
+    return tf.math.divide_no_nan(tf.reduce_sum(weights * tf.where(used, slope, 0.0)),
+                                 tf.reduce_sum(weights))
+
+
+def match_decay(loudness, note, target_decay, frame_seconds, most_db=30.0):
+    """`ctl.match_decay` on tensors."""
+    change = target_decay - decay_rate(loudness, note, frame_seconds)
+    _, index, peak, _ = _note_parts(loudness, note)
+    after = (note >= 0) & (index >= peak)
+    t = tf.cast(index - peak, tf.float32) * frame_seconds
+    return loudness + tf.where(after, tf.clip_by_value(change * t, -most_db, most_db), 0.0)
+
+
+def octave_shift(f0, voiced, profile):
+    """`ctl.octave_shift` against a profile: semitones, a multiple of 12."""
+    median = _quantiles(tf.boolean_mask(hz_to_midi(f0), voiced), tf.constant([0.5]))[0]
+    low = profile.pitch_low - ctl.RANGE_MARGIN
+    high = profile.pitch_high + ctl.RANGE_MARGIN
+    up = 12.0 * tf.math.ceil((low - median) / 12.0)
+    down = -12.0 * tf.math.ceil((median - high) / 12.0)
+    return tf.where(median < low, up, tf.where(median > high, down, 0.0))
+
+
+def perform(f0, voiced, loudness, profile, frame_seconds, transpose="auto"):
+    """(f0, loudness, gate) of the performance, as `performance.perform`."""
+    if str(transpose).strip().lower() == "auto":
+        shift = octave_shift(f0, voiced, profile)
+    else:
+        shift = tf.constant(float(transpose))
+    note = _notes(f0, voiced)
+    played = map_loudness(match_decay(loudness, note, profile.decay, frame_seconds), voiced,
+                          profile.loudness_quantiles)
+    floor = tf.reduce_max(loudness) - ctl.SILENCE_DB
+    gate = tf.clip_by_value((loudness - floor) / 6.0, 0.0, 1.0)
+    return f0 * 2.0 ** (shift / 12.0), played, gate
+
+
+def waveform_fn(decoder, synth, config, profile):
+    """[samples] at config.sr → the converted [samples], leveled like `tfstyle convert`."""
+    from tfstyle.converters.serving import match_rms
+    from tfstyle.harmonic.decoder import F0_SCALE, LOUDNESS_OFFSET, LOUDNESS_RANGE
+
+    hop = config.hop_length
+
+    def convert(y):
+        n = tf.shape(y)[0]
+        f0, voiced, loudness = analyse(y, config.sr, hop)
+        f0, played, gate = perform(f0, voiced, loudness, profile, hop / config.sr,
+                                   config.transpose)
+        inputs = {"f0_scaled": (hz_to_midi(f0) / F0_SCALE)[None, :, None],
+                  "loudness_scaled": ((played + LOUDNESS_OFFSET) / LOUDNESS_RANGE)[None, :, None],
+                  "state": tf.zeros([1, decoder.gru_units])}
+        outputs = decoder(inputs, training=False)
+        outputs = {k: v for k, v in outputs.items() if k != "state"}
+        audio = synth(outputs, f0[None], tf.cast(voiced, tf.float32)[None], gate[None])[0, :n]
+        return match_rms(audio, y)
+
+    return convert
