@@ -238,3 +238,25 @@ def test_packaged_model_converts_like_its_run(trained, tmp_path):
     a = np.concatenate(list(converter.convert_blocks([y])))
     b = np.concatenate(list(loaded.convert_blocks([y])))
     np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_harmonic_training_runs_under_a_distribution_strategy(trained, tmp_path):
+    import tensorflow as tf
+
+    from tfstyle import domains
+    from tfstyle.converters import training
+    from tfstyle.converters.harmonic import config as hc
+    from tfstyle.converters.harmonic import family
+    from tfstyle.converters.run import Run
+
+    root, *_ = trained
+    config = hc.preset("harmonic", units=8, window_frames=16, batch_size=2, harmonics=8,
+                       noise_bands=9, reverb_seconds=0.02)
+    run = Run(str(tmp_path / "run"))
+    target = domains.load_domain(str(root / "b"), config)
+    prepared, _ = family.prepare({"b": target}, config, run)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    step, model = training.train(run, family, config, prepared, total_steps=2,
+                                 checkpoint_every=2, log_every=1, strategy=strategy)
+    assert step == 2 and int(model.optimizer_.iterations.numpy()) == 2
+    assert run.latest().endswith("-2")

@@ -59,6 +59,30 @@ def test_convert_and_export_with_the_shipped_model(tmp_path, capsys):
     assert info["tflite"]["max_abs_error_vs_keras"] < 1e-3 and info["sr"] == 22050
 
 
+@pytest.mark.parametrize("name", ["violin", "flute", "trumpet"])
+def test_shipped_harmonic_models_play_the_melody_and_are_documented(name, tmp_path):
+    from tfstyle.harmonic import controls as ctl
+
+    path = pretrained.folder(name)
+    config, record = pretrained.load_config(name)
+    assert record["family"] == "harmonic" and record["steps"] > 0
+    assert sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path)) <= 5e6
+    card = open(os.path.join(path, "MODEL_CARD.md")).read()
+    assert "python bench/train_harmonic.py" in card and "TimGM6mb" in card
+    assert set(record["scores"]) == {"generator", "soundfont"}
+    out = tmp_path / f"{name}.wav"
+    assert main(["convert", "--model", name, EXAMPLE, "-o", str(out), "-q"]) == 0
+    y, sr = sf.read(out, dtype="float32")
+    source, _ = sf.read(EXAMPLE, dtype="float32")
+    assert sr == config.sr == 22050 and len(y) == len(source)
+    # Every note where the piano plays it, give or take whole octaves into the range.
+    a, b = ctl.analyse(source, sr, 256), ctl.analyse(y, sr, 256)
+    both = a.voiced & b.voiced
+    assert both.mean() > 0.5
+    steps = 12 * np.log2(b.f0[both] / a.f0[both])
+    assert np.mean(np.abs(steps - 12 * np.round(steps / 12)) < 0.5) > 0.9
+
+
 @pytest.mark.parametrize("args, message", [
     (["convert", "--model", "cello-tuba", "x.wav", "-o", "y.wav"], "invalid choice: 'cello-tuba'"),
     (["convert", "--model", "piano-violin", "-o", "y.wav"], "the following arguments are required"),
