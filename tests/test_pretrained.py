@@ -60,21 +60,24 @@ def test_convert_and_export_with_the_shipped_model(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name", ["violin", "flute", "trumpet"])
-def test_shipped_harmonic_models_play_the_melody_and_are_documented(name, tmp_path):
-    from tfstyle.harmonic import controls as ctl
-
+def test_shipped_harmonic_models_are_small_and_documented(name):
     path = pretrained.folder(name)
     config, record = pretrained.load_config(name)
-    assert record["family"] == "harmonic" and record["steps"] > 0
+    assert record["family"] == "harmonic" and record["steps"] > 0 and config.sr == 22050
     assert sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path)) <= 5e6
     card = open(os.path.join(path, "MODEL_CARD.md")).read()
     assert "python bench/train_harmonic.py" in card and "TimGM6mb" in card
     assert set(record["scores"]) == {"generator", "soundfont"}
-    out = tmp_path / f"{name}.wav"
-    assert main(["convert", "--model", name, EXAMPLE, "-o", str(out), "-q"]) == 0
+
+
+def test_a_shipped_harmonic_model_plays_the_melody(tmp_path):
+    from tfstyle.harmonic import controls as ctl
+
+    out = tmp_path / "violin.wav"
+    assert main(["convert", "--model", "violin", EXAMPLE, "-o", str(out), "-q"]) == 0
     y, sr = sf.read(out, dtype="float32")
     source, _ = sf.read(EXAMPLE, dtype="float32")
-    assert sr == config.sr == 22050 and len(y) == len(source)
+    assert sr == 22050 and len(y) == len(source)
     # Every note where the piano plays it, give or take whole octaves into the range.
     a, b = ctl.analyse(source, sr, 256), ctl.analyse(y, sr, 256)
     both = a.voiced & b.voiced
