@@ -50,8 +50,7 @@ def worker(args):
     from tfstyle.converters.melgan_vc import family
 
     model, _ = training.build(family, config, strategy)
-    iterator = iter(training.distributed_input(strategy, family, model, config,
-                                               {"a": a, "b": b}))
+    iterator = iter(training.distributed_input(strategy, family, config, {"a": a, "b": b}))
     cycle = training.cycle_function(strategy, model)
     stop = tf.constant(0.0)
     for _ in range(args.warmup):

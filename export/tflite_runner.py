@@ -23,6 +23,7 @@ Memory stays at one block whatever the file's length.
 """
 import argparse
 import json
+import sys
 
 import numpy as np
 import soundfile as sf
@@ -184,6 +185,10 @@ def main():
         blocks, samples = audio.stream(args.input, runner.sr)
         level = audio.Level(blocks())
         controls = runner.analyse(level)
+        from tfstyle.harmonic.performance import check_pitched
+
+        check_pitched(controls, args.input, samples / runner.sr,
+                      "a harmonic model plays melodies of pitched instruments")
         audio.save_blocks(args.output, runner.render_blocks(controls, samples, args.transpose),
                           runner.sr, lambda: level.rms)
         return
@@ -199,4 +204,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    from tfstyle.errors import TfstyleError
+
+    try:
+        main()
+    except TfstyleError as e:   # bad input: one line, as the tfstyle command reports it
+        sys.exit(f"tflite_runner: error: {e}")

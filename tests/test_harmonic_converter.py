@@ -131,6 +131,12 @@ def test_convert_keeps_the_length_and_follows_transpose(trained, tmp_path, capsy
     assert main(["convert", run, str(source), "-o", str(tmp_path / "x.wav"), "--transpose",
                  "up"]) == 2
     assert "transpose must be 'auto' or a number" in capsys.readouterr().err
+    noise = tmp_path / "noise.wav"
+    sf.write(noise, np.random.default_rng(0).uniform(-0.3, 0.3, SR).astype(np.float32), SR)
+    assert main(["convert", run, str(noise), "-o", str(tmp_path / "n.wav"), "-q"]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"{noise}: no pitched frames" in last and "harmonic converter" in last
+    assert not (tmp_path / "n.wav").exists()
 
 
 def test_graph_mapping_matches_the_numpy_performance(trained):
@@ -149,14 +155,18 @@ def test_graph_mapping_matches_the_numpy_performance(trained):
     y = y.astype(np.float32)
     controls = ctl.analyse(y, SR, 256)
     f0, voiced, loudness = (t.numpy() for t in graph.analyse(tf.constant(y), SR, 256))
-    np.testing.assert_array_equal(voiced, controls.voiced)
-    np.testing.assert_allclose(f0, controls.f0, rtol=1e-4)
+    # The graph analyses the clip in one piece, NumPy in blocks: the same frames up to
+    # rounding, which may tip a frame whose periodicity sits at the voicing threshold.
+    assert np.mean(voiced == controls.voiced) >= 0.99 and voiced.sum() > 0.5 * len(voiced)
+    both = voiced & controls.voiced
+    np.testing.assert_allclose(f0[both], controls.f0[both], rtol=1e-4)
     np.testing.assert_allclose(loudness, controls.loudness, atol=1e-3)
+    # The mapping itself, from the same controls.
     for transpose in ("auto", "-12"):
         played, gates, _ = perform(controls, converter.profile, 256 / SR, transpose)
         g_f0, g_loudness, g_gate = (t.numpy() for t in graph.perform(
-            tf.constant(f0), tf.constant(voiced), tf.constant(loudness), converter.profile,
-            256 / SR, transpose))
+            tf.constant(controls.f0), tf.constant(controls.voiced),
+            tf.constant(controls.loudness), converter.profile, 256 / SR, transpose))
         np.testing.assert_allclose(g_f0, played.f0, rtol=1e-4)
         np.testing.assert_allclose(g_loudness, played.loudness, atol=0.05)
         np.testing.assert_allclose(g_gate, gates, atol=1e-4)

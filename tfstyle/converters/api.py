@@ -158,7 +158,7 @@ def load_converter(run_dir=None, model=None):
 
     family, config, record = check_converter(run_dir, model)
     if model:
-        return family.Converter.from_folder(pretrained.folder(model), config, record)
+        return pretrained.load(model)
     return family.Converter.from_run(Run(run_dir), config, record)
 
 
@@ -213,8 +213,10 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
                                         converter.sr, out_sr)
             audio.save_blocks(destination, out, out_sr, lambda: level.rms)
         except TfstyleError as e:
-            failed.append(str(e))
-            print(f"tfstyle: skipped {e}", file=log)
+            # Reading errors name the file; errors found in its content are given its name.
+            reason = str(e) if str(e).startswith(source) else f"{source}: {e}"
+            failed.append(reason)
+            print(f"tfstyle: skipped {reason}", file=log)
             continue
         written.append(destination)
         if progress:

@@ -8,7 +8,7 @@ A family is a module with:
     build(config)             the training model (a keras.Model with `cycle(batch)`,
                               `checkpoint_objects()`, `steps_per_cycle`, `shown` and
                               `preview(clip)`), built under the current strategy
-    pipeline(model, domains, config, rows, seed)  endless tf.data batches of `rows` rows
+    pipeline(domains, config, rows, seed)  endless tf.data batches of `rows` rows
     Converter(config, objects) the inference side: `restore_objects()`, `convert_blocks`,
                               `load_shipped`, `package`, `export`
 

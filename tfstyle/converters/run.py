@@ -57,10 +57,6 @@ class Run:
             raise TfstyleError(f"{self.config_path}: unreadable run configuration ({e})") \
                 from None
 
-    def family(self):
-        """The family module of the run (see `families`)."""
-        return families.get(self.load_config()[1]["family"])
-
     def save_config(self, config, family, **extra):
         os.makedirs(self.path, exist_ok=True)
         record = {"family": family, "config": json.loads(config.to_json()), **extra,

@@ -47,7 +47,7 @@ def build(family, config, strategy=None):
     return model, step
 
 
-def distributed_input(strategy, family, model, config, domains, shard="data"):
+def distributed_input(strategy, family, config, domains, shard="data"):
     """The training batches, split per replica: batch_size rows each."""
     rows = config.batch_size
 
@@ -55,10 +55,10 @@ def distributed_input(strategy, family, model, config, domains, shard="data"):
         local = context.num_replicas_in_sync // context.num_input_pipelines
         worker = context.input_pipeline_id
         if shard == "files":
-            ds = family.pipeline(model, domains, config, rows=local * rows,
+            ds = family.pipeline(domains, config, rows=local * rows,
                                  seed=config.seed + _SEED_STRIDE * worker)
         else:
-            ds = family.pipeline(model, domains, config,
+            ds = family.pipeline(domains, config,
                                  rows=context.num_replicas_in_sync * rows, seed=config.seed)
             if context.num_input_pipelines > 1:
                 first, last = worker * local * rows, (worker + 1) * local * rows
@@ -249,7 +249,7 @@ def _train(run_dir, family, config, domains, model, step, total_steps, max_secon
     previews = [(f"{source}{i}", clip[:n]) for i, clip in enumerate(domains[source].clips[:2])]
     loop = _Loop(run_dir, model, manager, step, total_steps, deadline, checkpoint_every,
                  log_every, previews, config, progress, cluster.chief)
-    iterator = iter(distributed_input(strategy, family, model, config, domains, shard))
+    iterator = iter(distributed_input(strategy, family, config, domains, shard))
 
     cycle = cycle_function(strategy, model)
     try:

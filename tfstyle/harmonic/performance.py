@@ -19,12 +19,14 @@ def gate(controls):
     return np.clip((controls.loudness - floor) / 6.0, 0.0, 1.0).astype(np.float32)
 
 
-def check_pitched(controls, what, seconds):
+def check_pitched(controls, what, seconds,
+                  advice="the harmonic method needs a melodic instrument: use --method "
+                         "random-cnn for this clip"):
+    """`what` names the clip in the message (None: the caller names it)."""
     if controls.voiced.sum() < 3:
         raise TfstyleError(
-            f"{what}: no pitched frames found in {seconds:.1f} s (silence, noise or speech "
-            "without a clear pitch?); the harmonic method needs a melodic instrument: use "
-            "--method random-cnn for this clip")
+            f"{what + ': ' if what else ''}no pitched frames found in {seconds:.1f} s (silence, noise or speech "
+            f"without a clear pitch?); {advice}")
 
 
 def monophony_warning(controls):

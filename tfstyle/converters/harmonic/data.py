@@ -38,7 +38,8 @@ def analyse(domain, config, cache_dir=None, progress=False):
     """The domain with every clip's controls, from the cache when it matches."""
     path = os.path.join(cache_dir, f"controls-{cache_key(domain, config)}.npz") \
         if cache_dir else None
-    if path and os.path.isfile(path):
+    cached = bool(path) and os.path.isfile(path)
+    if cached:
         with np.load(path) as saved:
             counts = saved["frames"]
             arrays = {name: np.split(saved[name], np.cumsum(counts)[:-1]) for name in FIELDS}
@@ -50,17 +51,17 @@ def analyse(domain, config, cache_dir=None, progress=False):
         parts = [ctl.analyse(clip, config.sr, config.hop_length)
                  for clip in tqdm(domain.clips, desc="analysing pitch and loudness",
                                   unit="clip", disable=not progress)]
-        if path:
-            os.makedirs(cache_dir, exist_ok=True)
-            joined = ctl.Controls.concat(parts)
-            tmp = path + ".partial.npz"
-            np.savez(tmp, frames=np.array([len(p) for p in parts]),
-                     **{name: getattr(joined, name) for name in FIELDS})
-            os.replace(tmp, path)
     voiced = sum(int(p.voiced.sum()) for p in parts)
     if voiced < config.window_frames:
         raise TfstyleError(f"{domain.spec}: only {voiced} pitched frames found; a harmonic "
                            "converter learns a melodic instrument from its pitched notes")
+    if path and not cached:   # only usable analyses are kept: a failed fit leaves no folder
+        os.makedirs(cache_dir, exist_ok=True)
+        joined = ctl.Controls.concat(parts)
+        tmp = path + ".partial.npz"
+        np.savez(tmp, frames=np.array([len(p) for p in parts]),
+                 **{name: getattr(joined, name) for name in FIELDS})
+        os.replace(tmp, path)
     return AnalysedDomain(**{f.name: getattr(domain, f.name)
                              for f in dataclasses.fields(Domain)}, controls=parts)
 

@@ -107,24 +107,17 @@ def render_fn(converter, frames=BLOCK_FRAMES):
     import tensorflow as tf
 
     from tfstyle import dsp
-    from tfstyle.harmonic.decoder import F0_SCALE, LOUDNESS_OFFSET, LOUDNESS_RANGE
+    from tfstyle.converters.harmonic.graph import decode
 
     config, decoder, synth = converter.config, converter.decoder, converter.synth
     hop, taps = config.hop_length, config.reverb_taps
     reverb = synth.get_weights()[0][::-1].astype(np.float32) if taps > 0 else None
 
-    def decode(f0, loudness, state):
-        midi = 69.0 + (12.0 / np.log(2.0)) * tf.math.log(tf.maximum(f0, 1e-3) / 440.0)
-        return decoder({"f0_scaled": (midi / F0_SCALE)[..., None],
-                        "loudness_scaled": ((loudness + LOUDNESS_OFFSET)
-                                            / LOUDNESS_RANGE)[..., None],
-                        "state": state}, training=False)
-
     def fn(f0, loudness, voiced, gate, state, phase, noise):
         # Frames 0..frames-1 are this block's; frame `frames` is the next block's first, for
         # the last hop's ramp (as `synthesizer.render_blocks` does).
-        now = decode(f0[:, :frames], loudness[:, :frames], state)
-        ahead = decode(f0[:, frames:], loudness[:, frames:], now["state"])
+        now = decode(decoder, f0[:, :frames], loudness[:, :frames], state)
+        ahead = decode(decoder, f0[:, frames:], loudness[:, frames:], now["state"])
         outputs = {k: tf.concat([now[k], ahead[k]], axis=1) for k in now if k != "state"}
         amplitudes = synth.harmonic_amplitudes(outputs, f0, voiced, gate)
         harmonic, phase_out = dsp.harmonic_synth(f0, amplitudes, config.sr, hop,

@@ -36,7 +36,7 @@ def build(config):
     return HarmonicTrainer(*build_networks(config), config)
 
 
-def pipeline(model, domains, config, rows, seed):
+def pipeline(domains, config, rows, seed):
     from tfstyle.converters.harmonic import data
 
     return data.pipeline(domains["b"], config, rows, seed)
@@ -47,7 +47,6 @@ class Converter:
     exports."""
 
     family = NAME
-    options = ("transpose",)
 
     def __init__(self, config, decoder, synth, profile, source=None):
         self.config, self.decoder, self.synth, self.source = config, decoder, synth, source
@@ -99,7 +98,8 @@ class Converter:
 
         level = blocks if isinstance(blocks, Level) else Level(blocks)
         controls = ctl.analyse(level, self.sr, self.config.hop_length)
-        check_pitched(controls, "input", level.samples / self.sr)
+        check_pitched(controls, None, level.samples / self.sr,
+                      "a harmonic converter plays melodies of pitched instruments")
         warning = monophony_warning(controls)
         if warning:
             warnings.warn(warning.replace("warning: ", ""), stacklevel=2)

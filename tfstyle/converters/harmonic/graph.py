@@ -172,10 +172,19 @@ def perform(f0, voiced, loudness, profile, frame_seconds, transpose="auto"):
     return f0 * 2.0 ** (shift / 12.0), played, gate
 
 
+def decode(decoder, f0, loudness, state):
+    """The decoder's outputs for f0 (Hz) and loudness (dB), [batch, frames] each, scaled as
+    `decoder.scale_f0` and `scale_loudness` scale them in NumPy."""
+    from tfstyle.harmonic.decoder import F0_SCALE, LOUDNESS_OFFSET, LOUDNESS_RANGE
+
+    return decoder({"f0_scaled": (hz_to_midi(f0) / F0_SCALE)[..., None],
+                    "loudness_scaled": ((loudness + LOUDNESS_OFFSET) / LOUDNESS_RANGE)[..., None],
+                    "state": state}, training=False)
+
+
 def waveform_fn(decoder, synth, config, profile):
     """[samples] at config.sr → the converted [samples], leveled like `tfstyle convert`."""
     from tfstyle.converters.serving import match_rms
-    from tfstyle.harmonic.decoder import F0_SCALE, LOUDNESS_OFFSET, LOUDNESS_RANGE
 
     hop = config.hop_length
 
@@ -184,10 +193,7 @@ def waveform_fn(decoder, synth, config, profile):
         f0, voiced, loudness = analyse(y, config.sr, hop)
         f0, played, gate = perform(f0, voiced, loudness, profile, hop / config.sr,
                                    config.transpose)
-        inputs = {"f0_scaled": (hz_to_midi(f0) / F0_SCALE)[None, :, None],
-                  "loudness_scaled": ((played + LOUDNESS_OFFSET) / LOUDNESS_RANGE)[None, :, None],
-                  "state": tf.zeros([1, decoder.gru_units])}
-        outputs = decoder(inputs, training=False)
+        outputs = decode(decoder, f0[None], played[None], tf.zeros([1, decoder.gru_units]))
         outputs = {k: v for k, v in outputs.items() if k != "state"}
         audio = synth(outputs, f0[None], tf.cast(voiced, tf.float32)[None], gate[None])[0, :n]
         return match_rms(audio, y)

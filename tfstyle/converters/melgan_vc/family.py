@@ -1,6 +1,6 @@
 """MelGAN-VC as a converter family (see `tfstyle.converters.families`): A → B mel conversion
 trained on two unpaired domains."""
-from tfstyle.converters.melgan_vc.frontend import PRESETS, MelGANConfig, preset
+from tfstyle.converters.melgan_vc.frontend import PRESETS, MelGANConfig, preset  # noqa: F401
 
 NAME = "melgan-vc"
 Config = MelGANConfig
@@ -34,7 +34,7 @@ def build(config):
     return model
 
 
-def pipeline(model, domains, config, rows, seed):
+def pipeline(domains, config, rows, seed):
     from tfstyle.converters.melgan_vc.data import training_pipeline
 
     return training_pipeline(domains["a"], domains["b"], config, rows=rows, seed=seed)
@@ -44,7 +44,6 @@ class Converter:
     """A trained generator, ready to convert, package or export."""
 
     family = NAME
-    options = ("inversion", "gl_iters", "optimize_steps")
 
     def __init__(self, config, generator, source=None):
         self.config, self.generator, self.source = config, generator, source
