@@ -13,7 +13,7 @@ LAYERS = [("tfstyle.errors", "tfstyle.settings", "tfstyle.audio", "tfstyle.chunk
            "tfstyle.optimise", "tfstyle.transfer_config"),
           ("tfstyle.presets", "tfstyle.style_transfer", "tfstyle.converters",
            "tfstyle.pretrained"),
-          ("tfstyle.cli", "tfstyle.__main__")]
+          ("tfstyle.cli", "tfstyle.ui", "tfstyle.__main__")]
 # The package itself, whose entry points import the layers lazily, sits on top.
 TOP = "tfstyle"
 

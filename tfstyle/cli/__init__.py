@@ -3,7 +3,7 @@ import sys
 import warnings
 
 from tfstyle import __version__
-from tfstyle.cli import convert, data, evaluate, export, fit, presets, transfer
+from tfstyle.cli import convert, data, evaluate, export, fit, presets, transfer, ui
 from tfstyle.cli.common import ArgumentParser
 from tfstyle.errors import Stopped, TfstyleError
 
@@ -24,6 +24,7 @@ def build_parser():
     export.add_parser(commands)
     evaluate.add_parser(commands)
     data.add_parser(commands)
+    ui.add_parser(commands)
     return parser
 
 
