@@ -3,12 +3,16 @@
     python bench/compare_methods.py                    # everything (3 test melodies each)
     python bench/compare_methods.py --methods identity envelope piano-violin --clips 40
     python bench/compare_methods.py --held-out         # 3 pairs x 3 kinds of data
+    python bench/compare_methods.py --held-out --methods vgg19 mital2017 --pairs piano-violin \
+        --kinds generator soundfont --clips 1          # any method, on held-out data only
 
-`--held-out` scores the methods that matter for the default (baselines, `harmonic`, the
-optimisation default `random-cnn`, the shipped converter on its own pair) on three instrument
-pairs and three kinds of data (`pairs.KINDS`): the test split of the generator the project was
-developed on, melodies from another generator, and a soundfont never used for fitting or
-tuning. It reports each method's mel distance as a ratio to identity's on the same clips.
+`--held-out` scores methods (by default those that matter for the default: baselines,
+`harmonic`, the optimisation default `random-cnn`, the shipped converters on their own pair;
+with `--methods`, any of them, every NST preset included) on instrument pairs and three kinds of
+data (`pairs.KINDS`): the test split of the generator the project was developed on, melodies
+from another generator, and a soundfont never used for fitting or tuning. It reports each
+method's mel distance as a ratio to identity's on the same clips; results accumulate in
+docs/compare_methods.json, so slow presets can be scored on fewer clips in their own run.
 
 Content = a test melody on piano, style = another test melody on violin, reference = the same
 melody on violin (timbre_pairs/piano_violin, built here by fluidsynth if needed). NST presets run
@@ -28,6 +32,7 @@ from report import DOC, table, write_section
 from tfstyle import baselines, datasets, metrics, presets, pretrained, style_transfer
 
 STORE = os.path.join(os.path.dirname(DOC), "compare_methods.json")
+REFERENCES = ("truth", "identity", "envelope")
 HELD_OUT_METHODS = ("identity", "envelope", "harmonic", "random-cnn", "piano-violin", "violin",
                     "flute", "trumpet")
 # The bar a default must clear on every kind of data (issue: pitch-true timbre transfer).
@@ -80,47 +85,62 @@ def save(stored):
     os.replace(STORE + ".tmp", STORE)
 
 
-def held_out(every, names, clips, sr):
-    """Scores `names` on every pair and kind of data; writes the compare_heldout section."""
+def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pairs.KINDS)):
+    """Scores `names` on `chosen_pairs` and `kinds` of data; writes the compare_heldout section
+    from every result stored so far."""
     stored = json.load(open(STORE)) if os.path.exists(STORE) else {}
     grid = stored.setdefault("held_out", {})
     measures = COLUMNS[:3]   # mel distance, chroma correlation, f0 agreement
-    for a, b in pairs.PAIRS:
-        for data in pairs.KINDS:
+    for a, b in chosen_pairs:
+        for data in kinds:
             triples = pairs.heldout_triples(a, b, data, count=clips, sr=sr)
             truth = {t.content.tobytes(): t.reference for t in triples}
             methods = {**every, "truth": lambda c, s: truth[c.tobytes()]}
-            for name in ["truth", *names]:
+            for name in ["truth", "identity", "envelope", *names]:
+                reference = name in REFERENCES
+                if reference and name not in names and f"{name}|{a}-{b}|{data}#{clips}" in grid:
+                    continue   # the ratios' references, scored once per pair, kind and count
                 if name in pretrained.MODELS and not own_pair(name, a, b):
                     continue   # a shipped converter is scored on its own instrument pair
                 print(f"{name} on {a}->{b}, {data} ...", flush=True)
                 grid[f"{name}|{a}-{b}|{data}"] = {
                     **pairs.score(methods[name], triples, sr, only=measures),
                     "clips": len(triples)}
+                if reference:
+                    grid[f"{name}|{a}-{b}|{data}#{len(triples)}"] = grid[f"{name}|{a}-{b}|{data}"]
                 save(stored)
 
-    def cell(name, pair, data):
-        return grid.get(f"{name}|{pair}|{data}")
+    def cell(name, pair, data, like=None):
+        """A result; with `like`, a reference scored on the same clips as that result."""
+        found = grid.get(f"{name}|{pair}|{data}")
+        if like is None or found is None or found["clips"] == like["clips"]:
+            return found
+        return grid.get(f"{name}|{pair}|{data}#{like['clips']}")
 
     rows, verdicts = [], []
     pair_names = [f"{a}-{b}" for a, b in pairs.PAIRS]
+    scored = {key.split("|")[0] for key in grid}
+    listed = ["truth", *HELD_OUT_METHODS,
+              *sorted(n for n in scored if n not in HELD_OUT_METHODS and n != "truth")]
     for data in pairs.KINDS:
-        for name in ("truth", *HELD_OUT_METHODS):
-            found = [(p, cell(name, p, data), cell("identity", p, data)) for p in pair_names]
-            found = [(p, r, i) for p, r, i in found if r and i]
+        for name in listed:
+            found = [(p, cell(name, p, data)) for p in pair_names]
+            found = [(p, r, cell("identity", p, data, r)) for p, r in found if r]
+            found = [(p, r, i) for p, r, i in found if i]
             if not found:
                 continue
             ratios = {p: r["mel_distance"] / i["mel_distance"] for p, r, i in found}
             mean = {m: sum(r[m] for _, r, _ in found) / len(found) for m in measures}
-            rows.append([data, name, *(f"{ratios[p]:.2f}×" if p in ratios else "—"
-                                       for p in pair_names),
+            rows.append([data, name, kind(name) if name != "truth" else "reference",
+                         *(f"{ratios[p]:.2f}×" if p in ratios else "—" for p in pair_names),
                          f"{sum(ratios.values()) / len(ratios):.2f}×",
-                         f"{mean['chroma_correlation']:.2f}", f"{mean['f0_agreement']:.2f}"])
-        for name in HELD_OUT_METHODS:
+                         f"{mean['chroma_correlation']:.2f}", f"{mean['f0_agreement']:.2f}",
+                         min(r["clips"] for _, r, _ in found)])
+        for name in listed[1:]:
             if name in baselines.BASELINES:
                 continue
-            found = [(cell(name, p, data), cell("identity", p, data), cell("envelope", p, data))
-                     for p in pair_names]
+            found = [(r, cell("identity", p, data, r), cell("envelope", p, data, r))
+                     for p, r in ((p, cell(name, p, data)) for p in pair_names) if r]
             found = [f for f in found if all(f)]
             if not found:
                 continue
@@ -134,20 +154,23 @@ def held_out(every, names, clips, sr):
                 f"chroma {chroma:.2f} (bar ≥ {BAR_CHROMA}): "
                 f"**{'meets' if ok else 'does not meet'} the bar**")
     body = ("Content = a melody on the first instrument, style = another melody on the "
-            "second, reference = the same melody on the second (4 s clips at 22.05 kHz, "
-            f"{clips} melodies per pair and kind). Per pair: mel distance to the reference as "
+            "second, reference = the same melody on the second (4 s clips at 22.05 kHz; "
+            "`clips`: melodies per pair and kind, fewer for the slowest presets). Per pair: "
+            "mel distance to the reference as "
             "a ratio to identity's on the same clips (lower is better); then the means over "
             "pairs of that ratio, of the chroma correlation with the content and of the f0 "
             "agreement with the content (pYIN, within 50 cents). `truth` is the reference "
             "itself: the chroma a perfect answer gets, which for clarinet→trumpet is far "
             "below 1 because the two instruments' harmonic weights differ.\n\n"
             + "\n".join(f"- **{k}**: {v}" for k, v in pairs.KINDS.items()) + "\n\n")
-    body += table(["data", "method", *(p.replace("-", "→") for p in pair_names),
-                   "mean ratio", "chroma", "f0 agreement"], rows)
+    body += table(["data", "method", "kind", *(p.replace("-", "→") for p in pair_names),
+                   "mean ratio", "chroma", "f0 agreement", "clips"], rows)
     body += "\n\nThe bar for a default (≤ 0.8× identity, below the envelope baseline, " \
             "chroma ≥ 0.85, on each kind):\n\n" + "\n".join(verdicts)
     write_section("compare_heldout", "Methods on held-out data: three pairs, three kinds",
-                  body, command=f"python bench/compare_methods.py --held-out --clips {clips}")
+                  body, command="python bench/compare_methods.py --held-out --clips 2, then "
+                                "--held-out --pairs piano-violin --kinds generator soundfont "
+                                "--clips 1 --methods <every NST preset>")
 
 
 def main():
@@ -158,12 +181,16 @@ def main():
     parser.add_argument("--methods", nargs="+", choices=list(every), default=list(every))
     parser.add_argument("--clips", type=int, default=3, help="test melodies per method")
     parser.add_argument("--held-out", action="store_true",
-                        help="three pairs x three kinds of data (see the module docstring)")
+                        help="instrument pairs x three kinds of data (see the module docstring)")
+    parser.add_argument("--pairs", nargs="+", choices=[f"{a}-{b}" for a, b in pairs.PAIRS],
+                        help="with --held-out: only these instrument pairs")
+    parser.add_argument("--kinds", nargs="+", choices=list(pairs.KINDS),
+                        default=list(pairs.KINDS), help="with --held-out: only these kinds")
     args = parser.parse_args()
     if args.held_out:
-        names = [m for m in args.methods if m in HELD_OUT_METHODS] \
-            if args.methods != list(every) else list(HELD_OUT_METHODS)
-        return held_out(every, names, args.clips, sr)
+        names = list(HELD_OUT_METHODS) if args.methods == list(every) else args.methods
+        chosen = [p for p in pairs.PAIRS if not args.pairs or f"{p[0]}-{p[1]}" in args.pairs]
+        return held_out(every, names, args.clips, sr, chosen, args.kinds)
 
     datasets.build("timbre_pairs/piano_violin")
     triples = pairs.triples("piano_violin", "test", limit=args.clips, sr=sr)

@@ -148,3 +148,81 @@ def test_convert_mel_crossfades_slices_without_seams():
     assert max(jumps[s] for s in seams) < np.mean([bare_jumps[s] for s in seams])
     one = convert.convert_mel(generator, mel[:5], config).numpy()
     assert one.shape == (5, 16)
+
+
+def _mel_of(freq, config, weights=(1.0, 0.5, 0.25), seconds=0.5):
+    y = melody([freq], note_seconds=seconds, sr=config.sr, harmonics=weights)
+    return frontend.normalized_mel(y, config)
+
+
+def test_mel_chroma_filterbank_agrees_with_librosa_chroma():
+    from tfstyle import spectral
+
+    sr, n_fft, hop = 22050, 1024, 192
+    y = melody([196.0, 262.0, 330.0, 440.0, 587.0, 880.0], sr=sr)
+    bank = spectral.mel_chroma_filterbank(sr, n_fft, 192, 0.0, sr / 2, htk=True, norm=None)
+    power = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop)) ** 2
+    mel = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=192, htk=True, norm=None) @ power
+    ours = (mel.T @ bank).argmax(axis=1)
+    theirs = librosa.feature.chroma_stft(S=power, sr=sr).argmax(axis=0)
+    assert bank.shape == (192, 12) and np.all(bank >= 0)
+    # The same dominant pitch class, G3 to A5, but for a frame or two at note changes.
+    assert np.mean(ours == theirs) > 0.95
+
+
+def test_pitch_consistency_pulls_a_shifted_output_back():
+    from tfstyle.converters.melgan_vc.pitch import pitch_consistency, profiles
+
+    config = frontend.preset("music-22k")
+    image = lambda mel: tf.transpose(mel)[None, :, :, None]
+    a = image(_mel_of(440.0, config))
+    shifted = image(_mel_of(440.0 * 2 ** (3 / 12), config))            # C5 for A4
+    other_timbre = image(_mel_of(440.0, config, weights=(0.3, 1.0, 0.6, 0.4)))
+    loss = lambda out: float(pitch_consistency(a, out, config))
+    assert loss(a) == pytest.approx(0.0, abs=1e-6)
+    assert loss(other_timbre) < 0.5 * loss(shifted)
+
+    # Gradient descent on the output alone moves its pitch class from C back to A.
+    out = tf.Variable(shifted)
+    optimizer = tf.keras.optimizers.Adam(0.05)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            value = pitch_consistency(a, out, config)
+        optimizer.apply([tape.gradient(value, out)], [out])
+    before = loss(out)
+    for _ in range(150):
+        step()
+        out.assign(tf.clip_by_value(out, -1.0, 1.0))
+    dominant = lambda x: int(np.argmax(np.sum(profiles(
+        tf.transpose(x[0, :, :, 0]), config).numpy(), axis=0)))
+    assert dominant(shifted) == 0 and dominant(a) == 9
+    assert dominant(out) == 9 and loss(out) < 0.3 * before
+
+    # A decay 40 dB down still counts: its pitch drifting is not hidden by the loud attack.
+    sr = config.sr
+    note = lambda f, gain: gain * melody([f], note_seconds=0.5, sr=sr)
+    both = lambda quiet: image(frontend.normalized_mel(
+        np.concatenate([note(440.0, 1.0), note(quiet, 0.01)]), config))
+    drifted = float(pitch_consistency(both(440.0), both(440.0 * 2 ** (3 / 12)), config))
+    everything = float(pitch_consistency(
+        both(440.0), image(frontend.normalized_mel(np.concatenate(
+            [note(523.25, 1.0), note(523.25, 0.01)]), config)), config))
+    assert drifted > 0.25 * everything
+
+
+def test_pitch_weight_enters_the_generator_loss():
+    config = frontend.preset("melgan-vc", **{**TINY, "joint_every": 1})
+    losses = {}
+    for weight in (0.0, 10.0):
+        model = _model(frontend.preset("melgan-vc", **{**TINY, "joint_every": 1,
+                                                       "pitch_weight": weight}))
+        a, b = next(iter(_batches(config)))
+        losses[weight] = {k: float(v) for k, v in model.cycle((a, b)).items()}
+    # Same seed, same batch: only the pitch term differs between the two totals.
+    off, on = losses[0.0], losses[10.0]
+    assert off["pitch"] > 0 and off["pitch"] == pytest.approx(on["pitch"], rel=1e-4)
+    assert on["g_total"] - off["g_total"] == pytest.approx(10.0 * on["pitch"], rel=1e-3)
+    with pytest.raises(TfstyleError, match="must not be negative"):
+        frontend.preset("melgan-vc", pitch_weight=-1.0)

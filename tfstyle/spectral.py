@@ -204,6 +204,23 @@ def mel_filterbank(sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="
     return np.ascontiguousarray(fb.T)
 
 
+def mel_chroma_filterbank(sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False,
+                          norm="slaney", n_chroma=12):
+    """[n_mels, n_chroma] float32 matrix taking a mel magnitude spectrogram to pitch classes.
+
+    Row m is the chroma of band m's energy: the mel triangle's weights over STFT bins, scaled to
+    sum to one, times librosa's chroma filterbank (`librosa.filters.chroma`). A model that only
+    keeps a mel spectrogram gets a pitch-class profile from it this way; bands wider than a
+    semitone (the lowest ones) spread over the classes they cover.
+    """
+    import librosa
+
+    mel = mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm).T      # [n_mels, bins]
+    mel = mel / np.maximum(mel.sum(axis=1, keepdims=True), 1e-12)
+    chroma = librosa.filters.chroma(sr=sr, n_fft=n_fft, n_chroma=n_chroma, dtype=np.float32)
+    return np.ascontiguousarray((mel @ chroma.T).astype(np.float32))
+
+
 def melspectrogram(y=None, S=None, sr=22050, n_fft=2048, hop_length=None, win_length=None,
                    center=True, pad_mode="constant", power=2.0, n_mels=128, fmin=0.0,
                    fmax=None, htk=False, norm="slaney"):

@@ -92,6 +92,58 @@ def random_melody(rng, seconds, low, high, tail=0.25):
     return notes
 
 
+# Scales of `varied_melody`, beside MAJOR and MINOR.
+MAJOR_PENTATONIC = (0, 2, 4, 7, 9)
+DORIAN = (0, 2, 3, 5, 7, 9, 10)
+HARMONIC_MINOR = (0, 2, 3, 5, 7, 8, 11)
+
+
+def varied_melody(rng, seconds, low, high, tail=0.25):
+    """A seeded monophonic melody drawn from a wider space than `random_melody`.
+
+    Each melody draws its own character, so a training set covers what users play: tempo
+    60-200 bpm; one of five scales; a register of 12-24 semitones placed anywhere in
+    [low, high]; its own mix of note lengths from sixteenths to dotted halves; 0-30 % rests;
+    an articulation from staccato (30 % of the note's span) to legato (notes touching);
+    a loudness from pp to ff with a crescendo or diminuendo and per-note accents; a leap
+    probability of 5-35 %. Every note ends `tail` seconds before `seconds`.
+    """
+    tonic = int(rng.integers(12))
+    scale = (MAJOR, MINOR, MAJOR_PENTATONIC, DORIAN, HARMONIC_MINOR)[int(rng.integers(5))]
+    width = int(rng.integers(12, 25))
+    bottom = int(rng.integers(low, max(low, high - width) + 1))
+    pitches = [p for p in range(bottom, min(high, bottom + width) + 1)
+               if (p - tonic) % 12 in scale]
+    if len(pitches) < 5:
+        raise ValueError(f"range {low}-{high} is too narrow for a melody")
+    beat = 60.0 / float(rng.uniform(60, 200))
+    lengths = np.array([0.25, 0.5, 1.0, 1.5, 2.0, 3.0])
+    mix = rng.dirichlet(np.full(len(lengths), 0.7))
+    rests, leaps = float(rng.uniform(0.0, 0.3)), float(rng.uniform(0.05, 0.35))
+    articulation = float(rng.uniform(0.3, 1.0))
+    level, trend = float(rng.uniform(40, 115)), float(rng.uniform(-12, 12))   # per second
+    index = int(rng.integers(len(pitches)))
+    notes, t = [], 0.0
+    while t < seconds - tail - 0.05:
+        length = beat * float(rng.choice(lengths, p=mix))
+        if notes and rng.random() < rests:
+            t += length
+            continue
+        step = int(rng.integers(2, 6)) if rng.random() < leaps else int(rng.integers(0, 2))
+        index += step if rng.random() < 0.5 else -step
+        if not 0 <= index < len(pitches):          # reflect at the ends of the register
+            index = -index if index < 0 else 2 * (len(pitches) - 1) - index
+            index = min(max(index, 0), len(pitches) - 1)
+        # Legato notes run into the next onset (a note-off sorts before a note-on at one time).
+        held = 1.0 if articulation > 0.92 else min(1.0, articulation + rng.normal(0, 0.05))
+        end = min(t + max(held * length, 0.05), seconds - tail)
+        velocity = level + trend * t + rng.normal(0, 6) + (12 if rng.random() < 0.15 else 0)
+        notes.append(Note(pitches[index], round(float(t), 4), round(float(end), 4),
+                          int(np.clip(velocity, 20, 127))))
+        t += length
+    return notes
+
+
 def write_midi(notes, program, path):
     """A type-0 MIDI file playing `notes` (times in seconds) on General MIDI `program`."""
     import mido

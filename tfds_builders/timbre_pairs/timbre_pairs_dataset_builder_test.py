@@ -1,4 +1,5 @@
 """Builds timbre_pairs/mini for real (fluidsynth + the system's General MIDI soundfont)."""
+import dataclasses
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ except TfstyleError as e:
 
 class TimbrePairsTest(tfds.testing.DatasetBuilderTestCase):
     DATASET_CLASS = builder_module.Builder
-    BUILDER_CONFIG_NAMES_TO_TEST = ["mini"]
+    BUILDER_CONFIG_NAMES_TO_TEST = ["mini", "mini_varied"]
     SPLITS = {"train": 8, "test": 4}          # 4 + 2 melodies, each on both instruments
     # fluidsynth reads and writes local files, which TFDS's os-function guard would block.
     MOCK_OUT_FORBIDDEN_OS_FUNCTIONS = False
@@ -32,24 +33,71 @@ class TimbrePairsTest(tfds.testing.DatasetBuilderTestCase):
             self.skipTest(MISSING)
         super().setUp()
 
-    def _mini(self):
-        builder = self._make_builder(config="mini")
+    def _mini(self, name="mini"):
+        builder = self._make_builder(config=name)
         builder.download_and_prepare()
         return builder
 
     def test_melodies_are_reproducible(self):
-        # The benchmark's melodies are a function of the seed: this file pins them, so a change
-        # to the generator cannot silently change the dataset.
-        with open(os.path.join(self.dummy_data, "mini_melodies.json")) as f:
-            expected = json.load(f)
+        # The benchmark's melodies are a function of the seed: these files pin them, so a
+        # change to a generator cannot silently change the dataset.
+        for name in ("mini", "mini_varied"):
+            with open(os.path.join(self.dummy_data, f"{name}_melodies.json")) as f:
+                expected = json.load(f)
+            config = self._mini(name).builder_config
+            for split in ("train", "test"):
+                got = [[[n.pitch, n.start, n.end, n.velocity] for n in melody]
+                       for melody in builder_module.melodies(config, split)]
+                self.assertEqual(got, expected[split])
+            train = {builder_module._signature(m)
+                     for m in builder_module.melodies(config, "train")}
+            self.assertFalse(train & {builder_module._signature(m)
+                                      for m in builder_module.melodies(config, "test")})
+
+    def test_varied_melodies_cover_what_the_plain_ones_do_not(self):
+        rng = lambda i: np.random.default_rng([0, 0, i])
+        low, high = builder_module.INSTRUMENTS["violin"][1], builder_module.INSTRUMENTS["piano"][2]
+        plain = [synth.random_melody(rng(i), 4.0, low, high) for i in range(200)]
+        varied = [synth.varied_melody(rng(i), 4.0, low, high) for i in range(200)]
+
+        def spread(melodies):
+            notes = [n for m in melodies for n in m]
+            onsets = [b.start - a.start for m in melodies for a, b in zip(m, m[1:])]
+            held = [(a.end - a.start) / (b.start - a.start)
+                    for m in melodies for a, b in zip(m, m[1:])]
+            velocity = [n.velocity for n in notes]
+            return dict(shortest=min(onsets), longest=max(onsets), legato=max(held),
+                        staccato=min(held), quiet=min(velocity), loud=max(velocity))
+
+        p, v = spread(plain), spread(varied)
+        self.assertLess(v["shortest"], 0.5 * p["shortest"])      # faster notes
+        self.assertLess(v["staccato"], 0.5)                       # detached ...
+        self.assertEqual(v["legato"], 1.0)                        # ... and touching notes
+        self.assertLess(p["legato"], 0.96)                        # the plain ones: 95 % at most
+        self.assertLess(v["quiet"], p["quiet"] - 30)              # softer
+        self.assertGreater(v["loud"], p["loud"] + 10)             # louder
+        for melody in varied:
+            self.assertTrue(all(low <= n.pitch <= high for n in melody))
+            self.assertTrue(all(a.end <= b.start for a, b in zip(melody, melody[1:])))
+            self.assertLessEqual(melody[-1].end, 4.0 - 0.25)
+
+    def test_each_melody_is_rendered_with_its_soundfont(self):
+        other = "/usr/share/sounds/sf2/TimGM6mb.sf2"
+        if not os.path.exists(other):
+            self.skipTest("timgm6mb-soundfont is not installed")
         config = self._mini().builder_config
-        for split in ("train", "test"):
-            got = [[[n.pitch, n.start, n.end, n.velocity] for n in melody]
-                   for melody in builder_module.melodies(config, split)]
-            self.assertEqual(got, expected[split])
-        train = {builder_module._signature(m) for m in builder_module.melodies(config, "train")}
-        self.assertFalse(train & {builder_module._signature(m)
-                                  for m in builder_module.melodies(config, "test")})
+        fonts = (synth.soundfont_path(), other)
+        builder = builder_module.Builder(config=dataclasses.replace(
+            config, name="mini_two_fonts", soundfonts=fonts), data_dir=self.tmp_dir)
+        builder.download_and_prepare()
+        chosen = builder_module.melodies(builder.builder_config, "test")
+        names = builder.info.features["instrument"].names
+        for ex in tfds.as_numpy(builder.as_dataset(split="test")):
+            melody = int(ex["melody"])
+            expected = synth.render([chosen[melody]], ex["program"], config.sr, config.seconds,
+                                    fonts[melody % 2])[0]
+            got = ex["audio"].astype(np.float32) / 32767
+            self.assertLess(np.max(np.abs(got - expected)), 1e-3, names[ex["instrument"]])
 
     def test_pairs_hold_the_same_notes_at_the_same_times(self):
         import librosa

@@ -41,6 +41,9 @@ class MelGANConfig(Settings):
     delta: float = setting(2.0, "siamese margin")
     travel_weight: float = setting(10.0, "weight of TraVeL + margin losses")
     identity_weight: float = setting(0.5, "weight of the identity loss")
+    pitch_weight: float = setting(0.0, "weight of the pitch-consistency loss (L1 between the "
+                                      "pitch-class profiles of input and output; 0, as in "
+                                      "the reference: off)")
     generator_filters: int = setting(256, "generator and siamese channels")
     critic_filters: int = setting(512, "critic channels")
     embedding: int = setting(128, "siamese embedding size")
@@ -64,6 +67,8 @@ class MelGANConfig(Settings):
         if not 0 <= self.fmin < self.fmax <= self.sr / 2:
             raise TfstyleError(f"need 0 <= fmin < fmax <= sr/2, got fmin {self.fmin}, "
                                f"fmax {self.fmax}, sr {self.sr}")
+        if self.pitch_weight < 0 or self.identity_weight < 0 or self.travel_weight < 0:
+            raise TfstyleError("loss weights must not be negative")
         if not self.learning_rate > 0 or self.min_level_db >= 0:
             raise TfstyleError("learning_rate must be positive and min_level_db negative")
         check_choices(self)

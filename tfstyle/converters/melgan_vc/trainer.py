@@ -15,16 +15,20 @@ is a batch mean, so the step equals one device's step on the global batch). Loss
     L_id  = mean over slices of mean|b_i − G(b_i)|                      identity
     TraVeL: v = S(a1) − S(a3), w = S(G(a1)) − S(G(a3)):  mean((v − w)²) − mean(cos(v, w))
     margin: mean(relu(δ − ‖S(a1) − S(a3)‖)²)
+    L_pitch = mean over slices of the pitch-class profile distance of a_i and G(a_i)  (pitch.py)
     L_GS  = L_adv + travel_weight·(TraVeL + margin) + identity_weight·L_id
+            + pitch_weight·L_pitch                    (pitch_weight 0 in the reference recipe)
 """
 import keras
 import tensorflow as tf
 
 from tfstyle.converters.melgan_vc.critic import Critic
 from tfstyle.converters.melgan_vc.generator import Generator
+from tfstyle.converters.melgan_vc.pitch import pitch_consistency
 from tfstyle.converters.melgan_vc.siamese import Siamese
 
-LOSSES = ("d_loss", "d_real", "d_fake", "g_adv", "identity", "travel", "margin", "g_total")
+LOSSES = ("d_loss", "d_real", "d_fake", "g_adv", "identity", "travel", "margin", "pitch",
+          "g_total")
 
 
 def build_networks(config):
@@ -123,8 +127,13 @@ class MelGANVC(keras.Model):
             travel = tf.reduce_mean(tf.square(v - w)) - tf.reduce_mean(cos)
             margin = tf.reduce_mean(tf.square(tf.nn.relu(
                 cfg.delta - tf.sqrt(tf.reduce_sum(tf.square(v), -1) + 1e-12))))
+            # Logged at any weight: how far the output's pitch classes wander is worth watching.
+            pitch = tf.add_n([pitch_consistency(ai, gi, cfg)
+                              for ai, gi in zip(a_slices, fake_slices)]) / 3.0
             adv = -tf.reduce_mean(self.critic(fake, training=True))
             g_total = adv + cfg.travel_weight * (travel + margin) + cfg.identity_weight * identity
+            if cfg.pitch_weight:
+                g_total += cfg.pitch_weight * pitch
             d_loss, d_real, d_fake = self._critic_losses(b, fake)
             g_scaled, d_scaled = g_total * self._scale(), d_loss * self._scale()
         g_vars = self.generator.trainable_variables + self.siamese.trainable_variables
@@ -132,7 +141,7 @@ class MelGANVC(keras.Model):
         d_vars = self.critic.trainable_variables
         self.d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
         return dict(d_loss=d_loss, d_real=d_real, d_fake=d_fake, g_adv=adv, identity=identity,
-                    travel=travel, margin=margin, g_total=g_total)
+                    travel=travel, margin=margin, pitch=pitch, g_total=g_total)
 
     def _critic_step(self, a, b):
         fake = tf.concat(self._convert(self._slices(a)), axis=2)
