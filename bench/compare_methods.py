@@ -103,11 +103,16 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
                 if name in pretrained.MODELS and not own_pair(name, a, b):
                     continue   # a shipped converter is scored on its own instrument pair
                 print(f"{name} on {a}->{b}, {data} ...", flush=True)
-                grid[f"{name}|{a}-{b}|{data}"] = {
-                    **pairs.score(methods[name], triples, sr, only=measures),
-                    "clips": len(triples)}
+                result = {**pairs.score(methods[name], triples, sr, only=measures),
+                          "clips": len(triples)}
+                key = f"{name}|{a}-{b}|{data}"
                 if reference:
-                    grid[f"{name}|{a}-{b}|{data}#{len(triples)}"] = grid[f"{name}|{a}-{b}|{data}"]
+                    # Kept per clip count (ratios compare like with like); the row shown is
+                    # the one on the most clips.
+                    grid[f"{key}#{len(triples)}"] = result
+                    if grid.get(key, {}).get("clips", 0) > len(triples):
+                        result = grid[key]
+                grid[key] = result
                 save(stored)
 
     def cell(name, pair, data, like=None):

@@ -11,10 +11,11 @@ import numpy as np
 from tfstyle.chunking import crossfade_blocks
 
 INVERSIONS = ("griffin-lim", "optimize")
-# Seconds per segment: all of a segment's slices go through the generator at once, so its
-# length sets the peak memory (a 10-minute file: 1.17 GB with 10 s segments, 1.79 GB with 30 s;
-# bench/memory_vs_length.py); the 1 s overlaps add 11 % of work.
-SEGMENT_SECONDS = 10.0
+# Seconds per segment: a segment's mel, generator output and Griffin-Lim buffers are what
+# grows the peak memory (1 min of audio: 1.79 GB with 30 s segments in an earlier version,
+# 1.13 GB with 10 s, 1.04 GB with 5 s, 0.99 GB with 3 s; bench/memory_vs_length.py); the 1 s
+# overlaps add 20 % of work at 5 s.
+SEGMENT_SECONDS = 5.0
 # Slices that go through the generator together: its activations for a whole segment's slices
 # at once were most of the peak memory (bench/memory_vs_length.py).
 SLICE_BATCH = 8
