@@ -219,7 +219,7 @@ def main():
             "NST backbones run with random weights (no pretrained files here). Seconds are "
             "per clip on this machine.\n\n")
     body += table(["method", "kind", *units.values(), "s / clip", "clips"], rows)
-    clips = sorted({r["clips"] for r in stored.values()})
+    clips = sorted({r["clips"] for name, r in stored.items() if name in every})
     write_section("compare_methods", "Method comparison on timbre_pairs", body,
                   command=f"python bench/compare_methods.py --clips {clips[-1]}")
 
