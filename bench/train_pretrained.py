@@ -147,14 +147,13 @@ def main():
         "name": NAME, "steps": step, "preset": "music-22k", "settings": SETTINGS,
         "data": {"a": DOMAIN + "piano", "b": DOMAIN + "violin"},
         "made": time.strftime("%Y-%m-%d")}
-    record.pop("family", None), record.pop("config", None)
+    for written_by_package in ("family", "config"):
+        record.pop(written_by_package, None)
     record["scores"] = results
     record["compared"] = {"new": new_name, "old": old_name, "shipped": shipped}
-    if ship_new:
-        pretrained.package(new, out, **record)
-    else:
-        pretrained.package(old, out, **record)
-    config = (new if ship_new else old).config
+    chosen = new if ship_new else old
+    pretrained.package(chosen, out, **record)
+    config = chosen.config
     size = os.path.getsize(os.path.join(out, WEIGHTS)) / 1e6
     card = CARD.format(
         shipped=shipped, size=size, tables=tables, verdicts="\n".join(verdicts),

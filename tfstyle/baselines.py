@@ -59,3 +59,14 @@ def run(name, content, style, sr):
     if name not in BASELINES:
         raise ValueError(f"unknown baseline {name!r}; known: {', '.join(BASELINES)}")
     return {"identity": identity, "envelope": envelope_match}[name](content, style, sr)
+
+
+def scores(sr, content, style, **others):
+    """{baseline: measures} of every baseline made from `content` and `style`, each measured
+    by `tfstyle.metrics.evaluate` against the content, the style and `others` (a reference),
+    as the output it stands beside is."""
+    from tfstyle import metrics
+
+    return {name: metrics.evaluate(run(name, content, style, sr), sr, content=content,
+                                   style=style, **others)
+            for name in BASELINES}

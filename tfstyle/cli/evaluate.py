@@ -55,9 +55,7 @@ def run(args):
     if args.baselines:
         from tfstyle import baselines
 
-        for name in baselines.BASELINES:
-            made = baselines.run(name, others["content"], others["style"], args.sr)
-            columns[name] = metrics.evaluate(made, args.sr, **others)
+        columns.update(baselines.scores(args.sr, **others))
     values = columns["output"]
     if args.json:
         print(json.dumps({

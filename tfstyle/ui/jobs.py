@@ -107,7 +107,9 @@ def transfer(content, style, preset="default", workspace=None, progress=False, *
     config = config.validate()
     content_audio = _load(content, "content", config.sr, config.min_samples())
     style_audio = _load(style, "style", config.sr, config.min_samples())
-    if config.method in ("vgg19", "resnet50", "vit", "nsynth") and not config.random_weights:
+    from tfstyle.features import PRETRAINED
+
+    if config.method in PRETRAINED and not config.random_weights:
         from tfstyle.features.weights import resolve
 
         resolve(config.method, config.weights)
@@ -186,9 +188,8 @@ def evaluate(output, content, style=None, reference=None, sr=22050):
     others = {k: v for k, v in given.items() if k != "output"}
     columns = {"output": metrics.evaluate(given["output"], sr, **others)}
     if "style" in given:
-        for name in baselines.BASELINES:
-            made = baselines.run(name, given["content"], given["style"], sr)
-            columns[f"{name} (baseline)"] = metrics.evaluate(made, sr, **others)
+        columns.update({f"{name} (baseline)": measures for name, measures in baselines.scores(
+            sr, **others).items()})
     header = ["measure", *columns, "unit", "better", "compared with", "what it says"]
     rows = []
     for name in columns["output"]:
