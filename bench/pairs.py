@@ -6,6 +6,7 @@ averaged over melodies: mel distance to the reference (dB, lower is better) and 
 correlation with the content (higher is better), plus the rest of `tfstyle.metrics`.
 """
 import dataclasses
+import os
 import time
 
 import numpy as np
@@ -17,6 +18,8 @@ class Triple:
     content: np.ndarray
     style: np.ndarray
     reference: np.ndarray
+    # The reference's melody on the same instrument with other soundfonts, by file name.
+    others: dict = dataclasses.field(default_factory=dict)
 
 
 def triples(config="piano_violin", split="test", limit=None, sr=22050, seed=None,
@@ -52,7 +55,8 @@ def triples(config="piano_violin", split="test", limit=None, sr=22050, seed=None
 
 def score(method, pairs, sr=22050, only=("mel_distance", "chroma_correlation")):
     """Runs `method(content, style) -> output` on every triple; mean of each measure and the
-    mean seconds per clip."""
+    mean seconds per clip. Beside `tfstyle.metrics`' names, `only` may ask for
+    "chroma_sounding": chroma correlation over the content's sounding frames."""
     from tfstyle import metrics
 
     values, seconds = {}, []
@@ -63,6 +67,9 @@ def score(method, pairs, sr=22050, only=("mel_distance", "chroma_correlation")):
         for name, value in metrics.evaluate(out, sr, content=t.content, style=t.style,
                                             reference=t.reference, only=only).items():
             values.setdefault(name, []).append(value)
+        if "chroma_sounding" in only:
+            values.setdefault("chroma_sounding", []).append(metrics.chroma_correlation(
+                out, t.content, sr, active_db=metrics.ACTIVE_DB))
     return {**{k: float(np.mean(v)) for k, v in values.items()},
             "seconds": float(np.mean(seconds))}
 
@@ -114,8 +121,10 @@ def other_melody(rng, seconds, low, high, tail=0.25):
     return notes
 
 
-def heldout_triples(a, b, kind, count=3, sr=22050, seconds=4.0, seed=1234):
-    """(content on a, style on b, reference on b) triples of one kind of data (see KINDS)."""
+def heldout_triples(a, b, kind, count=3, sr=22050, seconds=4.0, seed=1234, others=()):
+    """(content on a, style on b, reference on b) triples of one kind of data (see KINDS);
+    `others`: soundfonts to render each reference's melody with as well (on the soundfont
+    kind: what a perfect copy of a training soundfont's instrument would score)."""
     from tfds_builders.timbre_pairs import timbre_pairs_dataset_builder as tp
     from tfstyle import datasets, synth
 
@@ -134,5 +143,8 @@ def heldout_triples(a, b, kind, count=3, sr=22050, seconds=4.0, seed=1234):
         raise ValueError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
     clips = {name: synth.render(melodies, tp.INSTRUMENTS[name][0], sr, seconds, soundfont=font)
              for name in (a, b)}
-    return [Triple(i, clips[a][i], clips[b][(i + 1) % count], clips[b][i])
+    also = {os.path.basename(f): synth.render(melodies, tp.INSTRUMENTS[b][0], sr, seconds,
+                                              soundfont=f) for f in others}
+    return [Triple(i, clips[a][i], clips[b][(i + 1) % count], clips[b][i],
+                   {name: renders[i] for name, renders in also.items()})
             for i in range(count)]

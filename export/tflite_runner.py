@@ -74,7 +74,8 @@ class HarmonicRunner:
 
         m = self.meta
         played, gates, _ = perform(controls, Profile(**m["profile"]), self.hop / self.sr,
-                                   m["transpose"] if transpose is None else transpose)
+                                   m["transpose"] if transpose is None else transpose,
+                                   m.get("loudness", "quantile"))
         arrays = [played.f0, played.loudness, played.voiced.astype(np.float32), gates]
         frames, block = len(played.f0), self.block
         state = np.zeros((1, m["gru_units"]), np.float32)

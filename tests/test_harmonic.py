@@ -8,6 +8,7 @@ from tfstyle.cli import main
 from tfstyle.errors import TfstyleError
 from tfstyle.harmonic import controls as ctl
 from tfstyle.harmonic.decoder import HarmonicDecoder, scale_f0, scale_loudness
+from tfstyle.harmonic.performance import perform
 
 SR = 16000
 HOP = 128
@@ -73,6 +74,30 @@ def test_loudness_mapping_gives_the_content_the_style_distribution():
     # Order is kept: a louder content frame stays louder.
     order = np.argsort(content.loudness[v])
     assert np.all(np.diff(mapped[v][order]) >= -1e-4)
+
+
+def test_offset_loudness_keeps_the_dynamics_and_moves_the_level():
+    """A crescendo of 24 dB stays 24 dB against a style whose notes span 6 dB: every frame moves
+    by one offset, which puts the content's 75th percentile of voiced loudness on the style's;
+    quantile mapping squeezes the same crescendo into the style's span."""
+    soft, loud = notes([220.0, 247.0]), notes([262.0, 294.0])
+    content = ctl.analyse(np.concatenate([0.1 * soft, 1.6 * loud]), SR, HOP)
+    style = ctl.analyse(np.concatenate([notes([330.0]), 2.0 * notes([392.0])]), SR, HOP)
+    moved = ctl.offset_loudness(content, style)
+    np.testing.assert_allclose(moved - content.loudness, (moved - content.loudness)[0],
+                               atol=1e-4)
+    assert np.quantile(moved[content.voiced], 0.75) == pytest.approx(
+        np.quantile(style.loudness[style.voiced], 0.75), abs=0.5)
+
+    def span(x):
+        return np.quantile(x[content.voiced], 0.9) - np.quantile(x[content.voiced], 0.1)
+
+    assert span(moved) == pytest.approx(span(content.loudness), abs=1e-3) and span(moved) > 18
+    assert span(ctl.map_loudness(content, style)) < 0.6 * span(content.loudness)
+    played, _, _ = perform(content, style, HOP / SR, loudness="offset")
+    np.testing.assert_array_equal(played.loudness, moved)
+    with pytest.raises(TfstyleError, match="loudness must be one of offset, quantile"):
+        perform(content, style, HOP / SR, loudness="loud")
 
 
 def test_decoder_config_round_trips_and_shapes(tmp_path):

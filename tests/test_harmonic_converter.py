@@ -162,11 +162,11 @@ def test_graph_mapping_matches_the_numpy_performance(trained):
     np.testing.assert_allclose(f0[both], controls.f0[both], rtol=1e-4)
     np.testing.assert_allclose(loudness, controls.loudness, atol=1e-3)
     # The mapping itself, from the same controls.
-    for transpose in ("auto", "-12"):
-        played, gates, _ = perform(controls, converter.profile, 256 / SR, transpose)
+    for transpose, mode in (("auto", "quantile"), ("-12", "quantile"), ("auto", "offset")):
+        played, gates, _ = perform(controls, converter.profile, 256 / SR, transpose, mode)
         g_f0, g_loudness, g_gate = (t.numpy() for t in graph.perform(
             tf.constant(controls.f0), tf.constant(controls.voiced),
-            tf.constant(controls.loudness), converter.profile, 256 / SR, transpose))
+            tf.constant(controls.loudness), converter.profile, 256 / SR, transpose, mode))
         np.testing.assert_allclose(g_f0, played.f0, rtol=1e-4)
         np.testing.assert_allclose(g_loudness, played.loudness, atol=0.05)
         np.testing.assert_allclose(g_gate, gates, atol=1e-4)

@@ -123,3 +123,18 @@ def test_evaluate_cli(wav, capsys):
     assert "--baselines needs --style" in capsys.readouterr().err
     assert main(["evaluate", out, "--content", out + ".missing"]) == 2
     assert capsys.readouterr().err == f"tfstyle: error: {out}.missing: no such file\n"
+
+
+def test_chroma_over_sounding_frames_ignores_what_rests_hold():
+    """Two renderings of one note followed by a rest with different faint noise: over every
+    frame the rest's chroma (scaled to a peak of 1 per frame) is noise against noise; over
+    the content's sounding frames only the note counts. A wrong note still scores low."""
+    t = np.arange(2 * SR) / SR
+    note = np.sin(2 * np.pi * 440 * t) * (t < 1.0)
+    content, same = (note + 1e-4 * np.random.default_rng(s).standard_normal(len(t))
+                     for s in (0, 1))
+    wrong = np.sin(2 * np.pi * 440 * 2 ** (5 / 12) * t) * (t < 1.0)
+    every = metrics.chroma_correlation(same, content, SR)
+    sounding = metrics.chroma_correlation(same, content, SR, active_db=metrics.ACTIVE_DB)
+    assert sounding > 0.99 and every < sounding - 0.01
+    assert metrics.chroma_correlation(wrong, content, SR, active_db=metrics.ACTIVE_DB) < 0.5

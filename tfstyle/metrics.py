@@ -96,12 +96,22 @@ def spectral_convergence(output, reference, n_fft=N_FFT, hop_length=HOP_LENGTH):
     return float(np.linalg.norm(s_ref - s_out) / max(np.linalg.norm(s_ref), 1e-12))
 
 
-def chroma_correlation(output, content, sr, n_fft=N_FFT, hop_length=HOP_LENGTH):
+def chroma_correlation(output, content, sr, n_fft=N_FFT, hop_length=HOP_LENGTH,
+                       active_db=None):
+    """Over every frame, or with `active_db` over the frames where the content sounds (its
+    loudness within that many dB of its peak). librosa scales each frame's chroma to a peak
+    of 1, so a rest's faint noise or decay counts as much as a note: on melodies with rests
+    even the true rendering on another instrument scores low over every frame."""
     import librosa
 
     output, content = _pair(output, content)
     a, b = (librosa.feature.chroma_stft(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length)
             for y in (output, content))
+    if active_db is not None:
+        level = loudness(content, sr, n_fft=n_fft, hop_length=hop_length)
+        active = level >= level.max() - active_db
+        if active.sum() >= 2:
+            a, b = a[:, active], b[:, active]
     return _correlation(a, b)
 
 

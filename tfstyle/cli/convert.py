@@ -1,6 +1,5 @@
 """`tfstyle convert RUN INPUT... -o OUT`: convert audio with a trained run or a shipped model."""
 import argparse
-import os
 import sys
 
 from tfstyle.converters.api import check_converter, plan_jobs
@@ -51,6 +50,11 @@ def add_parser(commands):
                    help="harmonic models: semitones to move the input's pitch by, or auto: "
                         "whole octaves into the instrument's range (default: the model's, "
                         "auto)")
+    p.add_argument("--loudness", choices=["offset", "quantile"], default=None,
+                   help="harmonic models: offset keeps the input's dynamics and moves its level "
+                        "onto the instrument's; quantile matches each note's decay and the "
+                        "loudness distribution to the instrument's (default: the model's, "
+                        "offset)")
     p.add_argument("--inversion", choices=INVERSIONS, default="griffin-lim",
                    help="MelGAN-VC models: phase recovery, fast Griffin-Lim or the reference's "
                         "gradient-based inversion (much slower) (default: griffin-lim)")
@@ -76,20 +80,18 @@ def run(args):
     family, config, _ = check_converter(run_dir, args.model)
     options = dict(inversion=args.inversion, gl_iters=args.gl_iters,
                    optimize_steps=args.optimize_steps)
-    if args.transpose is not None:
+    for name in ("transpose", "loudness"):
+        value = getattr(args, name)
+        if value is None:
+            continue
         if family.NAME != "harmonic":
-            raise TfstyleError("--transpose applies to harmonic models; this one is "
+            raise TfstyleError(f"--{name} applies to harmonic models; this one is "
                                f"{family.NAME}")
         import dataclasses
-        dataclasses.replace(config, transpose=args.transpose).validate()
-        options["transpose"] = args.transpose
+        dataclasses.replace(config, **{name: value}).validate()
+        options[name] = value
     jobs = plan_jobs(inputs, args.output, args.format)
-    # TensorFlow's pooling (BFC) CPU allocator instead of malloc for every tensor: conversion
-    # allocates and frees the same few sizes block after block, and malloc's heap kept growing
-    # around them (MelGAN-VC, 1 min of audio: 1.13 GB peak RSS with malloc, 0.97 GB pooled;
-    # bench/memory_vs_length.py). Read when TensorFlow starts, so set before it loads.
-    os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
-    import_tensorflow()
+    import_tensorflow(pooled=True)
     from tfstyle.converters.api import convert
 
     convert(run_dir, jobs=jobs, sr=args.sr, skip_existing=args.skip_existing, model=args.model,

@@ -43,7 +43,7 @@ def run(args):
                            '(from a clone: pip install -e ".[ui]")') from None
     from tfstyle.cli.common import import_tensorflow
 
-    import_tensorflow()
+    import_tensorflow(pooled=True)     # the page converts, as `tfstyle convert` does
     from tfstyle.ui import page
 
     # A service manager stops it with SIGTERM: handled as Ctrl-C, so the server closes and its

@@ -247,6 +247,20 @@ def match_decay(content, style, frame_seconds, most_db=30.0):
     return dataclasses.replace(content, loudness=loudness.astype(np.float32))
 
 
+# `offset_loudness` lines up this quantile of the voiced loudness: the level of a melody's
+# louder notes, which both a soft and a loud passage reach.
+OFFSET_QUANTILE = 0.75
+
+
+def offset_loudness(content, style, quantile=OFFSET_QUANTILE):
+    """The content's loudness moved by one offset, so that its `quantile` of voiced loudness
+    is the style's (Controls or Profile): the content's dynamics are kept as they are, crescendo,
+    accents and soft passages alike, where `map_loudness` squeezes them into the style's range."""
+    target = np.interp(quantile, QUANTILES, _profile(style).loudness_quantiles)
+    level = np.quantile(content.loudness[content.voiced], quantile)
+    return (content.loudness + (target - level)).astype(np.float32)
+
+
 def map_loudness(content, style):
     """The content's loudness moved onto the style's (Controls or Profile) distribution over
     voiced frames.

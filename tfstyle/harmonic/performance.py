@@ -61,12 +61,27 @@ def decoder_inputs(controls, loudness=None, f0=None):
             "loudness_scaled": scale_loudness(loudness)[..., None]}
 
 
-def perform(content, style, frame_seconds, transpose="auto"):
+# How a content's loudness becomes the performance's (`perform`'s `loudness`).
+LOUDNESS = {
+    "offset": "the input's dynamics kept, its level moved onto the instrument's "
+              "(controls.offset_loudness)",
+    "quantile": "each note's decay matched to the instrument's and the loudness distribution "
+                "mapped onto its (controls.match_decay, map_loudness)",
+}
+
+
+def perform(content, style, frame_seconds, transpose="auto", loudness="quantile"):
     """The content's controls as the style's instrument would play them: moved by
-    `semitones` (returned too), note decays and loudness distribution matched to the style
-    (Controls or Profile). Silence stays where the content's own level puts it (`gate`)."""
+    `semitones` (returned too), its loudness moved onto the style's (Controls or Profile) as
+    `loudness` says (see LOUDNESS). Silence stays where the content's own level puts it
+    (`gate`)."""
     shift = semitones(transpose, content, style)
-    loudness = ctl.map_loudness(ctl.match_decay(content, style, frame_seconds), style)
+    if loudness == "offset":
+        loudness = ctl.offset_loudness(content, style)
+    elif loudness == "quantile":
+        loudness = ctl.map_loudness(ctl.match_decay(content, style, frame_seconds), style)
+    else:
+        raise TfstyleError(f"loudness must be one of {', '.join(LOUDNESS)}, got {loudness!r}")
     played = dataclasses.replace(content, f0=(content.f0 * 2.0 ** (shift / 12.0))
                                  .astype(np.float32), loudness=loudness)
     return played, gate(content), shift

@@ -36,13 +36,15 @@ class HarmonicNoiseSynth(keras.layers.Layer):
         return outputs["amplitude"] * distribution * (voiced * gate)[..., None]
 
     def dry(self, outputs, f0_hz, voiced, gate, initial_phase=None, seed=(0, 0),
-            n_samples=None):
-        """(dry audio [b, n_samples (default frames * hop)], phase [b] at sample n_samples)."""
+            n_samples=None, noise=None):
+        """(dry audio [b, n_samples (default frames * hop)], phase [b] at sample n_samples);
+        `noise` ([b, frames * hop], uniform in [-1, 1]) replaces the seeded white noise."""
         amplitudes = self.harmonic_amplitudes(outputs, f0_hz, voiced, gate)
         harmonic, phase = dsp.harmonic_synth(f0_hz, amplitudes, self.sr, self.hop_length,
                                              n_samples=n_samples, initial_phase=initial_phase)
         noise = dsp.filtered_noise(outputs["noise_magnitudes"] * gate[..., None],
-                                   self.hop_length, n_samples=n_samples, seed=seed)
+                                   self.hop_length, n_samples=n_samples, seed=seed,
+                                   noise=noise)
         return harmonic + noise, phase
 
     def wet(self, dry, full=False):
@@ -66,8 +68,8 @@ class HarmonicNoiseSynth(keras.layers.Layer):
             self._block = block
         return self._block
 
-    def call(self, outputs, f0_hz, voiced, gate):
-        return self.wet(self.dry(outputs, f0_hz, voiced, gate)[0])
+    def call(self, outputs, f0_hz, voiced, gate, noise=None):
+        return self.wet(self.dry(outputs, f0_hz, voiced, gate, noise=noise)[0])
 
     def get_config(self):
         return {**super().get_config(), "sr": self.sr, "hop_length": self.hop_length,

@@ -22,6 +22,11 @@ class HarmonicConfig(Settings):
     learning_rate: float = setting(2e-3, "Adam learning rate")
     transpose: str = setting("auto", "conversion: semitones to move the input's pitch by, or "
                                      "auto: whole octaves into the training data's range")
+    loudness: str = setting("offset", "conversion: how the input's loudness becomes the "
+                                      "instrument's: offset (its dynamics kept, its level moved "
+                                      "onto the training data's) or quantile (note decays and "
+                                      "the loudness distribution matched to the training "
+                                      "data's)", choices=("offset", "quantile"))
     trim_db: float = setting(40.0, "trim leading/trailing silence quieter than this many dB "
                                    "below a clip's peak (0: keep everything)")
     seed: int = setting(0, "seed of weights and data order")

@@ -104,7 +104,9 @@ class Windows:
 
 def pipeline(domain, config, rows, seed):
     """Endless batches {f0_scaled, loudness_scaled: [rows, W, 1], f0, voiced, gate: [rows, W],
-    audio: [rows, W * hop]}: windows drawn uniformly over the sounding frames, seeded."""
+    audio, noise: [rows, W * hop]}: windows drawn uniformly over the sounding frames, and the
+    white noise the synthesiser filters for each (fresh every step, and a row's own wherever
+    its replica is: two workers then step as one device on the global batch), seeded."""
     import tensorflow as tf
 
     windows = Windows(domain, config)
@@ -113,12 +115,15 @@ def pipeline(domain, config, rows, seed):
     def batches():
         rng = np.random.default_rng(seed)
         while True:
-            yield windows.batch(rng.choice(windows.starts, size=rows))
+            batch = windows.batch(rng.choice(windows.starts, size=rows))
+            batch["noise"] = rng.uniform(-1.0, 1.0, (rows, width * hop)).astype(np.float32)
+            yield batch
 
     spec = {"f0_scaled": tf.TensorSpec([rows, width, 1], tf.float32),
             "loudness_scaled": tf.TensorSpec([rows, width, 1], tf.float32),
             "f0": tf.TensorSpec([rows, width], tf.float32),
             "voiced": tf.TensorSpec([rows, width], tf.float32),
             "gate": tf.TensorSpec([rows, width], tf.float32),
-            "audio": tf.TensorSpec([rows, width * hop], tf.float32)}
+            "audio": tf.TensorSpec([rows, width * hop], tf.float32),
+            "noise": tf.TensorSpec([rows, width * hop], tf.float32)}
     return tf.data.Dataset.from_generator(batches, output_signature=spec).prefetch(2)

@@ -38,6 +38,7 @@ def metadata(converter):
             "sr": config.sr, "hop_length": config.hop_length, "harmonics": config.harmonics,
             "noise_bands": config.noise_bands, "gru_units": config.units,
             "reverb_taps": config.reverb_taps, "transpose": config.transpose,
+            "loudness": config.loudness,
             "profile": dataclasses.asdict(converter.profile),
             "signatures": {"serving_default": "wav_bytes -> audio_bytes",
                            "waveform": "waveform [batch, samples] -> waveform"},

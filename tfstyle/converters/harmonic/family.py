@@ -80,14 +80,16 @@ class Converter:
             synth.set_weights([saved[f"w{i}"] for i in range(len(saved.files))])
         return cls(config, decoder, synth, cls._profile(record), path)
 
-    def perform(self, controls, transpose=None):
+    def perform(self, controls, transpose=None, loudness=None):
         """(played controls, gates, semitones) of an input's controls on the target."""
         from tfstyle.harmonic.performance import perform
 
         transpose = self.config.transpose if transpose is None else transpose
-        return perform(controls, self.profile, self.config.hop_length / self.sr, transpose)
+        loudness = self.config.loudness if loudness is None else loudness
+        return perform(controls, self.profile, self.config.hop_length / self.sr, transpose,
+                       loudness)
 
-    def convert_blocks(self, blocks, transpose=None, **_):
+    def convert_blocks(self, blocks, transpose=None, loudness=None, **_):
         """Successive blocks of an input at `sr` → successive blocks of its conversion: the
         analysis reads every block first (its result is a few numbers per frame), then the
         rendering goes block by block."""
@@ -103,7 +105,7 @@ class Converter:
         warning = monophony_warning(controls)
         if warning:
             warnings.warn(warning.replace("warning: ", ""), stacklevel=2)
-        played, gates, _ = self.perform(controls, transpose)
+        played, gates, _ = self.perform(controls, transpose, loudness)
         yield from render_blocks(self.decoder, self.synth, played, gates, level.samples)
 
     def package(self, out):

@@ -158,15 +158,27 @@ def octave_shift(f0, voiced, profile):
     return tf.where(median < low, up, tf.where(median > high, down, 0.0))
 
 
-def perform(f0, voiced, loudness, profile, frame_seconds, transpose="auto"):
-    """(f0, loudness, gate) of the performance, as `performance.perform`."""
+def offset_loudness(loudness, voiced, target_quantiles, quantile=ctl.OFFSET_QUANTILE):
+    """`ctl.offset_loudness` on tensors."""
+    target = float(np.interp(quantile, ctl.QUANTILES, target_quantiles))
+    level = _quantiles(tf.boolean_mask(loudness, voiced), tf.constant([quantile]))[0]
+    return loudness + (target - level)
+
+
+def perform(f0, voiced, loudness, profile, frame_seconds, transpose="auto",
+            loudness_mode="quantile"):
+    """(f0, loudness, gate) of the performance, as `performance.perform` (`loudness_mode` is
+    its `loudness`)."""
     if str(transpose).strip().lower() == "auto":
         shift = octave_shift(f0, voiced, profile)
     else:
         shift = tf.constant(float(transpose))
-    note = _notes(f0, voiced)
-    played = map_loudness(match_decay(loudness, note, profile.decay, frame_seconds), voiced,
-                          profile.loudness_quantiles)
+    if loudness_mode == "offset":
+        played = offset_loudness(loudness, voiced, profile.loudness_quantiles)
+    else:
+        note = _notes(f0, voiced)
+        played = map_loudness(match_decay(loudness, note, profile.decay, frame_seconds),
+                              voiced, profile.loudness_quantiles)
     floor = tf.reduce_max(loudness) - ctl.SILENCE_DB
     gate = tf.clip_by_value((loudness - floor) / 6.0, 0.0, 1.0)
     return f0 * 2.0 ** (shift / 12.0), played, gate
@@ -192,7 +204,7 @@ def waveform_fn(decoder, synth, config, profile):
         n = tf.shape(y)[0]
         f0, voiced, loudness = analyse(y, config.sr, hop)
         f0, played, gate = perform(f0, voiced, loudness, profile, hop / config.sr,
-                                   config.transpose)
+                                   config.transpose, config.loudness)
         outputs = decode(decoder, f0[None], played[None], tf.zeros([1, decoder.gru_units]))
         outputs = {k: v for k, v in outputs.items() if k != "state"}
         audio = synth(outputs, f0[None], tf.cast(voiced, tf.float32)[None], gate[None])[0, :n]

@@ -52,7 +52,8 @@ class HarmonicTrainer(keras.Model):
             outputs = self.decoder({"f0_scaled": batch["f0_scaled"],
                                     "loudness_scaled": batch["loudness_scaled"],
                                     "state": state}, training=True)
-            audio = self.synth(outputs, batch["f0"], batch["voiced"], batch["gate"])
+            audio = self.synth(outputs, batch["f0"], batch["voiced"], batch["gate"],
+                               noise=batch["noise"])
             loss = dsp.multiscale_spectral_loss(batch["audio"],
                                                 audio[:, :tf.shape(batch["audio"])[1]])
             scaled = loss * scale
