@@ -5,6 +5,7 @@ import sys
 from tfstyle.converters.api import check_converter, plan_jobs
 from tfstyle.converters.melgan_vc.convert import INVERSIONS
 from tfstyle.errors import TfstyleError
+from tfstyle.harmonic.performance import LOUDNESS
 
 EPILOG = """OUT is a file when one INPUT file is given and OUT has an audio extension; otherwise a
 folder, where each input keeps its name (and folders their tree) with the --format extension.
@@ -50,7 +51,7 @@ def add_parser(commands):
                    help="harmonic models: semitones to move the input's pitch by, or auto: "
                         "whole octaves into the instrument's range (default: the model's, "
                         "auto)")
-    p.add_argument("--loudness", choices=["offset", "quantile"], default=None,
+    p.add_argument("--loudness", choices=list(LOUDNESS), default=None,
                    help="harmonic models: offset keeps the input's dynamics and moves its level "
                         "onto the instrument's; quantile matches each note's decay and the "
                         "loudness distribution to the instrument's (default: the model's, "

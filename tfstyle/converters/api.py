@@ -186,8 +186,8 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
     Give `inputs` (files, folders, globs) and `output` (file or folder), or explicit `jobs`
     [(source, destination)]. Unreadable inputs are reported and skipped; the rest go on.
     `options` are the family's (MelGAN-VC: inversion, gl_iters, optimize_steps; harmonic:
-    transpose, loudness); a family ignores the other's. Memory stays flat with the input's length; the
-    lowest peak needs TensorFlow's pooling allocator, which only an environment variable set
+    transpose, loudness); a family ignores the other's. Memory stays flat with the input's
+    length; the lowest peak needs TensorFlow's pooling allocator, which only an environment variable set
     before TensorFlow loads can choose: `TF_CPU_ALLOCATOR_USE_BFC=true` (the CLI sets it).
     """
     from tfstyle import audio

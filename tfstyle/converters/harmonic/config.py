@@ -3,6 +3,7 @@ import dataclasses
 
 from tfstyle.errors import TfstyleError
 from tfstyle.harmonic.controls import FRAME_LENGTH
+from tfstyle.harmonic.performance import LOUDNESS
 from tfstyle.settings import Settings, check_choices, setting
 
 
@@ -26,7 +27,7 @@ class HarmonicConfig(Settings):
                                       "instrument's: offset (its dynamics kept, its level moved "
                                       "onto the training data's) or quantile (note decays and "
                                       "the loudness distribution matched to the training "
-                                      "data's)", choices=("offset", "quantile"))
+                                      "data's)", choices=tuple(LOUDNESS))
     trim_db: float = setting(40.0, "trim leading/trailing silence quieter than this many dB "
                                    "below a clip's peak (0: keep everything)")
     seed: int = setting(0, "seed of weights and data order")
