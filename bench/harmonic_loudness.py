@@ -3,12 +3,13 @@ development set, not on the held-out kinds the shipped models are judged on.
 
     python bench/harmonic_loudness.py [--clips 6]
 
-Development set: melodies from the varied generator (`synth.varied_melody`: tempo,
-articulation and dynamics from pp to ff with crescendos and accents drawn per melody; seed 99,
-which no training or held-out set uses), rendered with FluidR3_GM on each shipped converter's
-two input instruments (`train_harmonic.CONTENT`) and on its own instrument (the true
-rendering). Each `--loudness` mode of the shipped converters converts the inputs; the figure
+Development set (`pairs.development_pairs`): melodies from the varied generator (tempo,
+articulation and dynamics from pp to ff drawn per melody) with a seed that no training or
+held-out set uses, rendered with FluidR3_GM on each shipped converter's two input instruments
+(`train_harmonic.CONTENT`) and on its own instrument (the true rendering). Each `--loudness` mode of the shipped converters converts the inputs; the figure
 is the mel distance to the true rendering as a ratio to identity's (leaving the input as it is).
+Beside them, two ceilings of the same decoder: the input's pitch with the true rendering's
+loudness (a perfect loudness mapping), and the true rendering's own controls (resynthesis).
 """
 import argparse
 import os
@@ -17,23 +18,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
+from pairs import DEVELOPMENT_SECONDS, DEVELOPMENT_SEED, development_pairs
 from report import table, write_section
 from train_harmonic import CONTENT
-
-SECONDS = 4.0
-SEED = 99
-
-
-def dev_pairs(source, target, clips, sr=22050):
-    """(inputs on `source`, true renderings on `target`) of `clips` varied melodies."""
-    from tfds_builders.timbre_pairs import timbre_pairs_dataset_builder as tp
-    from tfstyle import synth
-
-    low, high = tp.Config(name="dev", a=source, b=target).note_range()
-    melodies = [synth.varied_melody(np.random.default_rng([SEED, i]), SECONDS, low, high)
-                for i in range(clips)]
-    return tuple(synth.render(melodies, tp.INSTRUMENTS[name][0], sr, SECONDS)
-                 for name in (source, target))
 
 
 def main():
@@ -46,30 +33,67 @@ def main():
     from tfstyle.harmonic.performance import LOUDNESS
 
     sr, rows = 22050, []
+    columns = [*LOUDNESS, *CEILINGS]
     for target, sources in CONTENT.items():
         converter = api.load_converter(model=target)
         for source in sources:
-            inputs, truths = dev_pairs(source, target, args.clips, sr)
+            inputs, truths = development_pairs(source, target, args.clips, sr)
             identity = np.mean([metrics.mel_distance(x, t, sr) for x, t in zip(inputs, truths)])
-            ratios = {}
-            for mode in LOUDNESS:
-                outs = [np.concatenate(list(converter.convert_blocks([x], loudness=mode)))
-                        for x in inputs]
-                ratios[mode] = np.mean([metrics.mel_distance(o, t, sr)
-                                        for o, t in zip(outs, truths)]) / identity
+            outs = {mode: [np.concatenate(list(converter.convert_blocks([x], loudness=mode)))
+                           for x in inputs] for mode in LOUDNESS}
+            for name, controls_of in CEILINGS.items():
+                outs[name] = [resynthesis(converter, controls_of(x, t, converter), len(x))
+                              for x, t in zip(inputs, truths)]
+            ratios = {name: np.mean([metrics.mel_distance(o, t, sr) for o, t in zip(out, truths)])
+                      / identity for name, out in outs.items()}
             rows.append([f"{source} → {target}", f"{identity:.2f}"]
-                        + [f"{ratios[m]:.3f}" for m in LOUDNESS])
+                        + [f"{ratios[m]:.3f}" for m in columns])
             print(rows[-1], flush=True)
-    means = [f"**{np.mean([float(r[2 + i]) for r in rows]):.3f}**" for i in range(len(LOUDNESS))]
+    means = [f"**{np.mean([float(r[2 + i]) for r in rows]):.3f}**" for i in range(len(columns))]
     rows.append(["mean", ""] + means)
-    body = (f"{args.clips} varied melodies of {SECONDS:g} s per row (seed {SEED}, FluidR3_GM); "
+    body = (f"{args.clips} varied melodies of {DEVELOPMENT_SECONDS:g} s per row (seed "
+            f"{DEVELOPMENT_SEED}, FluidR3_GM); "
             "mel distance to the true rendering as a ratio to identity's, per `--loudness` "
-            "mode of the shipped converters:\n\n"
+            "mode of the shipped converters, and two ceilings that read the true rendering "
+            "(what a perfect mapping of the input's loudness, and of all its controls, would "
+            "reach with the same decoder):\n\n"
             + table(["input → converter", "identity's distance (dB)"]
-                    + [f"`{m}`: {LOUDNESS[m]}" for m in LOUDNESS], rows))
+                    + [f"`{m}`: {LOUDNESS[m]}" for m in LOUDNESS] + list(CEILINGS),
+                    rows))
     write_section("harmonic_loudness", "Harmonic converters: loudness mapping (development set)",
                   body, command=f"python bench/harmonic_loudness.py --clips {args.clips}")
 
+
+def _analyse(y, converter):
+    from tfstyle.audio import Level
+    from tfstyle.harmonic import controls as ctl
+
+    return ctl.analyse(Level([y]), converter.sr, converter.config.hop_length)
+
+
+def _true_loudness(x, truth, converter):
+    """The input's pitch and voicing, the true rendering's loudness in place of its own."""
+    import dataclasses
+
+    content, target = _analyse(x, converter), _analyse(truth, converter)
+    n = min(len(content.loudness), len(target.loudness))
+    loudness = content.loudness.copy()
+    loudness[:n] = target.loudness[:n]
+    return dataclasses.replace(content, loudness=loudness)
+
+
+def resynthesis(converter, controls, n_samples):
+    from tfstyle.harmonic.performance import render_blocks
+
+    played, gates, _ = converter.perform(controls)
+    return np.concatenate(list(render_blocks(converter.decoder, converter.synth, played, gates,
+                                             n_samples)))
+
+
+CEILINGS = {
+    "ceiling: the true rendering's loudness (the input's pitch)": _true_loudness,
+    "ceiling: the true rendering's own controls": lambda x, t, c: _analyse(t, c),
+}
 
 if __name__ == "__main__":
     main()

@@ -87,6 +87,22 @@ KINDS = {
 # Debian's timgm6mb-soundfont; MuseScore_General (musescore-general-soundfont-small) is the
 # other held-out choice.
 HELDOUT_SOUNDFONT = "/usr/share/sounds/sf2/TimGM6mb.sf2"
+# Decisions (a loudness mapping, whether a longer-trained run ships) are taken on this set,
+# never on the held-out KINDS: varied melodies (`synth.varied_melody`, dynamics from pp to ff
+# drawn per melody) with a seed that no training or held-out set uses, on FluidR3_GM.
+DEVELOPMENT_SEED, DEVELOPMENT_SECONDS = 99, 4.0
+
+
+def development_pairs(source, target, clips, sr=22050):
+    """(inputs on `source`, true renderings on `target`) of `clips` development melodies."""
+    from tfds_builders.timbre_pairs import timbre_pairs_dataset_builder as tp
+    from tfstyle import synth
+
+    low, high = tp.Config(name="dev", a=source, b=target).note_range()
+    melodies = [synth.varied_melody(np.random.default_rng([DEVELOPMENT_SEED, i]),
+                                    DEVELOPMENT_SECONDS, low, high) for i in range(clips)]
+    return tuple(synth.render(melodies, tp.INSTRUMENTS[name][0], sr, DEVELOPMENT_SECONDS)
+                 for name in (source, target))
 
 
 def other_melody(rng, seconds, low, high, tail=0.25):

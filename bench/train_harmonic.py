@@ -8,7 +8,11 @@
    General MIDI program (reverb and chorus off), with the melody generator and soundfonts
    that --data names (see DATA);
 2. trains `tfstyle fit --model harmonic` on that folder for --minutes;
-3. scores the converter on held-out data it was not trained or tuned on (`pairs.KINDS`):
+3. decides whether the run ships: it and the shipped model convert the development set
+   (`pairs.development_pairs`: varied melodies with a seed no other set uses, FluidR3_GM), and
+   unless the run's mean mel distance there (as a ratio to identity's) is lower, or --force
+   is given, it stops there. The held-out data below never takes a decision;
+4. scores the converter on held-out data it was not trained or tuned on (`pairs.KINDS`):
    melodies from another generator (`pairs.other_melody`, FluidR3_GM) and the timbre_pairs
    test melodies rendered with TimGM6mb, a soundfont never used in training, each played by
    two other instruments as the input. Measures: mel distance to the true rendering on the
@@ -16,10 +20,8 @@
    correlation with the input (over its sounding frames, and over every frame), beside the
    identity and envelope-match baselines and the true rendering itself (the ceiling of
    chroma);
-4. scores the shipped model on the same clips and, unless the run does better (more parts
-   of the bar met, then a lower mean mel ratio) or --force is given, stops there;
-5. writes tfstyle/pretrained/NAME/ (config.json, weights, MODEL_CARD.md) and a section of
-   docs/benchmarks.md.
+5. writes tfstyle/pretrained/NAME/ (config.json, weights, MODEL_CARD.md with the run's
+   training sessions from RUN/sessions.txt) and a section of docs/benchmarks.md.
 """
 import argparse
 import os
@@ -158,6 +160,9 @@ def main():
                         help="training melodies and soundfonts: " + "; ".join(
                             f"{k}: {v}" for k, v in DATA.items()))
     parser.add_argument("--minutes", type=float, default=15.0, help="training time")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="Adam learning rate of this session (default: the run's; a new "
+                             "run starts at the harmonic preset's 2e-3)")
     parser.add_argument("--no-train", action="store_true", help="use the run as it is")
     parser.add_argument("--minutes-before", type=float, default=None,
                         help="training minutes the run had before this command (default: as "
@@ -182,31 +187,32 @@ def main():
     melodies = render_data(args.name, folder, args.data_minutes, args.data)
     start = time.time()
     if not args.no_train:
+        first = _step(run_dir)
+        settings = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
         api.fit(b=folder, run_dir=run_dir, model="harmonic", max_minutes=args.minutes,
-                checkpoint_every=250, log=sys.stderr, progress=True)
+                checkpoint_every=250, log=sys.stderr, progress=True, **settings)
+        rate = Run(run_dir).load_config()[0].learning_rate
+        with open(os.path.join(run_dir, "sessions.txt"), "a") as f:
+            f.write(f"steps {first}-{_step(run_dir)} in {(time.time() - start) / 60:.0f} min "
+                    f"at learning rate {rate:g}\n")
     trained = before + (time.time() - start) / 60
     with open(os.path.join(run_dir, "train_minutes.txt"), "w") as f:
         f.write(f"{trained:.1f}\n")
     converter = api.load_converter(run_dir)
-    step = int(os.path.basename(Run(run_dir).latest()).rsplit("-", 1)[-1])
+    step = _step(run_dir)
+    if shipped and not args.force:
+        # The model in the package against the run, on the same development clips.
+        ratios = {label: development_ratio(c, args.name, args.clips) for label, c in (
+            ("run", converter), ("shipped", api.load_converter(model=args.name)))}
+        print(f"development set, mean mel distance as a ratio to identity's: run (step {step}) "
+              f"{ratios['run']:.3f}, shipped {ratios['shipped']:.3f}")
+        if ratios["shipped"] <= ratios["run"]:
+            print("the shipped model does as well or better; nothing written (--force ships "
+                  "the run)")
+            return
     results = score(converter, args.name, args.clips)
     model = f"{args.name} (harmonic converter)"
     summary = [verdict(scores, model) for scores in results.values()]
-    if shipped and not args.force:
-        # The model in the package, scored on the same clips in the same run.
-        old = score(api.load_converter(model=args.name), args.name, args.clips)
-        was = [verdict(scores, model) for scores in old.values()]
-        key = (lambda rows: (sum(r[1] for r in rows), -np.mean([r[2] for r in rows])))
-        for label, rows in (("run", summary), ("shipped", was)):
-            for kind, (line, _, _) in zip(results, rows):
-                print(f"{label}, {kind}: {line}")
-        print(f"run (step {step}): bar parts met {sum(r[1] for r in summary)}, mean mel ratio "
-              f"{np.mean([r[2] for r in summary]):.3f}; shipped: {sum(r[1] for r in was)}, "
-              f"{np.mean([r[2] for r in was]):.3f}")
-        if key(was) >= key(summary):
-            print("the shipped model scores as well or better; nothing written (--force ships "
-                  "the run)")
-            return
 
     tables = []
     for kind, scores in results.items():
@@ -234,7 +240,8 @@ def main():
                            f"{k}={v}" for k, v in vars(config).items()),
                        contents=" and ".join(CONTENT[args.name]), tables="\n\n".join(tables),
                        verdicts=verdicts, bar=BAR_RATIO, chroma=BAR_CHROMA,
-                       low=converter.profile.pitch_low, high=converter.profile.pitch_high)
+                       low=converter.profile.pitch_low, high=converter.profile.pitch_high,
+                       sessions=_sessions(run_dir))
     with open(os.path.join(out, "MODEL_CARD.md"), "w") as f:
         f.write(card)
     write_section(f"harmonic_{args.name}", f"Shipped harmonic converter: {args.name}",
@@ -242,6 +249,35 @@ def main():
                   + f"\n\nTrained {step} steps in {trained:.0f} min.",
                   command=f"python bench/train_harmonic.py {args.name} (see the model card)")
     print(card)
+
+
+def development_ratio(converter, name, clips, sr=22050):
+    """Mean mel distance to the true rendering, as a ratio to identity's, over the development
+    set's melodies on each content instrument."""
+    from tfstyle import metrics
+
+    ratios = []
+    for source in CONTENT[name]:
+        inputs, truths = pairs.development_pairs(source, name, clips, sr)
+        outputs = [np.concatenate(list(converter.convert_blocks([x]))) for x in inputs]
+        ratios.append(np.mean([metrics.mel_distance(o, t, sr) for o, t in zip(outputs, truths)])
+                      / np.mean([metrics.mel_distance(x, t, sr) for x, t in zip(inputs, truths)]))
+    return float(np.mean(ratios))
+
+
+def _step(run_dir):
+    from tfstyle.converters.run import Run
+
+    latest = Run(run_dir).latest()
+    return int(os.path.basename(latest).rsplit("-", 1)[-1]) if latest else 0
+
+
+def _sessions(run_dir):
+    try:
+        with open(os.path.join(run_dir, "sessions.txt")) as f:
+            return "; ".join(line.strip() for line in f if line.strip())
+    except OSError:
+        return "not recorded"
 
 
 def _recorded_minutes(run_dir):
@@ -268,10 +304,11 @@ the melody is kept by construction. Settings: {config}.
 ## Data and training
 
 {melodies} melodies of {seconds:g} s ({minutes:.0f} min) over the {name}'s whole range from
-{data}, rendered on its General MIDI program (reverb and chorus off). Pitch range learned (5th-95th percentile): MIDI
-{low:.0f}-{high:.0f}. Trained {steps} steps ({train_minutes:g} min on a 2-core AMD EPYC,
-in sessions of `python bench/train_harmonic.py {name} --minutes M`, each resuming the run;
-the batch is 8 windows of 1.5 s).
+{data}, rendered on its General MIDI program (reverb and chorus off). Pitch range learned
+(5th-95th percentile): MIDI {low:.0f}-{high:.0f}. Trained {steps} steps ({train_minutes:g} min on
+a 2-core AMD EPYC, in sessions of `python bench/train_harmonic.py {name} --minutes M
+[--learning-rate R]`, each resuming the run; the batch is 8 windows of 1.5 s). Sessions:
+{sessions}.
 
 ## Scores on data it never saw
 

@@ -61,7 +61,8 @@ def trained(tmp_path_factory):
     analysed = {f: os.path.getmtime(os.path.join(cache, f)) for f in os.listdir(cache)}
     log = io.StringIO()
     with contextlib.redirect_stderr(log):
-        assert main(["fit", "--run-dir", run, "--steps", str(killed_at + 2), "-q"]) == 0
+        assert main(["fit", "--run-dir", run, "--steps", str(killed_at + 2), "--learning-rate",
+                     "0.0005", "-q"]) == 0
     return root, run, killed_at, analysed, log.getvalue()
 
 
@@ -74,6 +75,19 @@ def test_a_killed_run_resumes_and_reuses_its_analysis(trained):
         f"-{killed_at + 2}")
     cache = os.path.join(run, "cache")
     assert {f: os.path.getmtime(os.path.join(cache, f)) for f in os.listdir(cache)} == analysed
+
+
+def test_a_learning_rate_given_on_resume_is_the_one_used(trained):
+    """The checkpoint holds the optimizer's rate, and restoring it used to win over the
+    option (config.json said 0.0005 while training went on at 0.002)."""
+    import tensorflow as tf
+
+    _, run, *_ = trained
+    with open(os.path.join(run, "config.json")) as f:
+        assert json.load(f)["config"]["learning_rate"] == 0.0005
+    saved = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(run, "checkpoints")))
+    rate = [k for k in saved.get_variable_to_shape_map() if "optimizer/_learning_rate" in k]
+    assert rate and np.isclose(saved.get_tensor(rate[0]), 0.0005)
 
 
 def test_fit_records_the_family_profile_cache_and_logs(trained):

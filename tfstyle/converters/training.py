@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -230,6 +231,11 @@ def _train(run_dir, family, config, domains, model, step, total_steps, max_secon
     latest = run_dir.latest()
     if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
+        # The checkpoint holds each optimizer's rate too; without this a --learning-rate given
+        # on resume would be recorded in config.json and silently not used.
+        for obj in model.checkpoint_objects().values():
+            if isinstance(obj, keras.optimizers.Optimizer):
+                obj.learning_rate = config.learning_rate
     reached = int(step.numpy())
     low, high = _all_workers(strategy, reached)
     if low != high:
