@@ -6,8 +6,9 @@ development set, not on the held-out kinds the shipped models are judged on.
 Development set (`pairs.development_pairs`): melodies from the varied generator (tempo,
 articulation and dynamics from pp to ff drawn per melody) with a seed that no training or
 held-out set uses, rendered with FluidR3_GM on each shipped converter's two input instruments
-(`train_harmonic.CONTENT`) and on its own instrument (the true rendering). Each `--loudness` mode of the shipped converters converts the inputs; the figure
-is the mel distance to the true rendering as a ratio to identity's (leaving the input as it is).
+(`train_harmonic.CONTENT`) and on its own instrument (the true rendering). Each `--loudness`
+mode of the shipped converters converts the inputs; the figure is the mel distance to the true
+rendering as a ratio to identity's (leaving the input as it is).
 Beside them, two ceilings of the same decoder: the input's pitch with the true rendering's
 loudness (a perfect loudness mapping), and the true rendering's own controls (resynthesis).
 """
@@ -18,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from pairs import DEVELOPMENT_SECONDS, DEVELOPMENT_SEED, development_pairs
+from pairs import DEVELOPMENT_SECONDS, DEVELOPMENT_SEED, development_pairs, mean_mel_distance
 from report import table, write_section
 from train_harmonic import CONTENT
 
@@ -28,7 +29,6 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=6, help="melodies per input instrument")
     args = parser.parse_args()
-    from tfstyle import metrics
     from tfstyle.converters import api
     from tfstyle.harmonic.performance import LOUDNESS
 
@@ -38,14 +38,15 @@ def main():
         converter = api.load_converter(model=target)
         for source in sources:
             inputs, truths = development_pairs(source, target, args.clips, sr)
-            identity = np.mean([metrics.mel_distance(x, t, sr) for x, t in zip(inputs, truths)])
+            identity = mean_mel_distance(inputs, truths, sr)
             outs = {mode: [np.concatenate(list(converter.convert_blocks([x], loudness=mode)))
                            for x in inputs] for mode in LOUDNESS}
             for name, controls_of in CEILINGS.items():
-                outs[name] = [resynthesis(converter, controls_of(x, t, converter), len(x))
+                outs[name] = [np.concatenate(list(converter.render_blocks(
+                                  controls_of(x, t, converter), len(x))))
                               for x, t in zip(inputs, truths)]
-            ratios = {name: np.mean([metrics.mel_distance(o, t, sr) for o, t in zip(out, truths)])
-                      / identity for name, out in outs.items()}
+            ratios = {name: mean_mel_distance(out, truths, sr) / identity
+                      for name, out in outs.items()}
             rows.append([f"{source} → {target}", f"{identity:.2f}"]
                         + [f"{ratios[m]:.3f}" for m in columns])
             print(rows[-1], flush=True)
@@ -80,14 +81,6 @@ def _true_loudness(x, truth, converter):
     loudness = content.loudness.copy()
     loudness[:n] = target.loudness[:n]
     return dataclasses.replace(content, loudness=loudness)
-
-
-def resynthesis(converter, controls, n_samples):
-    from tfstyle.harmonic.performance import render_blocks
-
-    played, gates, _ = converter.perform(controls)
-    return np.concatenate(list(render_blocks(converter.decoder, converter.synth, played, gates,
-                                             n_samples)))
 
 
 CEILINGS = {

@@ -105,6 +105,13 @@ def development_pairs(source, target, clips, sr=22050):
                  for name in (source, target))
 
 
+def mean_mel_distance(clips, truths, sr=22050):
+    """Mean mel distance of the clips to their true renderings (of the inputs: identity's)."""
+    from tfstyle import metrics
+
+    return float(np.mean([metrics.mel_distance(y, t, sr) for y, t in zip(clips, truths)]))
+
+
 def other_melody(rng, seconds, low, high, tail=0.25):
     """A melody built unlike `synth.random_melody`: chord tones of a I-vi-IV-V progression
     (arpeggios, repeated notes, leaps up to an octave), 60-180 bpm, sixteenths to dotted

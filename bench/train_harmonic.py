@@ -177,6 +177,7 @@ def main():
     from tfstyle.converters.run import Run
 
     run_dir = args.run_dir or os.path.join(ROOT, "runs", f"harmonic_{args.name}")
+    run = Run(run_dir)
     out = os.path.join(pretrained.HERE, pretrained.MODELS[args.name])
     shipped = os.path.exists(os.path.join(out, "config.json"))
     before = args.minutes_before
@@ -187,19 +188,19 @@ def main():
     melodies = render_data(args.name, folder, args.data_minutes, args.data)
     start = time.time()
     if not args.no_train:
-        first = _step(run_dir)
+        first = run.latest_step()
         settings = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
         api.fit(b=folder, run_dir=run_dir, model="harmonic", max_minutes=args.minutes,
                 checkpoint_every=250, log=sys.stderr, progress=True, **settings)
-        rate = Run(run_dir).load_config()[0].learning_rate
+        rate = run.load_config()[0].learning_rate
         with open(os.path.join(run_dir, "sessions.txt"), "a") as f:
-            f.write(f"steps {first}-{_step(run_dir)} in {(time.time() - start) / 60:.0f} min "
+            f.write(f"steps {first}-{run.latest_step()} in {(time.time() - start) / 60:.0f} min "
                     f"at learning rate {rate:g}\n")
     trained = before + (time.time() - start) / 60
     with open(os.path.join(run_dir, "train_minutes.txt"), "w") as f:
         f.write(f"{trained:.1f}\n")
     converter = api.load_converter(run_dir)
-    step = _step(run_dir)
+    step = run.latest_step()
     if shipped and not args.force:
         # The model in the package against the run, on the same development clips.
         ratios = {label: development_ratio(c, args.name, args.clips) for label, c in (
@@ -254,22 +255,13 @@ def main():
 def development_ratio(converter, name, clips, sr=22050):
     """Mean mel distance to the true rendering, as a ratio to identity's, over the development
     set's melodies on each content instrument."""
-    from tfstyle import metrics
-
     ratios = []
     for source in CONTENT[name]:
         inputs, truths = pairs.development_pairs(source, name, clips, sr)
         outputs = [np.concatenate(list(converter.convert_blocks([x]))) for x in inputs]
-        ratios.append(np.mean([metrics.mel_distance(o, t, sr) for o, t in zip(outputs, truths)])
-                      / np.mean([metrics.mel_distance(x, t, sr) for x, t in zip(inputs, truths)]))
+        ratios.append(pairs.mean_mel_distance(outputs, truths, sr)
+                      / pairs.mean_mel_distance(inputs, truths, sr))
     return float(np.mean(ratios))
-
-
-def _step(run_dir):
-    from tfstyle.converters.run import Run
-
-    latest = Run(run_dir).latest()
-    return int(os.path.basename(latest).rsplit("-", 1)[-1]) if latest else 0
 
 
 def _sessions(run_dir):

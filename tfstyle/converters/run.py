@@ -84,6 +84,11 @@ class Run:
 
         return tf.train.latest_checkpoint(self.checkpoint_dir)
 
+    def latest_step(self):
+        """The step of the latest checkpoint (0 when there is none)."""
+        latest = self.latest()
+        return int(os.path.basename(latest).rsplit("-", 1)[-1]) if latest else 0
+
     def restore(self, objects):
         """Restores the named objects from the latest checkpoint (others in it are ignored)."""
         latest = self.latest()
@@ -92,4 +97,4 @@ class Run:
                                "'tfstyle fit' first")
         checkpoint, _ = self.checkpoint(objects)
         checkpoint.restore(latest).expect_partial()
-        return int(os.path.basename(latest).rsplit("-", 1)[-1])
+        return self.latest_step()

@@ -89,14 +89,20 @@ class Converter:
         return perform(controls, self.profile, self.config.hop_length / self.sr, transpose,
                        loudness)
 
+    def render_blocks(self, controls, n_samples, transpose=None, loudness=None):
+        """Successive blocks of the input's controls played on the target (`perform`)."""
+        from tfstyle.harmonic.performance import render_blocks
+
+        played, gates, _ = self.perform(controls, transpose, loudness)
+        return render_blocks(self.decoder, self.synth, played, gates, n_samples)
+
     def convert_blocks(self, blocks, transpose=None, loudness=None, **_):
         """Successive blocks of an input at `sr` → successive blocks of its conversion: the
         analysis reads every block first (its result is a few numbers per frame), then the
         rendering goes block by block."""
         from tfstyle.audio import Level
         from tfstyle.harmonic import controls as ctl
-        from tfstyle.harmonic.performance import check_pitched, monophony_warning, \
-            render_blocks
+        from tfstyle.harmonic.performance import check_pitched, monophony_warning
 
         level = blocks if isinstance(blocks, Level) else Level(blocks)
         controls = ctl.analyse(level, self.sr, self.config.hop_length)
@@ -105,8 +111,7 @@ class Converter:
         warning = monophony_warning(controls)
         if warning:
             warnings.warn(warning.replace("warning: ", ""), stacklevel=2)
-        played, gates, _ = self.perform(controls, transpose, loudness)
-        yield from render_blocks(self.decoder, self.synth, played, gates, level.samples)
+        yield from self.render_blocks(controls, level.samples, transpose, loudness)
 
     def package(self, out):
         import numpy as np
