@@ -8,11 +8,13 @@
    General MIDI program (reverb and chorus off), with the melody generator and soundfonts
    that --data names (see DATA);
 2. trains `tfstyle fit --model harmonic` on that folder for --minutes;
-3. decides whether the run ships: it and the shipped model convert the development set
+3. fits the converter's learned loudness mapping (`--loudness learned`, see `fit_dynamics`)
+   on paired renderings: other melodies on the instrument and on every other instrument;
+4. decides whether the run ships: it and the shipped model convert the development set
    (`pairs.development_pairs`: varied melodies with a seed no other set uses, FluidR3_GM), and
    unless the run's mean mel distance there (as a ratio to identity's) is lower, or --force
    is given, it stops there. The held-out data below never takes a decision;
-4. scores the converter on held-out data it was not trained or tuned on (`pairs.KINDS`):
+5. scores the converter on held-out data it was not trained or tuned on (`pairs.KINDS`):
    melodies from another generator (`pairs.other_melody`, FluidR3_GM) and the timbre_pairs
    test melodies rendered with TimGM6mb, a soundfont never used in training, each played by
    two other instruments as the input. Measures: mel distance to the true rendering on the
@@ -20,7 +22,7 @@
    correlation with the input (over its sounding frames, and over every frame), beside the
    identity and envelope-match baselines and the true rendering itself (the ceiling of
    chroma);
-5. writes tfstyle/pretrained/NAME/ (config.json, weights, MODEL_CARD.md with the run's
+6. writes tfstyle/pretrained/NAME/ (config.json, weights, MODEL_CARD.md with the run's
    training sessions from RUN/sessions.txt) and a section of docs/benchmarks.md.
 """
 import argparse
@@ -91,6 +93,58 @@ def render_data(name, folder, minutes, data="random", seed=0):
                      subtype="PCM_16")
     open(done, "w").close()
     return count
+
+
+# The loudness mapping's pairs: melodies of the varied generator with their own seed (not the
+# decoder's, the development set's or a held-out one), on FluidR3_GM, played by the instrument
+# and by each other timbre_pairs instrument.
+DYNAMICS_SEED, DYNAMICS_MELODIES = 7, 120
+DYNAMICS_STEPS = 1500
+
+
+def dynamics_pairs(name, melodies=DYNAMICS_MELODIES, seed=DYNAMICS_SEED):
+    """[(controls on another instrument, controls on `name`)] of the same melodies, analysed
+    once and cached in runs/data/."""
+    from tfds_builders.timbre_pairs.timbre_pairs_dataset_builder import INSTRUMENTS
+    from tfstyle import synth
+    from tfstyle.harmonic import controls as ctl
+
+    cache = os.path.join(ROOT, "runs", "data", f"dynamics_{name}_{melodies}_{seed}.npz")
+    fields = ("f0", "periodicity", "loudness", "voiced", "partial_share")
+    if not os.path.exists(cache):
+        program, low, high = INSTRUMENTS[name]
+        rng = np.random.default_rng([seed, program])
+        notes = [synth.varied_melody(rng, SECONDS, low, high) for _ in range(melodies)]
+        arrays = {}
+        for other, (other_program, _, _) in INSTRUMENTS.items():
+            clips = synth.render(notes, other_program, 22050, SECONDS)
+            analysed = [ctl.analyse(c, 22050, 256) for c in clips]
+            for field in fields:
+                arrays[f"{other}/{field}"] = np.stack([getattr(c, field) for c in analysed])
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        np.savez(cache + ".partial.npz", **arrays)
+        os.replace(cache + ".partial.npz", cache)
+    with np.load(cache) as saved:
+        by = {other: [ctl.Controls(*(saved[f"{other}/{f}"][i] for f in fields))
+                      for i in range(melodies)]
+              for other in {k.split("/")[0] for k in saved.files}}
+    return [(content, truth) for other, clips in by.items() if other != name
+            for content, truth in zip(clips, by[name])]
+
+
+def fit_dynamics(name, steps=DYNAMICS_STEPS):
+    """The instrument's DynamicsModel and a line for the model card."""
+    from tfstyle.converters.harmonic import dynamics_fit
+
+    train = dynamics_pairs(name)
+    baseline = dynamics_fit.offset_loss(train)
+    model, _, last = dynamics_fit.fit(train, steps=steps, log=sys.stderr)
+    line = (f"{len(train)} pairs of {SECONDS:g}-s clips ({DYNAMICS_MELODIES} melodies of the "
+            f"varied generator, seed {DYNAMICS_SEED}, FluidR3_GM, on the {name} and on each "
+            f"other timbre_pairs instrument), {steps} steps: mean absolute error of the "
+            f"relative loudness {20 * last:.1f} dB, against {20 * baseline:.1f} dB for the "
+            "input's own contour (`--loudness offset`)")
+    return model, line
 
 
 def score(converter, name, count, sr=22050):
@@ -169,6 +223,9 @@ def main():
                              "the run's last package recorded them)")
     parser.add_argument("--clips", type=int, default=6,
                         help="held-out clips per kind and content instrument")
+    parser.add_argument("--no-dynamics", action="store_true",
+                        help="ship without a learned loudness mapping (converts with "
+                             "--loudness offset)")
     parser.add_argument("--force", action="store_true",
                         help="ship the run even if the shipped model scores better")
     args = parser.parse_args()
@@ -200,6 +257,10 @@ def main():
     with open(os.path.join(run_dir, "train_minutes.txt"), "w") as f:
         f.write(f"{trained:.1f}\n")
     converter = api.load_converter(run_dir)
+    dynamics = "none: the input's own contour at the instrument's level (`--loudness offset`)"
+    if not args.no_dynamics:
+        model, dynamics = fit_dynamics(args.name)
+        converter = converter.with_dynamics(model)
     step = run.latest_step()
     if shipped and not args.force:
         # The model in the package against the run, on the same development clips.
@@ -242,7 +303,8 @@ def main():
                        contents=" and ".join(CONTENT[args.name]), tables="\n\n".join(tables),
                        verdicts=verdicts, bar=BAR_RATIO, chroma=BAR_CHROMA,
                        low=converter.profile.pitch_low, high=converter.profile.pitch_high,
-                       sessions=_sessions(run_dir))
+                       sessions=_sessions(run_dir), dynamics=dynamics,
+                       mode=converter.config.loudness)
     with open(os.path.join(out, "MODEL_CARD.md"), "w") as f:
         f.write(card)
     write_section(f"harmonic_{args.name}", f"Shipped harmonic converter: {args.name}",
@@ -289,9 +351,9 @@ CARD = """# {name}: any monophonic melody played by a {name} (harmonic converter
 
 A harmonic-plus-noise synthesiser (after DDSP) whose decoder and reverb tfstyle trained on
 {name} recordings. It reads the input's pitch (YIN) and loudness, moves the pitch into the
-{name}'s range (whole octaves, `--transpose auto`) and the level onto the {name}'s with the
-input's dynamics kept (`--loudness offset`), and renders them with the learned {name} timbre:
-the melody is kept by construction. Settings: {config}.
+{name}'s range (whole octaves, `--transpose auto`), gives the input's notes the loudness
+contour a {name} would (`--loudness {mode}`: a learned mapping, below), and renders them with
+the learned {name} timbre: the melody is kept by construction. Settings: {config}.
 
 ## Data and training
 
@@ -301,6 +363,8 @@ the melody is kept by construction. Settings: {config}.
 a 2-core AMD EPYC, in sessions of `python bench/train_harmonic.py {name} --minutes M
 [--learning-rate R]`, each resuming the run; the batch is 8 windows of 1.5 s). Sessions:
 {sessions}.
+
+Loudness mapping (`tfstyle.harmonic.dynamics`, fitted by this script): {dynamics}.
 
 ## Scores on data it never saw
 

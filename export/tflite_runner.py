@@ -5,7 +5,8 @@ without TensorFlow: either family, told apart by the model's .json.
     python export/tflite_runner.py phone/violin_harmonic_none.tflite in.wav out.wav
 
 Needs numpy, soundfile, soxr, librosa and ai-edge-litert (the LiteRT interpreter), and
-tfstyle's NumPy modules (`audio`, `chunking`, `harmonic.controls`, `harmonic.performance`),
+tfstyle's NumPy modules (`audio`, `chunking`, `harmonic.controls`, `harmonic.dynamics`,
+`harmonic.performance`),
 none of which imports TensorFlow.
 
 MelGAN-VC (`*_generator_*.tflite`): the front end is the one recorded in the .json: normalised
@@ -17,7 +18,8 @@ Harmonic (`*_harmonic_*.tflite`): the file is read twice in blocks. First the mo
 signature measures pitch and loudness window by window; then the performance on the
 instrument is worked out from those few numbers per frame, and the `render` signature
 synthesises it block by block, carrying the decoder state, the oscillator phase and the reverb
-tail, straight into the output file.
+tail, straight into the output file. A model with a learned loudness mapping maps the loudness
+with its `dynamics` signature, a block at a time.
 
 Memory stays at one block whatever the file's length.
 """
@@ -38,6 +40,16 @@ def load_meta(model_path):
         return json.load(f)
 
 
+class Dynamics:
+    """The model's `dynamics` signature as `harmonic.dynamics.apply` calls it."""
+
+    def __init__(self, signature, receptive_field):
+        self.signature, self.receptive_field = signature, receptive_field
+
+    def __call__(self, features):
+        return self.signature(features=features)["loudness"]
+
+
 class HarmonicRunner:
     def __init__(self, model_path, threads=2, seed=0):
         from ai_edge_litert.interpreter import Interpreter
@@ -50,6 +62,10 @@ class HarmonicRunner:
         self.block = self.meta["tflite"]["block_frames"]
         self.window = self.analyse_model.get_input_details()["window"]["shape"][-1]
         self.rng = np.random.default_rng(seed)
+        self.dynamics = None
+        if "dynamics" in self.meta["tflite"]["signatures"]:
+            self.dynamics = Dynamics(interpreter.get_signature_runner("dynamics"),
+                                     self.meta["dynamics_receptive_field"])
 
     def measure(self, window):
         """`controls.measure_window` through the model: a window padded to its fixed size."""
@@ -75,7 +91,7 @@ class HarmonicRunner:
         m = self.meta
         played, gates, _ = perform(controls, Profile(**m["profile"]), self.hop / self.sr,
                                    m["transpose"] if transpose is None else transpose,
-                                   m.get("loudness", "quantile"))
+                                   m.get("loudness", "quantile"), self.dynamics)
         arrays = [played.f0, played.loudness, played.voiced.astype(np.float32), gates]
         frames, block = len(played.f0), self.block
         state = np.zeros((1, m["gru_units"]), np.float32)

@@ -34,3 +34,16 @@ def wav(tmp_path):
         return str(path)
 
     return write
+
+
+def random_dynamics(seed=0):
+    """A small DynamicsModel whose correction is not zero (an untrained one's is), as a fitted
+    one's is not."""
+    from tfstyle.harmonic.dynamics_model import DynamicsModel
+
+    model = DynamicsModel(width=8, dilations=(1, 2, 4), seed=seed)
+    head = model.get_layer("correction")
+    rng = np.random.default_rng(seed)
+    head.kernel.assign(rng.normal(0, 0.5, head.kernel.shape).astype(np.float32))
+    head.bias.assign(np.full(head.bias.shape, 0.1, np.float32))
+    return model

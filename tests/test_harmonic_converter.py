@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import melody
+from conftest import melody, random_dynamics
 from tfstyle.cli import main
 
 SR = 22050
@@ -110,6 +110,7 @@ def test_options_of_the_other_family_and_missing_domains_are_one_line_errors(tra
     for args, message in (
             (["--b", str(root / "b"), "--n-mels", "64"], "not a setting of a harmonic"),
             (["--a", str(root / "b"), "--b", str(root / "b")], "trains on --b alone"),
+            (["--b", str(root / "b"), "--loudness", "learned"], "which a run does not fit"),
             ([], "needs --b")):
         assert main(["fit", "--model", "harmonic", "--run-dir", str(tmp_path / "r"), *args,
                      "-q"]) == 2
@@ -145,6 +146,12 @@ def test_convert_keeps_the_length_and_follows_transpose(trained, tmp_path, capsy
     assert main(["convert", run, str(source), "-o", str(tmp_path / "x.wav"), "--transpose",
                  "up"]) == 2
     assert "transpose must be 'auto' or a number" in capsys.readouterr().err
+    # A run has no learned loudness mapping: said before any work, nothing written.
+    assert main(["convert", run, str(source), "-o", str(tmp_path / "x.wav"), "--loudness",
+                 "learned"]) == 2
+    assert "needs a converter with a learned loudness mapping" in (
+        capsys.readouterr().err.strip().splitlines()[-1])
+    assert not (tmp_path / "x.wav").exists()
     noise = tmp_path / "noise.wav"
     sf.write(noise, np.random.default_rng(0).uniform(-0.3, 0.3, SR).astype(np.float32), SR)
     assert main(["convert", run, str(noise), "-o", str(tmp_path / "n.wav"), "-q"]) == 2
@@ -188,11 +195,13 @@ def test_graph_mapping_matches_the_numpy_performance(trained):
 
 @pytest.fixture(scope="module")
 def exported(trained):
+    """The run's converter with a learned loudness mapping (as the shipped ones), exported."""
     from tfstyle.converters import api
 
     root, run, *_ = trained
-    written = api.export(run, str(root / "out"), "all", ["none"], name="violin")
-    return root, run, written
+    converter = api.load_converter(run).with_dynamics(random_dynamics(2))
+    written = converter.export(str(root / "out"), "all", ["none"], "violin", None)
+    return root, converter, written
 
 
 def test_saved_model_signatures_run_the_whole_path(exported):
@@ -200,18 +209,16 @@ def test_saved_model_signatures_run_the_whole_path(exported):
 
     import tensorflow as tf
 
-    from tfstyle.converters import api
     from tfstyle.converters.harmonic.graph import waveform_fn
 
-    root, run, written = exported
+    root, converter, written = exported
     path = next(p for p in written if os.path.isdir(p))
     loaded = tf.saved_model.load(path)
     assert set(loaded.signatures) == {"serving_default", "waveform"}
-    converter = api.load_converter(run)
     y = tune(5)
     got = loaded.signatures["waveform"](waveform=tf.constant(y[None]))["waveform"][0].numpy()
     want = waveform_fn(converter.decoder, converter.synth, converter.config,
-                       converter.profile)(tf.constant(y)).numpy()
+                       converter.profile, converter.dynamics)(tf.constant(y)).numpy()
     assert got.shape == y.shape and np.all(np.isfinite(got))
     # One graph, but the SavedModel's FFT sizes and sums are its own: rounding, 1e-3 of the peak.
     np.testing.assert_allclose(got, want, atol=1e-3 * np.max(np.abs(want)))
@@ -224,15 +231,33 @@ def test_saved_model_signatures_run_the_whole_path(exported):
     assert rate == SR // 2 and abs(len(decoded) - len(tune(6)[::2])) <= 1
     info = json.load(open(os.path.join(path, "assets.extra", "tfstyle.json")))
     assert info["family"] == "harmonic" and info["profile"] == converter.profile.__dict__
+    assert info["loudness"] == "learned" and info["dynamics_receptive_field"] == 7
+    # The learned mapping is in the graph: its fitted weights are among the SavedModel's.
+    head = converter.dynamics.get_layer("correction").kernel.numpy()
+    assert any(v.shape == head.shape and np.array_equal(v.numpy(), head)
+               for v in loaded.variables)
 
 
 def test_tflite_is_builtin_only_and_the_runner_converts_a_file(exported, tmp_path):
-    from tfstyle import metrics
+    from tfstyle import audio, metrics
 
-    root, run, written = exported
+    root, converter, written = exported
     path = next(p for p in written if p.endswith(".tflite"))
     info = json.load(open(path + ".json"))
     assert info["tflite"]["max_abs_error_vs_tf"] < 1e-4
+    assert "dynamics" in info["tflite"]["signatures"]
+    assert info["tflite"]["dynamics_max_abs_error_vs_tf"] < 1e-4
+    # The runner maps loudness with that signature, in its fixed-size blocks, as Keras does.
+    sys.path.insert(0, os.path.join(ROOT, "export"))
+    import tflite_runner
+
+    from tfstyle.harmonic import controls as ctl
+    from tfstyle.harmonic import dynamics as dyn
+
+    controls = ctl.analyse(np.concatenate([tune(8), tune(9)]), SR, 256)
+    np.testing.assert_allclose(
+        dyn.apply(tflite_runner.HarmonicRunner(path).dynamics, controls, -20.0),
+        dyn.apply(converter.dynamics.runner(), controls, -20.0), atol=1e-3)
     assert {"WHILE", "SIN", "RFFT2D"} <= set(info["tflite"]["ops"])
     assert not any(op.startswith("custom") or "FLEX" in op for op in info["tflite"]["ops"])
     y = np.concatenate([tune(8), tune(9)])
@@ -241,8 +266,9 @@ def test_tflite_is_builtin_only_and_the_runner_converts_a_file(exported, tmp_pat
                              path, str(tmp_path / "in.wav"), str(tmp_path / "lite.wav")],
                             capture_output=True, text=True, timeout=300)
     assert runner.returncode == 0, runner.stderr
-    assert main(["convert", run, str(tmp_path / "in.wav"), "-o", str(tmp_path / "tf.wav"),
-                 "-q"]) == 0
+    level = audio.Level([y])   # written as `tfstyle convert` and the runner write
+    audio.save_blocks(str(tmp_path / "tf.wav"), converter.convert_blocks(level), SR,
+                      lambda: level.rms)
     lite, _ = sf.read(tmp_path / "lite.wav", dtype="float32")
     tf_out, _ = sf.read(tmp_path / "tf.wav", dtype="float32")
     assert len(lite) == len(tf_out) == len(y)
@@ -255,9 +281,10 @@ def test_packaged_model_converts_like_its_run(trained, tmp_path):
     from tfstyle.converters import api
 
     _, run, *_ = trained
-    converter = api.load_converter(run)
+    converter = api.load_converter(run).with_dynamics(random_dynamics(3))
     pretrained.package(converter, str(tmp_path / "m"), steps=4, **converter.record())
     loaded = pretrained.load(None, str(tmp_path / "m"))
+    assert loaded.config.loudness == "learned" and loaded.dynamics is not None
     y = tune(3)
     a = np.concatenate(list(converter.convert_blocks([y])))
     b = np.concatenate(list(loaded.convert_blocks([y])))

@@ -68,6 +68,10 @@ def test_shipped_harmonic_models_are_small_and_documented(name):
     card = open(os.path.join(path, "MODEL_CARD.md")).read()
     assert "python bench/train_harmonic.py" in card and "TimGM6mb" in card
     assert set(record["scores"]) == {"generator", "soundfont"}
+    # The learned loudness mapping ships with it and is what it converts with by default.
+    assert config.loudness == "learned" and record["dynamics"]["dilations"]
+    assert os.path.exists(os.path.join(path, "dynamics.weights.h5"))
+    assert "Loudness mapping" in card
 
 
 def test_a_shipped_harmonic_model_plays_the_melody(tmp_path):

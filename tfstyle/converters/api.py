@@ -56,6 +56,7 @@ def fit(a=None, b=None, run_dir=None, model=None, preset=None, steps=None, max_m
         family = families.get(model or "melgan-vc")
         preset = preset or family.DEFAULT_PRESET
         config = family.preset(preset, **settings)
+    config.check_trainable()
     specs = {"a": a, "b": b}
     for role in ("a", "b"):
         if role in family.ROLES and not specs[role]:

@@ -252,11 +252,16 @@ def match_decay(content, style, frame_seconds, most_db=30.0):
 OFFSET_QUANTILE = 0.75
 
 
+def target_level(style, quantile=OFFSET_QUANTILE):
+    """The style's (Controls or Profile) `quantile` of voiced loudness, dB."""
+    return float(np.interp(quantile, QUANTILES, _profile(style).loudness_quantiles))
+
+
 def offset_loudness(content, style, quantile=OFFSET_QUANTILE):
     """The content's loudness moved by one offset, so that its `quantile` of voiced loudness
     is the style's (Controls or Profile): the content's dynamics are kept as they are, crescendo,
     accents and soft passages alike, where `map_loudness` squeezes them into the style's range."""
-    target = np.interp(quantile, QUANTILES, _profile(style).loudness_quantiles)
+    target = target_level(style, quantile)
     level = np.quantile(content.loudness[content.voiced], quantile)
     return (content.loudness + (target - level)).astype(np.float32)
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from tfstyle.errors import TfstyleError
 from tfstyle.harmonic import controls as ctl
+from tfstyle.harmonic import dynamics as dyn
 
 # Content frames with fewer sounding frames than this share of clear pitch get a warning.
 MONOPHONIC_SHARE = 0.5
@@ -67,23 +68,38 @@ LOUDNESS = {
               "(controls.offset_loudness)",
     "quantile": "each note's decay matched to the instrument's and the loudness distribution "
                 "mapped onto its (controls.match_decay, map_loudness)",
+    "learned": "the contour the instrument would give the input's notes, by a model fitted "
+               "on paired renderings (dynamics), at the instrument's level; "
+               "only converters that carry one",
 }
 
 
-def perform(content, style, frame_seconds, transpose="auto", loudness="quantile"):
+NO_DYNAMICS = ("--loudness learned needs a converter with a learned loudness mapping (the "
+               "shipped violin, flute and trumpet have one); use --loudness offset")
+
+
+def perform(content, style, frame_seconds, transpose="auto", loudness="quantile",
+            dynamics=None):
     """The content's controls as the style's instrument would play them: moved by
     `semitones` (returned too), its loudness moved onto the style's (Controls or Profile) as
-    `loudness` says (see LOUDNESS). Silence stays where the content's own level puts it
+    `loudness` says (see LOUDNESS; "learned" needs the instrument's `dynamics` model, as
+    `dynamics.apply` calls it). Silence stays where the content's own level puts it
     (`gate`)."""
     shift = semitones(transpose, content, style)
-    if loudness == "offset":
+    f0 = (content.f0 * 2.0 ** (shift / 12.0)).astype(np.float32)
+    if loudness == "learned":
+        if dynamics is None:
+            raise TfstyleError(NO_DYNAMICS)
+        # The model learned from melodies in the instrument's range: it reads the moved pitch.
+        loudness = dyn.apply(dynamics, dataclasses.replace(content, f0=f0),
+                             ctl.target_level(style))
+    elif loudness == "offset":
         loudness = ctl.offset_loudness(content, style)
     elif loudness == "quantile":
         loudness = ctl.map_loudness(ctl.match_decay(content, style, frame_seconds), style)
     else:
         raise TfstyleError(f"loudness must be one of {', '.join(LOUDNESS)}, got {loudness!r}")
-    played = dataclasses.replace(content, f0=(content.f0 * 2.0 ** (shift / 12.0))
-                                 .astype(np.float32), loudness=loudness)
+    played = dataclasses.replace(content, f0=f0, loudness=loudness)
     return played, gate(content), shift
 
 

@@ -25,9 +25,11 @@ class HarmonicConfig(Settings):
                                      "auto: whole octaves into the training data's range")
     loudness: str = setting("offset", "conversion: how the input's loudness becomes the "
                                       "instrument's: offset (its dynamics kept, its level moved "
-                                      "onto the training data's) or quantile (note decays and "
+                                      "onto the training data's), quantile (note decays and "
                                       "the loudness distribution matched to the training "
-                                      "data's)", choices=tuple(LOUDNESS))
+                                      "data's) or learned (a mapping fitted on paired "
+                                      "renderings, which a run does not have: the shipped "
+                                      "models' default)", choices=tuple(LOUDNESS))
     trim_db: float = setting(40.0, "trim leading/trailing silence quieter than this many dB "
                                    "below a clip's peak (0: keep everything)")
     seed: int = setting(0, "seed of weights and data order")
@@ -49,6 +51,13 @@ class HarmonicConfig(Settings):
                 raise TfstyleError(f"transpose must be 'auto' or a number of semitones, got "
                                    f"{self.transpose!r}") from None
         check_choices(self)
+        return self
+
+    def check_trainable(self):
+        if self.loudness == "learned":
+            raise TfstyleError("--loudness learned needs a mapping fitted on paired renderings, "
+                               "which a run does not fit; train with --loudness offset (the "
+                               "default), then see tfstyle.converters.harmonic.dynamics_fit")
         return self
 
     def min_samples(self):

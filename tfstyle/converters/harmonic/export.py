@@ -16,7 +16,8 @@ path in two signatures that a runner calls in turn (export/tflite_runner.py):
   and the state and phase for the next block.
 Between the two the runner does in NumPy what needs the whole input's statistics (voicing,
 the octave shift, decay and loudness matching: `controls`, `performance.perform`), a few
-numbers per frame. Inside `render` the FFTs of the filtered noise are real DFT matrix
+numbers per frame; a converter with a learned loudness mapping has a third signature,
+`dynamics`, that `dynamics.apply` calls on blocks of dynamics.BLOCK_FRAMES frames. Inside `render` the FFTs of the filtered noise are real DFT matrix
 products and the reverb a convolution (there is no builtin inverse real FFT), and the phase is
 summed in float32 over one block (no float64 arithmetic in TFLite).
 """
@@ -25,6 +26,7 @@ import os
 import numpy as np
 
 from tfstyle.converters import serving
+from tfstyle.harmonic import dynamics as dyn
 
 BLOCK_FRAMES = 64
 ANALYSIS_FRAMES = 256
@@ -39,6 +41,8 @@ def metadata(converter):
             "noise_bands": config.noise_bands, "gru_units": config.units,
             "reverb_taps": config.reverb_taps, "transpose": config.transpose,
             "loudness": config.loudness,
+            "dynamics_receptive_field": (None if converter.dynamics is None
+                                         else converter.dynamics.receptive_field),
             "profile": dataclasses.asdict(converter.profile),
             "signatures": {"serving_default": "wav_bytes -> audio_bytes",
                            "waveform": "waveform [batch, samples] -> waveform"},
@@ -51,15 +55,16 @@ def waveform_fn(converter):
 
     from tfstyle.converters.harmonic.graph import waveform_fn as one_clip
 
-    one = one_clip(converter.decoder, converter.synth, converter.config, converter.profile)
+    one = one_clip(converter.decoder, converter.synth, converter.config, converter.profile,
+                   converter.dynamics)
     return lambda batch: tf.map_fn(one, batch,
                                    fn_output_signature=tf.TensorSpec([None], tf.float32))
 
 
 def export_saved_model(converter, base, name="tfstyle", version=None):
     path = serving.version_path(base, name, version)
-    archive = serving.serving_archive([converter.decoder, converter.synth],
-                                      waveform_fn(converter), converter.config.sr)
+    archive = serving.serving_archive(_models(converter), waveform_fn(converter),
+                                      converter.config.sr)
     return serving.write_archive(archive, path, metadata(converter))
 
 
@@ -161,6 +166,22 @@ def analyse_fn(config):
                               name="window")]
 
 
+def _models(converter):
+    return [m for m in (converter.decoder, converter.synth, converter.dynamics) if m is not None]
+
+
+def dynamics_fn(dynamics, frames=dyn.BLOCK_FRAMES):
+    """`dynamics.apply`'s call: features of `frames` frames and their context → relative
+    loudness."""
+    import tensorflow as tf
+
+    def fn(features):
+        return {"loudness": dynamics(features, training=False)}
+
+    return fn, [tf.TensorSpec([1, frames + 2 * dynamics.receptive_field, dyn.N_FEATURES],
+                              tf.float32, name="features")]
+
+
 def export_tflite(converter, path, quantize="none"):
     render, render_specs = render_fn(converter)
     analyse, analyse_specs = analyse_fn(converter.config)
@@ -168,7 +189,25 @@ def export_tflite(converter, path, quantize="none"):
                  "render": (lambda f0, loudness, voiced, gate, state, phase, noise:
                             render(f0, loudness, voiced, gate, state, phase, noise),
                             render_specs)}
-    return serving.to_tflite([converter.decoder, converter.synth], endpoints, path, quantize)
+    if converter.dynamics is not None:
+        loudness, loudness_specs = dynamics_fn(converter.dynamics)
+        endpoints["dynamics"] = (lambda features: loudness(features), loudness_specs)
+    return serving.to_tflite(_models(converter), endpoints, path, quantize)
+
+
+def dynamics_error(converter, path, seed=0):
+    """Max absolute difference (relative loudness) between the TFLite `dynamics` signature
+    and the Keras model on random features, or None without one."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    if converter.dynamics is None:
+        return None
+    rng = np.random.default_rng(seed)
+    _, (spec,) = dynamics_fn(converter.dynamics)
+    x = rng.uniform(-1, 1, spec.shape).astype(np.float32)
+    want = converter.dynamics(x, training=False).numpy()
+    got = Interpreter(model_path=path).get_signature_runner("dynamics")(features=x)["loudness"]
+    return float(np.max(np.abs(got - want)))
 
 
 def tflite_error(converter, path, seed=0):
@@ -209,8 +248,12 @@ def export_converter(converter, out, fmt="all", quantize=("none",), name="tfstyl
             path = os.path.join(out, f"{name}_harmonic_{q}.tflite")
             path, ops = export_tflite(converter, path, q)
             error = tflite_error(converter, path)
+            signatures = ["analyse", "render"] + (["dynamics"] if converter.dynamics is not None
+                                                   else [])
             serving.write_json(path + ".json", {**metadata(converter), "tflite": {
-                "signatures": ["analyse", "render"], "block_frames": BLOCK_FRAMES,
+                "signatures": signatures, "block_frames": BLOCK_FRAMES,
+                "dynamics_block_frames": dyn.BLOCK_FRAMES,
+                "dynamics_max_abs_error_vs_tf": dynamics_error(converter, path, 0),
                 "analysis_frames": ANALYSIS_FRAMES,
                 "block_samples": BLOCK_FRAMES * converter.config.hop_length,
                 "quantize": q, "max_abs_error_vs_tf": error, "ops": ops,

@@ -11,7 +11,10 @@ Config = HarmonicConfig
 DEFAULT_PRESET = "harmonic"
 ROLES = ("b",)                 # the target's recordings only
 # The synthesiser is a layer (its one weight: the reverb's impulse response), kept as .npz.
-WEIGHTS = {"decoder": "decoder.weights.h5", "synth": "synth.weights.npz"}
+# The dynamics model (`--loudness learned`) is optional: fitted on paired renderings
+# (`dynamics_fit`), which a run on one instrument's recordings does not have.
+WEIGHTS = {"decoder": "decoder.weights.h5", "synth": "synth.weights.npz",
+           "dynamics": "dynamics.weights.h5"}
 
 
 def check_domains(domains, config, log):
@@ -48,9 +51,10 @@ class Converter:
 
     family = NAME
 
-    def __init__(self, config, decoder, synth, profile, source=None):
+    def __init__(self, config, decoder, synth, profile, source=None, dynamics=None):
         self.config, self.decoder, self.synth, self.source = config, decoder, synth, source
-        self.profile = profile
+        self.profile, self.dynamics = profile, dynamics
+        self._dynamics_runner = None
         self.sr = config.sr
         self.min_samples = 1
 
@@ -78,7 +82,20 @@ class Converter:
         decoder.load_weights(os.path.join(path, WEIGHTS["decoder"]))
         with np.load(os.path.join(path, WEIGHTS["synth"])) as saved:
             synth.set_weights([saved[f"w{i}"] for i in range(len(saved.files))])
-        return cls(config, decoder, synth, cls._profile(record), path)
+        dynamics = None
+        if record.get("dynamics") is not None:
+            from tfstyle.harmonic.dynamics_model import DynamicsModel
+
+            dynamics = DynamicsModel.from_config(record["dynamics"])
+            dynamics.load_weights(os.path.join(path, WEIGHTS["dynamics"]))
+        return cls(config, decoder, synth, cls._profile(record), path, dynamics)
+
+    def with_dynamics(self, dynamics):
+        """This converter with a fitted DynamicsModel, converting with it by default."""
+        import dataclasses
+
+        return Converter(dataclasses.replace(self.config, loudness="learned"), self.decoder,
+                         self.synth, self.profile, self.source, dynamics)
 
     def perform(self, controls, transpose=None, loudness=None):
         """(played controls, gates, semitones) of an input's controls on the target."""
@@ -86,8 +103,10 @@ class Converter:
 
         transpose = self.config.transpose if transpose is None else transpose
         loudness = self.config.loudness if loudness is None else loudness
+        if self.dynamics is not None and self._dynamics_runner is None:
+            self._dynamics_runner = self.dynamics.runner()
         return perform(controls, self.profile, self.config.hop_length / self.sr, transpose,
-                       loudness)
+                       loudness, self._dynamics_runner)
 
     def render_blocks(self, controls, n_samples, transpose=None, loudness=None):
         """Successive blocks of the input's controls played on the target (`perform`)."""
@@ -122,9 +141,12 @@ class Converter:
         tmp = os.path.join(out, ".partial." + WEIGHTS["synth"])
         np.savez(tmp, **{f"w{i}": w for i, w in enumerate(self.synth.get_weights())})
         os.replace(tmp, os.path.join(out, WEIGHTS["synth"]))
+        if self.dynamics is not None:
+            save_weights(self.dynamics, out, WEIGHTS["dynamics"])
 
     def record(self):
-        return {"profile": dataclasses.asdict(self.profile)}
+        return {"profile": dataclasses.asdict(self.profile),
+                "dynamics": None if self.dynamics is None else self.dynamics.get_config()}
 
     def export(self, out, fmt, quantize, name, version, gl_iters=None, log=None):
         from tfstyle.converters.harmonic.export import export_converter

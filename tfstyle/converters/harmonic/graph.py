@@ -1,6 +1,7 @@
 """A harmonic converter's whole path as TensorFlow ops, for exported models: waveform →
 controls (YIN, loudness, voicing) → the performance on the target (`performance.perform`:
-octave shift, decay and loudness matching to the stored profile) → decoder → synthesiser.
+octave shift, then the loudness mapping onto the stored profile, or the learned one) →
+decoder → synthesiser.
 
 The same steps as `ctl.analyse` and `performance.perform` in NumPy (tested against them), so a
 SavedModel needs nothing but TensorFlow. One clip at a time, [samples] → [samples].
@@ -9,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfstyle.harmonic import controls as ctl
+from tfstyle.harmonic import dynamics as dyn
 
 MIDI_SCALE = 12.0 / np.log(2.0)
 
@@ -165,15 +167,35 @@ def offset_loudness(loudness, voiced, target_quantiles, quantile=ctl.OFFSET_QUAN
     return loudness + (target - level)
 
 
+def dynamics_features(f0, voiced, loudness):
+    """`dynamics.features` on tensors."""
+    level = _quantiles(tf.boolean_mask(loudness, voiced), tf.constant([dyn.LEVEL_QUANTILE]))[0]
+    rel = tf.clip_by_value((loudness - level) / dyn.DB_SCALE, dyn.FLOOR, dyn.CEILING)
+    step = tf.clip_by_value(rel - tf.concat([rel[:1], rel[:-1]], 0), -1.0, 1.0) * dyn.STEP_SCALE
+    pitch = (hz_to_midi(f0) - dyn.PITCH_CENTRE) / dyn.PITCH_SCALE
+    return tf.stack([rel, tf.cast(voiced, tf.float32), step, pitch], -1)
+
+
+def learned_loudness(dynamics, f0, voiced, loudness, target_level):
+    """`dynamics.apply` on tensors: the whole clip in one call, SILENCE either side."""
+    silence = tf.tile(tf.constant(dyn.SILENCE)[None], [dynamics.receptive_field, 1])
+    x = tf.concat([silence, dynamics_features(f0, voiced, loudness), silence], 0)
+    return target_level + dyn.DB_SCALE * dynamics(x[None], training=False)[0]
+
+
 def perform(f0, voiced, loudness, profile, frame_seconds, transpose="auto",
-            loudness_mode="quantile"):
+            loudness_mode="quantile", dynamics=None):
     """(f0, loudness, gate) of the performance, as `performance.perform` (`loudness_mode` is
-    its `loudness`)."""
+    its `loudness`, `dynamics` the DynamicsModel itself)."""
     if str(transpose).strip().lower() == "auto":
         shift = octave_shift(f0, voiced, profile)
     else:
         shift = tf.constant(float(transpose))
-    if loudness_mode == "offset":
+    moved = f0 * 2.0 ** (shift / 12.0)
+    if loudness_mode == "learned":
+        played = learned_loudness(dynamics, moved, voiced, loudness,
+                                  ctl.target_level(profile))
+    elif loudness_mode == "offset":
         played = offset_loudness(loudness, voiced, profile.loudness_quantiles)
     else:
         note = _notes(f0, voiced)
@@ -181,7 +203,7 @@ def perform(f0, voiced, loudness, profile, frame_seconds, transpose="auto",
                               voiced, profile.loudness_quantiles)
     floor = tf.reduce_max(loudness) - ctl.SILENCE_DB
     gate = tf.clip_by_value((loudness - floor) / 6.0, 0.0, 1.0)
-    return f0 * 2.0 ** (shift / 12.0), played, gate
+    return moved, played, gate
 
 
 def decode(decoder, f0, loudness, state):
@@ -194,7 +216,7 @@ def decode(decoder, f0, loudness, state):
                     "state": state}, training=False)
 
 
-def waveform_fn(decoder, synth, config, profile):
+def waveform_fn(decoder, synth, config, profile, dynamics=None):
     """[samples] at config.sr → the converted [samples], leveled like `tfstyle convert`."""
     from tfstyle.converters.serving import match_rms
 
@@ -204,7 +226,7 @@ def waveform_fn(decoder, synth, config, profile):
         n = tf.shape(y)[0]
         f0, voiced, loudness = analyse(y, config.sr, hop)
         f0, played, gate = perform(f0, voiced, loudness, profile, hop / config.sr,
-                                   config.transpose, config.loudness)
+                                   config.transpose, config.loudness, dynamics)
         outputs = decode(decoder, f0[None], played[None], tf.zeros([1, decoder.gru_units]))
         outputs = {k: v for k, v in outputs.items() if k != "state"}
         audio = synth(outputs, f0[None], tf.cast(voiced, tf.float32)[None], gate[None])[0, :n]

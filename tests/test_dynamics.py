@@ -1,0 +1,126 @@
+"""The learned loudness mapping (`harmonic.dynamics`): fitting on pairs beats keeping the input's
+contour, an untrained model is `--loudness offset`, blocks give what one piece gives, and the
+on-graph mapping matches NumPy's."""
+import numpy as np
+import pytest
+
+from conftest import random_dynamics as random_model
+
+from tfstyle.harmonic import controls as ctl
+from tfstyle.harmonic import dynamics as dyn
+
+FRAME = 256 / 22050
+
+
+def notes_controls(rng, envelope, notes=12):
+    """Controls of a melody whose notes follow `envelope(t_seconds, length_seconds)` (dB
+    re the note's peak), with rests between some notes."""
+    f0, loudness, voiced = [], [], []
+    for _ in range(notes):
+        frames = int(rng.integers(20, 60))
+        t = np.arange(frames) * FRAME
+        peak = float(rng.uniform(-30, -15))
+        f0.append(np.full(frames, 220.0 * 2 ** (rng.integers(0, 12) / 12)))
+        loudness.append(peak + envelope(t, frames * FRAME))
+        voiced.append(np.ones(frames, bool))
+        if rng.random() < 0.3:
+            rest = int(rng.integers(5, 20))
+            f0.append(np.full(rest, f0[-1][-1]))
+            loudness.append(np.full(rest, -90.0))
+            voiced.append(np.zeros(rest, bool))
+    f0, loudness, voiced = (np.concatenate(x) for x in (f0, loudness, voiced))
+    zeros = np.zeros(len(f0), np.float32)
+    return ctl.Controls(f0.astype(np.float32), zeros, loudness.astype(np.float32), voiced,
+                        zeros)
+
+
+def piano(t, length):      # struck: an instant attack, then a steady decay
+    return -25.0 * t
+
+
+def bowed(t, length):      # a 0.1 s swell, a sustain, a short release
+    return np.minimum(0.0, -20.0 + 200.0 * t) - np.maximum(0.0, t - (length - 0.05)) * 300.0
+
+
+def pairs(seed, count):
+    out = []
+    for i in range(count):
+        # The same notes both ways: one seed per melody, played by each envelope.
+        out.append((notes_controls(np.random.default_rng([seed, i]), piano),
+                    notes_controls(np.random.default_rng([seed, i]), bowed)))
+    return out
+
+
+def test_a_fit_on_pairs_learns_the_instruments_envelope():
+    from tfstyle.converters.harmonic import dynamics_fit
+
+    train = pairs(1, 24)
+    model, first, last = dynamics_fit.fit(train, steps=300, batch_size=8, window_frames=128,
+                                          learning_rate=3e-3, width=16,
+                                          dilations=(1, 2, 4, 8, 16))
+    assert last < 0.6 * first
+    # On melodies it did not see, closer to the truth than the input's own contour.
+    test = pairs(2, 6)
+    runner = model.runner()
+    errors = {"offset": [], "learned": []}
+    for content, truth in test:
+        target = dyn.level(truth.loudness, truth.voiced)
+        sounding = truth.voiced
+        for name, mapped in (("offset", ctl.offset_loudness(content, truth)),
+                             ("learned", dyn.apply(runner, content, target))):
+            errors[name].append(np.mean(np.abs(mapped - truth.loudness)[sounding]))
+    assert np.mean(errors["learned"]) < 0.6 * np.mean(errors["offset"])
+
+
+def test_an_untrained_model_keeps_the_contour_at_the_instruments_level():
+    from tfstyle.harmonic.dynamics_model import DynamicsModel
+
+    content, truth = pairs(3, 1)[0]
+    mapped = dyn.apply(DynamicsModel(width=8, dilations=(1, 2)).runner(), content,
+                       ctl.target_level(ctl.Profile.of(truth, FRAME)))
+    offset = ctl.offset_loudness(content, ctl.Profile.of(truth, FRAME))
+    # Up to the model's clipping, 60 dB below the content's level.
+    inside = content.loudness > dyn.level(content.loudness, content.voiced) - 55.0
+    np.testing.assert_allclose(mapped[inside], offset[inside], atol=1e-3)
+
+
+@pytest.mark.parametrize("block_frames", [7, 64, 5000])
+def test_blocks_give_what_one_piece_gives(block_frames):
+    content, _ = pairs(4, 1)[0]
+    model = random_model()
+    runner = model.runner()
+    one_piece = dyn.apply(runner, content, -20.0, block_frames=len(content))
+    blocks = dyn.apply(runner, content, -20.0, block_frames=block_frames)
+    assert blocks.shape == (len(content),)
+    np.testing.assert_allclose(blocks, one_piece, atol=1e-3)
+    assert np.ptp(one_piece - ctl.offset_loudness(
+        content, ctl.Profile(50, 70, list(np.linspace(-60, -10, 101)), 0.0))) > 1.0
+
+
+def test_the_graph_mapping_matches_numpy():
+    import tensorflow as tf
+
+    from tfstyle.converters.harmonic import graph
+    from tfstyle.harmonic.performance import perform
+
+    content, truth = pairs(5, 1)[0]
+    profile = ctl.Profile.of(truth, FRAME)
+    model = random_model(1)
+    for transpose in ("auto", "-12"):
+        played, gates, _ = perform(content, profile, FRAME, transpose, "learned",
+                                   model.runner())
+        g_f0, g_loudness, g_gate = (t.numpy() for t in graph.perform(
+            tf.constant(content.f0), tf.constant(content.voiced), tf.constant(content.loudness),
+            profile, FRAME, transpose, "learned", model))
+        np.testing.assert_allclose(g_f0, played.f0, rtol=1e-4)
+        np.testing.assert_allclose(g_loudness, played.loudness, atol=0.05)
+        np.testing.assert_allclose(g_gate, gates, atol=1e-4)
+
+
+def test_learned_without_a_model_is_a_clear_error():
+    from tfstyle.errors import TfstyleError
+    from tfstyle.harmonic.performance import perform
+
+    content, truth = pairs(6, 1)[0]
+    with pytest.raises(TfstyleError, match="needs a converter with a learned loudness"):
+        perform(content, ctl.Profile.of(truth, FRAME), FRAME, "auto", "learned")
