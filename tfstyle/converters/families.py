@@ -2,15 +2,20 @@
 
 A family is a module with:
 
-    NAME, Config              its name and settings dataclass (`Config.from_dict`, `to_json`,
-                              `validate`, `preset(name, **settings)`, `PRESETS`)
-    new_run(config, domains)  checks the domains it needs, returns the names it trains on
+    NAME, Config, DEFAULT_PRESET   its name, settings dataclass (`Config.from_dict`, `to_json`,
+                              `validate`, `check_trainable`) and default preset; `PRESETS` and
+                              `preset(name, **settings)`
+    ROLES                     the domains it trains on ("a", "b" or "b" alone)
+    check_domains(domains, config, log)   warnings about the training data
+    prepare(domains, config, run, log, progress)  analysis done once per run (cached), and
+                              what the run records of it
     build(config)             the training model (a keras.Model with `cycle(batch)`,
                               `checkpoint_objects()`, `steps_per_cycle`, `shown` and
                               `preview(clip)`), built under the current strategy
     pipeline(domains, config, rows, seed)  endless tf.data batches of `rows` rows
-    Converter(config, objects) the inference side: `restore_objects()`, `convert_blocks`,
-                              `load_shipped`, `package`, `export`
+    Converter                 the inference side: `from_run`, `from_folder`, `convert_blocks`,
+                              `package`, `export` (the harmonic one also `record`: what a
+                              packaged model stores beside its weights)
 
 The registry imports a family only when asked, so naming a run's family costs no TensorFlow.
 """

@@ -252,6 +252,11 @@ def match_decay(content, style, frame_seconds, most_db=30.0):
 OFFSET_QUANTILE = 0.75
 
 
+def voiced_level(loudness, voiced, quantile=OFFSET_QUANTILE):
+    """A clip's level (dB): the `quantile` of its voiced frames' loudness."""
+    return float(np.quantile(loudness[voiced], quantile))
+
+
 def target_level(style, quantile=OFFSET_QUANTILE):
     """The style's (Controls or Profile) `quantile` of voiced loudness, dB."""
     return float(np.interp(quantile, QUANTILES, _profile(style).loudness_quantiles))
@@ -262,7 +267,7 @@ def offset_loudness(content, style, quantile=OFFSET_QUANTILE):
     is the style's (Controls or Profile): the content's dynamics are kept as they are, crescendo,
     accents and soft passages alike, where `map_loudness` squeezes them into the style's range."""
     target = target_level(style, quantile)
-    level = np.quantile(content.loudness[content.voiced], quantile)
+    level = voiced_level(content.loudness, content.voiced, quantile)
     return (content.loudness + (target - level)).astype(np.float32)
 
 

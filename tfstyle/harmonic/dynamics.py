@@ -32,7 +32,7 @@ SILENCE = np.array([FLOOR, 0.0, 0.0, 0.0], np.float32)
 
 def level(loudness, voiced):
     """A clip's reference level (dB): its `LEVEL_QUANTILE` of voiced loudness."""
-    return float(np.quantile(loudness[voiced], LEVEL_QUANTILE))
+    return ctl.voiced_level(loudness, voiced, LEVEL_QUANTILE)
 
 
 def relative(loudness, reference):

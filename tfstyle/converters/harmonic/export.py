@@ -259,7 +259,7 @@ def export_converter(converter, out, fmt="all", quantize=("none",), name="tfstyl
                 "quantize": q, "max_abs_error_vs_tf": error, "ops": ops,
                 "bytes": os.path.getsize(path)}})
             written[path] = (f"TFLite harmonic model (analyse, render {BLOCK_FRAMES} frames per "
-                             f"call), {q}: "
+                             f"call{', dynamics' if 'dynamics' in signatures else ''}), {q}: "
                              f"{os.path.getsize(path) / 1e6:.1f} MB, max error vs TF "
                              f"{error:.2g}, ops {', '.join(ops)}")
     return written

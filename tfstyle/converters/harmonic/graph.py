@@ -160,16 +160,21 @@ def octave_shift(f0, voiced, profile):
     return tf.where(median < low, up, tf.where(median > high, down, 0.0))
 
 
+def _voiced_level(loudness, voiced, quantile):
+    """`ctl.voiced_level` on tensors."""
+    return _quantiles(tf.boolean_mask(loudness, voiced), tf.constant([quantile]))[0]
+
+
 def offset_loudness(loudness, voiced, target_quantiles, quantile=ctl.OFFSET_QUANTILE):
     """`ctl.offset_loudness` on tensors."""
     target = float(np.interp(quantile, ctl.QUANTILES, target_quantiles))
-    level = _quantiles(tf.boolean_mask(loudness, voiced), tf.constant([quantile]))[0]
+    level = _voiced_level(loudness, voiced, quantile)
     return loudness + (target - level)
 
 
 def dynamics_features(f0, voiced, loudness):
     """`dynamics.features` on tensors."""
-    level = _quantiles(tf.boolean_mask(loudness, voiced), tf.constant([dyn.LEVEL_QUANTILE]))[0]
+    level = _voiced_level(loudness, voiced, dyn.LEVEL_QUANTILE)
     rel = tf.clip_by_value((loudness - level) / dyn.DB_SCALE, dyn.FLOOR, dyn.CEILING)
     step = tf.clip_by_value(rel - tf.concat([rel[:1], rel[:-1]], 0), -1.0, 1.0) * dyn.STEP_SCALE
     pitch = (hz_to_midi(f0) - dyn.PITCH_CENTRE) / dyn.PITCH_SCALE
