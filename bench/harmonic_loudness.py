@@ -1,14 +1,16 @@
 """How a harmonic converter should move the input's loudness onto its instrument, measured on a
 development set, not on the held-out kinds the shipped models are judged on.
 
-    python bench/harmonic_loudness.py [--clips 6]
+    python bench/harmonic_loudness.py [--clips 6] [--unseen-clips 4]
 
 Development set (`pairs.development_pairs`): melodies from the varied generator (tempo,
 articulation and dynamics from pp to ff drawn per melody) with a seed that no training or
 held-out set uses, rendered with FluidR3_GM on each shipped converter's two input instruments
 (`train_harmonic.CONTENT`) and on its own instrument (the true rendering). Each `--loudness`
 mode of the shipped converters converts the inputs; the figure is the mel distance to the true
-rendering as a ratio to identity's (leaving the input as it is).
+rendering as a ratio to identity's (leaving the input as it is). Rows marked unseen have as
+input General MIDI instruments that no loudness mapping was fitted on (`pairs.UNSEEN_INPUTS`):
+how a learned mapping does on an instrument it never met.
 Beside them, two ceilings of the same decoder: the input's pitch with the true rendering's
 loudness (a perfect loudness mapping), and the true rendering's own controls (resynthesis).
 """
@@ -19,7 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from pairs import DEVELOPMENT_SECONDS, DEVELOPMENT_SEED, development_pairs, mean_mel_distance
+from pairs import (DEVELOPMENT_SECONDS, DEVELOPMENT_SEED, UNSEEN_INPUTS, development_pairs,
+                   mean_mel_distance, unseen_input_pairs)
 from report import table, write_section
 from train_harmonic import CONTENT
 
@@ -28,6 +31,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=6, help="melodies per input instrument")
+    parser.add_argument("--unseen-clips", type=int, default=4,
+                        help="melodies per instrument of pairs.UNSEEN_INPUTS (0: none)")
     args = parser.parse_args()
     from tfstyle.converters import api
     from tfstyle.harmonic.performance import LOUDNESS
@@ -36,8 +41,11 @@ def main():
     columns = [*LOUDNESS, *CEILINGS]
     for target, sources in CONTENT.items():
         converter = api.load_converter(model=target)
-        for source in sources:
-            inputs, truths = development_pairs(source, target, args.clips, sr)
+        sets = {source: development_pairs(source, target, args.clips, sr) for source in sources}
+        if args.unseen_clips:
+            sets.update({f"{name} (unseen)": clips for name, clips in
+                         unseen_input_pairs(target, args.unseen_clips, sr).items()})
+        for source, (inputs, truths) in sets.items():
             identity = mean_mel_distance(inputs, truths, sr)
             outs = {mode: [np.concatenate(list(converter.convert_blocks([x], loudness=mode)))
                            for x in inputs] for mode in LOUDNESS}
@@ -51,10 +59,15 @@ def main():
             rows.append([f"{source} → {target}", f"{identity:.2f}"]
                         + [f"{ratios[m]:.3f}" for m in columns])
             print(rows[-1], flush=True)
-    means = [f"**{np.mean([float(r[2 + i]) for r in rows]):.3f}**" for i in range(len(columns))]
-    rows.append(["mean", ""] + means)
+    for label, chosen in (("mean", [r for r in rows if "(unseen)" not in r[0]]),
+                          ("mean, unseen instruments", [r for r in rows if "(unseen)" in r[0]])):
+        if chosen:
+            rows.append([label, ""] + [f"**{np.mean([float(r[2 + i]) for r in chosen]):.3f}**"
+                                       for i in range(len(columns))])
     body = (f"{args.clips} varied melodies of {DEVELOPMENT_SECONDS:g} s per row (seed "
-            f"{DEVELOPMENT_SEED}, FluidR3_GM); "
+            f"{DEVELOPMENT_SEED}, FluidR3_GM; rows marked unseen: {args.unseen_clips} melodies "
+            "played by General MIDI instruments that no loudness mapping was fitted on, "
+            f"{', '.join(UNSEEN_INPUTS)}); "
             "mel distance to the true rendering as a ratio to identity's, per `--loudness` "
             "mode of the shipped converters, and two ceilings that read the true rendering "
             "(what a perfect mapping of the input's loudness, and of all its controls, would "
@@ -63,7 +76,8 @@ def main():
                     + [f"`{m}`: {LOUDNESS[m]}" for m in LOUDNESS] + list(CEILINGS),
                     rows))
     write_section("harmonic_loudness", "Harmonic converters: loudness mapping (development set)",
-                  body, command=f"python bench/harmonic_loudness.py --clips {args.clips}")
+                  body, command=f"python bench/harmonic_loudness.py --clips {args.clips} "
+                                f"--unseen-clips {args.unseen_clips}")
 
 
 def _analyse(y, converter):

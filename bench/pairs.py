@@ -105,6 +105,28 @@ def development_pairs(source, target, clips, sr=22050):
                  for name in (source, target))
 
 
+# General MIDI instruments that no loudness mapping was fitted on (train_harmonic.dynamics_pairs
+# uses the timbre_pairs instruments): struck, sustained, sung and blown ones, as input on the
+# development melodies, to see how a mapping does on an instrument it never met.
+UNSEEN_INPUTS = {"marimba": 12, "church organ": 19, "choir aahs": 52, "oboe": 68}
+
+
+def unseen_input_pairs(target, clips, sr=22050):
+    """{instrument: (inputs, true renderings on `target`)} of `clips` development melodies
+    (seed DEVELOPMENT_SEED, FluidR3_GM) played by each UNSEEN_INPUTS instrument, in the part
+    of the target's range that all of them reach (MIDI 55-84)."""
+    from tfds_builders.timbre_pairs import timbre_pairs_dataset_builder as tp
+    from tfstyle import synth
+
+    program, low, high = tp.INSTRUMENTS[target]
+    low, high = max(low, 55), min(high, 84)
+    melodies = [synth.varied_melody(np.random.default_rng([DEVELOPMENT_SEED, 100 + i]),
+                                    DEVELOPMENT_SECONDS, low, high) for i in range(clips)]
+    truths = synth.render(melodies, program, sr, DEVELOPMENT_SECONDS)
+    return {name: (synth.render(melodies, other, sr, DEVELOPMENT_SECONDS), truths)
+            for name, other in UNSEEN_INPUTS.items()}
+
+
 def mean_mel_distance(clips, truths, sr=22050):
     """Mean mel distance of the clips to their true renderings (of the inputs: identity's)."""
     from tfstyle import metrics
