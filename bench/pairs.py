@@ -93,16 +93,17 @@ HELDOUT_SOUNDFONT = "/usr/share/sounds/sf2/TimGM6mb.sf2"
 DEVELOPMENT_SEED, DEVELOPMENT_SECONDS = 99, 4.0
 
 
-def development_pairs(source, target, clips, sr=22050):
-    """(inputs on `source`, true renderings on `target`) of `clips` development melodies."""
+def development_pairs(source, target, clips, sr=22050, soundfont=None):
+    """(inputs on `source`, true renderings on `target`) of `clips` development melodies, both
+    rendered with `soundfont` (default FluidR3_GM; never the held-out one)."""
     from tfds_builders.timbre_pairs import timbre_pairs_dataset_builder as tp
     from tfstyle import synth
 
     low, high = tp.Config(name="dev", a=source, b=target).note_range()
     melodies = [synth.varied_melody(np.random.default_rng([DEVELOPMENT_SEED, i]),
                                     DEVELOPMENT_SECONDS, low, high) for i in range(clips)]
-    return tuple(synth.render(melodies, tp.INSTRUMENTS[name][0], sr, DEVELOPMENT_SECONDS)
-                 for name in (source, target))
+    return tuple(synth.render(melodies, tp.INSTRUMENTS[name][0], sr, DEVELOPMENT_SECONDS,
+                              soundfont=soundfont) for name in (source, target))
 
 
 # General MIDI instruments that no loudness mapping was fitted on (train_harmonic.dynamics_pairs

@@ -9,9 +9,11 @@
    that --data names (see DATA);
 2. trains `tfstyle fit --model harmonic` on that folder for --minutes;
 3. fits the converter's learned loudness mapping (`--loudness learned`, see `fit_dynamics`)
-   on paired renderings: other melodies on the instrument and on every other instrument;
+   on paired renderings: other melodies on the instrument and on every other timbre_pairs
+   instrument, the inputs with the soundfonts --dynamics-data names;
 4. decides whether the run ships: it and the shipped model convert the development set
-   (`pairs.development_pairs`: varied melodies with a seed no other set uses, FluidR3_GM), and
+   (`pairs.development_pairs`: varied melodies with a seed no other set uses, FluidR3_GM, and
+   MuseScore_General too with --dynamics-data fluidr3+musescore), and
    unless the run's mean mel distance there (as a ratio to identity's) is lower, or --force
    is given, it stops there. The held-out data below never takes a decision;
 5. scores the converter on held-out data it was not trained or tuned on (`pairs.KINDS`):
@@ -96,20 +98,24 @@ def render_data(name, folder, minutes, data="random", seed=0):
 
 
 # The loudness mapping's pairs: melodies of the varied generator with their own seed (not the
-# decoder's, the development set's or a held-out one), on FluidR3_GM, played by the instrument
-# and by each other timbre_pairs instrument.
+# decoder's, the development set's or a held-out one), played by each timbre_pairs instrument
+# as the input and by the converter's own instrument on FluidR3_GM (the soundfont its decoder
+# learned) as the truth. --dynamics-data chooses the inputs' soundfonts (never TimGM6mb).
 DYNAMICS_SEED, DYNAMICS_MELODIES = 7, 120
 DYNAMICS_STEPS = 1500
+MUSESCORE = "/usr/share/sounds/sf3/MuseScore_General.sf3"
+DYNAMICS_DATA = {"fluidr3": (None,), "fluidr3+musescore": (None, MUSESCORE)}
 
 
-def dynamics_pairs(name, melodies=DYNAMICS_MELODIES, seed=DYNAMICS_SEED):
-    """[(controls on another instrument, controls on `name`)] of the same melodies, analysed
+def _dynamics_clips(name, soundfont, melodies, seed):
+    """{instrument: [Controls per melody]} of the mapping's melodies on `soundfont`, analysed
     once and cached in runs/data/."""
     from tfds_builders.timbre_pairs.timbre_pairs_dataset_builder import INSTRUMENTS
     from tfstyle import synth
     from tfstyle.harmonic import controls as ctl
 
-    cache = os.path.join(ROOT, "runs", "data", f"dynamics_{name}_{melodies}_{seed}.npz")
+    font = "" if soundfont is None else "_" + os.path.basename(soundfont).split(".")[0]
+    cache = os.path.join(ROOT, "runs", "data", f"dynamics_{name}_{melodies}_{seed}{font}.npz")
     fields = ("f0", "periodicity", "loudness", "voiced", "partial_share")
     if not os.path.exists(cache):
         program, low, high = INSTRUMENTS[name]
@@ -117,7 +123,7 @@ def dynamics_pairs(name, melodies=DYNAMICS_MELODIES, seed=DYNAMICS_SEED):
         notes = [synth.varied_melody(rng, SECONDS, low, high) for _ in range(melodies)]
         arrays = {}
         for other, (other_program, _, _) in INSTRUMENTS.items():
-            clips = synth.render(notes, other_program, 22050, SECONDS)
+            clips = synth.render(notes, other_program, 22050, SECONDS, soundfont=soundfont)
             analysed = [ctl.analyse(c, 22050, 256) for c in clips]
             for field in fields:
                 arrays[f"{other}/{field}"] = np.stack([getattr(c, field) for c in analysed])
@@ -125,25 +131,38 @@ def dynamics_pairs(name, melodies=DYNAMICS_MELODIES, seed=DYNAMICS_SEED):
         np.savez(cache + ".partial.npz", **arrays)
         os.replace(cache + ".partial.npz", cache)
     with np.load(cache) as saved:
-        by = {other: [ctl.Controls(*(saved[f"{other}/{f}"][i] for f in fields))
-                      for i in range(melodies)]
-              for other in {k.split("/")[0] for k in saved.files}}
-    return [(content, truth) for other, clips in by.items() if other != name
-            for content, truth in zip(clips, by[name])]
+        return {other: [ctl.Controls(*(saved[f"{other}/{f}"][i] for f in fields))
+                        for i in range(melodies)]
+                # Sorted: the pairs' order, and so the fit, must not depend on hash seeds.
+                for other in sorted({k.split("/")[0] for k in saved.files})}
 
 
-def fit_dynamics(name, steps=DYNAMICS_STEPS):
+def dynamics_pairs(name, data="fluidr3", melodies=DYNAMICS_MELODIES, seed=DYNAMICS_SEED):
+    """[(controls on another instrument, controls on `name` with FluidR3_GM)] of the same
+    melodies, the inputs on each soundfont of DYNAMICS_DATA[data]."""
+    truths = _dynamics_clips(name, None, melodies, seed)[name]
+    out = []
+    for soundfont in DYNAMICS_DATA[data]:
+        for other, clips in _dynamics_clips(name, soundfont, melodies, seed).items():
+            if other != name:
+                out += list(zip(clips, truths))
+    return out
+
+
+def fit_dynamics(name, data="fluidr3", steps=DYNAMICS_STEPS):
     """The instrument's DynamicsModel and a line for the model card."""
     from tfstyle.converters.harmonic import dynamics_fit
 
-    train = dynamics_pairs(name)
+    train = dynamics_pairs(name, data)
     baseline = dynamics_fit.offset_loss(train)
     model, _, last = dynamics_fit.fit(train, steps=steps, log=sys.stderr)
+    fonts = " and ".join("FluidR3_GM" if f is None else os.path.basename(f).split(".")[0]
+                         for f in DYNAMICS_DATA[data])
     line = (f"{len(train)} pairs of {SECONDS:g}-s clips ({DYNAMICS_MELODIES} melodies of the "
-            f"varied generator, seed {DYNAMICS_SEED}, FluidR3_GM, on the {name} and on each "
-            f"other timbre_pairs instrument), {steps} steps: mean absolute error of the "
-            f"relative loudness {20 * last:.1f} dB, against {20 * baseline:.1f} dB for the "
-            "input's own contour (`--loudness offset`)")
+            f"varied generator, seed {DYNAMICS_SEED}, played by each other timbre_pairs "
+            f"instrument with {fonts} and by the {name} with FluidR3_GM), {steps} steps: mean "
+            f"absolute error of the relative loudness {20 * last:.1f} dB, against "
+            f"{20 * baseline:.1f} dB for the input's own contour (`--loudness offset`)")
     return model, line
 
 
@@ -226,6 +245,9 @@ def main():
     parser.add_argument("--no-dynamics", action="store_true",
                         help="ship without a learned loudness mapping (converts with "
                              "--loudness offset)")
+    parser.add_argument("--dynamics-data", choices=list(DYNAMICS_DATA), default="fluidr3",
+                        help="the soundfonts of the loudness mapping's input renderings; with "
+                             "musescore, the development set is rendered with both too")
     parser.add_argument("--force", action="store_true",
                         help="ship the run even if the shipped model scores better")
     args = parser.parse_args()
@@ -259,12 +281,14 @@ def main():
     converter = api.load_converter(run_dir)
     dynamics = "none: the input's own contour at the instrument's level (`--loudness offset`)"
     if not args.no_dynamics:
-        model, dynamics = fit_dynamics(args.name)
+        model, dynamics = fit_dynamics(args.name, args.dynamics_data)
         converter = converter.with_dynamics(model)
     step = run.latest_step()
     if shipped and not args.force:
         # The model in the package against the run, on the same development clips.
-        ratios = {label: development_ratio(c, args.name, args.clips) for label, c in (
+        fonts = DYNAMICS_DATA[args.dynamics_data]
+        ratios = {label: development_ratio(c, args.name, args.clips, soundfonts=fonts)
+                  for label, c in (
             ("run", converter), ("shipped", api.load_converter(model=args.name)))}
         print(f"development set, mean mel distance as a ratio to identity's: run (step {step}) "
               f"{ratios['run']:.3f}, shipped {ratios['shipped']:.3f}")
@@ -314,12 +338,12 @@ def main():
     print(card)
 
 
-def development_ratio(converter, name, clips, sr=22050):
+def development_ratio(converter, name, clips, sr=22050, soundfonts=(None,)):
     """Mean mel distance to the true rendering, as a ratio to identity's, over the development
-    set's melodies on each content instrument."""
+    set's melodies on each content instrument, rendered with each of `soundfonts`."""
     ratios = []
-    for source in CONTENT[name]:
-        inputs, truths = pairs.development_pairs(source, name, clips, sr)
+    for source, soundfont in ((s, f) for s in CONTENT[name] for f in soundfonts):
+        inputs, truths = pairs.development_pairs(source, name, clips, sr, soundfont)
         outputs = [np.concatenate(list(converter.convert_blocks([x]))) for x in inputs]
         ratios.append(pairs.mean_mel_distance(outputs, truths, sr)
                       / pairs.mean_mel_distance(inputs, truths, sr))
