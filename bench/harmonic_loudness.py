@@ -81,10 +81,9 @@ def main():
 
 
 def _analyse(y, converter):
-    from tfstyle.audio import Level
     from tfstyle.harmonic import controls as ctl
 
-    return ctl.analyse(Level([y]), converter.sr, converter.config.hop_length)
+    return ctl.analyse(y, converter.sr, converter.config.hop_length)
 
 
 def _true_loudness(x, truth, converter):

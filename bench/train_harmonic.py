@@ -107,6 +107,10 @@ MUSESCORE = "/usr/share/sounds/sf3/MuseScore_General.sf3"
 DYNAMICS_DATA = {"fluidr3": (None,), "fluidr3+musescore": (None, MUSESCORE)}
 
 
+def _font_name(path):
+    return os.path.basename(path).split(".")[0]
+
+
 def _dynamics_clips(name, soundfont, melodies, seed):
     """{instrument: [Controls per melody]} of the mapping's melodies on `soundfont`, analysed
     once and cached in runs/data/."""
@@ -114,9 +118,11 @@ def _dynamics_clips(name, soundfont, melodies, seed):
     from tfstyle import synth
     from tfstyle.harmonic import controls as ctl
 
-    font = "" if soundfont is None else "_" + os.path.basename(soundfont).split(".")[0]
+    import dataclasses
+
+    font = "" if soundfont is None else "_" + _font_name(soundfont)
     cache = os.path.join(ROOT, "runs", "data", f"dynamics_{name}_{melodies}_{seed}{font}.npz")
-    fields = ("f0", "periodicity", "loudness", "voiced", "partial_share")
+    fields = [f.name for f in dataclasses.fields(ctl.Controls)]
     if not os.path.exists(cache):
         program, low, high = INSTRUMENTS[name]
         rng = np.random.default_rng([seed, program])
@@ -156,7 +162,7 @@ def fit_dynamics(name, data="fluidr3", steps=DYNAMICS_STEPS):
     train = dynamics_pairs(name, data)
     baseline = dynamics_fit.offset_loss(train)
     model, _, last = dynamics_fit.fit(train, steps=steps, log=sys.stderr)
-    fonts = " and ".join("FluidR3_GM" if f is None else os.path.basename(f).split(".")[0]
+    fonts = " and ".join("FluidR3_GM" if f is None else _font_name(f)
                          for f in DYNAMICS_DATA[data])
     line = (f"{len(train)} pairs of {SECONDS:g}-s clips ({DYNAMICS_MELODIES} melodies of the "
             f"varied generator, seed {DYNAMICS_SEED}, played by each other timbre_pairs "

@@ -4,7 +4,7 @@ on-graph mapping matches NumPy's."""
 import numpy as np
 import pytest
 
-from conftest import random_dynamics as random_model
+from conftest import random_dynamics
 
 from tfstyle.harmonic import controls as ctl
 from tfstyle.harmonic import dynamics as dyn
@@ -87,7 +87,7 @@ def test_an_untrained_model_keeps_the_contour_at_the_instruments_level():
 @pytest.mark.parametrize("block_frames", [7, 64, 5000])
 def test_blocks_give_what_one_piece_gives(block_frames):
     content, _ = pairs(4, 1)[0]
-    model = random_model()
+    model = random_dynamics()
     runner = model.runner()
     one_piece = dyn.apply(runner, content, -20.0, block_frames=len(content))
     blocks = dyn.apply(runner, content, -20.0, block_frames=block_frames)
@@ -105,7 +105,7 @@ def test_the_graph_mapping_matches_numpy():
 
     content, truth = pairs(5, 1)[0]
     profile = ctl.Profile.of(truth, FRAME)
-    model = random_model(1)
+    model = random_dynamics(1)
     for transpose in ("auto", "-12"):
         played, gates, _ = perform(content, profile, FRAME, transpose, "learned",
                                    model.runner())

@@ -17,9 +17,10 @@ path in two signatures that a runner calls in turn (export/tflite_runner.py):
 Between the two the runner does in NumPy what needs the whole input's statistics (voicing,
 the octave shift, decay and loudness matching: `controls`, `performance.perform`), a few
 numbers per frame; a converter with a learned loudness mapping has a third signature,
-`dynamics`, that `dynamics.apply` calls on blocks of dynamics.BLOCK_FRAMES frames. Inside `render` the FFTs of the filtered noise are real DFT matrix
-products and the reverb a convolution (there is no builtin inverse real FFT), and the phase is
-summed in float32 over one block (no float64 arithmetic in TFLite).
+`dynamics`, that `dynamics.apply` calls on blocks of dynamics.BLOCK_FRAMES frames. Inside
+`render` the FFTs of the filtered noise are real DFT matrix products and the reverb a
+convolution (there is no builtin inverse real FFT), and the phase is summed in float32 over
+one block (no float64 arithmetic in TFLite).
 """
 import os
 

@@ -54,7 +54,8 @@ class Converter:
     def __init__(self, config, decoder, synth, profile, source=None, dynamics=None):
         self.config, self.decoder, self.synth, self.source = config, decoder, synth, source
         self.profile, self.dynamics = profile, dynamics
-        self._dynamics_runner = None
+        # Tracing waits for the first call; making the runner costs nothing.
+        self._dynamics_runner = None if dynamics is None else dynamics.runner()
         self.sr = config.sr
         self.min_samples = 1
 
@@ -103,8 +104,6 @@ class Converter:
 
         transpose = self.config.transpose if transpose is None else transpose
         loudness = self.config.loudness if loudness is None else loudness
-        if self.dynamics is not None and self._dynamics_runner is None:
-            self._dynamics_runner = self.dynamics.runner()
         return perform(controls, self.profile, self.config.hop_length / self.sr, transpose,
                        loudness, self._dynamics_runner)
 

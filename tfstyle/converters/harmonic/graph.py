@@ -165,9 +165,9 @@ def _voiced_level(loudness, voiced, quantile):
     return _quantiles(tf.boolean_mask(loudness, voiced), tf.constant([quantile]))[0]
 
 
-def offset_loudness(loudness, voiced, target_quantiles, quantile=ctl.OFFSET_QUANTILE):
+def offset_loudness(loudness, voiced, profile, quantile=ctl.OFFSET_QUANTILE):
     """`ctl.offset_loudness` on tensors."""
-    target = float(np.interp(quantile, ctl.QUANTILES, target_quantiles))
+    target = ctl.target_level(profile, quantile)
     level = _voiced_level(loudness, voiced, quantile)
     return loudness + (target - level)
 
@@ -201,7 +201,7 @@ def perform(f0, voiced, loudness, profile, frame_seconds, transpose="auto",
         played = learned_loudness(dynamics, moved, voiced, loudness,
                                   ctl.target_level(profile))
     elif loudness_mode == "offset":
-        played = offset_loudness(loudness, voiced, profile.loudness_quantiles)
+        played = offset_loudness(loudness, voiced, profile)
     else:
         note = _notes(f0, voiced)
         played = map_loudness(match_decay(loudness, note, profile.decay, frame_seconds),
