@@ -3,6 +3,7 @@
 
     python bench/train_harmonic.py violin --minutes 15      # data, training, scores, package
     python bench/train_harmonic.py violin --no-train        # score and package the run as is
+    python bench/train_harmonic.py violin --rescore         # score the shipped model anew
 
 1. renders the training data: melodies over the instrument's whole range, 8 s each, on its
    General MIDI program (reverb and chorus off), with the melody generator and soundfonts
@@ -121,7 +122,8 @@ def _dynamics_clips(name, soundfont, melodies, seed):
     import dataclasses
 
     font = "" if soundfont is None else "_" + _font_name(soundfont)
-    cache = os.path.join(ROOT, "runs", "data", f"dynamics_{name}_{melodies}_{seed}{font}.npz")
+    cache = os.path.join(ROOT, "runs", "data", f"dynamics_{name}_{melodies}_{seed}{font}"
+                         f"_analysis{ctl.ANALYSIS_VERSION}.npz")
     fields = [f.name for f in dataclasses.fields(ctl.Controls)]
     if not os.path.exists(cache):
         program, low, high = INSTRUMENTS[name]
@@ -156,20 +158,27 @@ def dynamics_pairs(name, data="fluidr3", melodies=DYNAMICS_MELODIES, seed=DYNAMI
 
 
 def fit_dynamics(name, data="fluidr3", steps=DYNAMICS_STEPS):
-    """The instrument's DynamicsModel and a line for the model card."""
+    """The instrument's DynamicsModel and how it was fitted (`describe_dynamics`'s keywords)."""
+    from tfstyle.converters.harmonic import dynamics_fit
+
+    model, _, _ = dynamics_fit.fit(dynamics_pairs(name, data), steps=steps, log=sys.stderr)
+    return model, {"data": data, "steps": steps}
+
+
+def describe_dynamics(name, model, data, steps):
+    """A line for the model card: the mapping's fit and its error on its own pairs."""
     from tfstyle.converters.harmonic import dynamics_fit
 
     train = dynamics_pairs(name, data)
-    baseline = dynamics_fit.offset_loss(train)
-    model, _, last = dynamics_fit.fit(train, steps=steps, log=sys.stderr)
     fonts = " and ".join("FluidR3_GM" if f is None else _font_name(f)
                          for f in DYNAMICS_DATA[data])
-    line = (f"{len(train)} pairs of {SECONDS:g}-s clips ({DYNAMICS_MELODIES} melodies of the "
+    return (f"{len(train)} pairs of {SECONDS:g}-s clips ({DYNAMICS_MELODIES} melodies of the "
             f"varied generator, seed {DYNAMICS_SEED}, played by each other timbre_pairs "
             f"instrument with {fonts} and by the {name} with FluidR3_GM), {steps} steps: mean "
-            f"absolute error of the relative loudness {20 * last:.1f} dB, against "
-            f"{20 * baseline:.1f} dB for the input's own contour (`--loudness offset`)")
-    return model, line
+            f"absolute error of the relative loudness "
+            f"{20 * dynamics_fit.mapping_loss(model, train):.1f} dB, against "
+            f"{20 * dynamics_fit.offset_loss(train):.1f} dB for the input's own contour "
+            "(`--loudness offset`)")
 
 
 def score(converter, name, count, sr=22050):
@@ -256,6 +265,12 @@ def main():
                              "musescore, the development set is rendered with both too")
     parser.add_argument("--force", action="store_true",
                         help="ship the run even if the shipped model scores better")
+    parser.add_argument("--rescore", action="store_true",
+                        help="score the shipped model as it is (after a change to the "
+                             "analysis or the rendering) and rewrite its scores, card and "
+                             "docs/benchmarks.md section; trains and fits nothing. Give the "
+                             "--run-dir and --data it was trained with: the card describes "
+                             "them")
     args = parser.parse_args()
     from tfstyle import pretrained
     from tfstyle.converters import api
@@ -265,43 +280,34 @@ def main():
     run = Run(run_dir)
     out = os.path.join(pretrained.HERE, pretrained.MODELS[args.name])
     shipped = os.path.exists(os.path.join(out, "config.json"))
-    before = args.minutes_before
-    if before is None:
-        before = _recorded_minutes(run_dir)
     folder = os.path.join(ROOT, "runs", "data", f"{args.name}_{args.data_minutes:g}min"
                           + ("" if args.data == "random" else f"_{args.data}"))
     melodies = render_data(args.name, folder, args.data_minutes, args.data)
-    start = time.time()
-    if not args.no_train:
-        first = run.latest_step()
-        settings = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
-        api.fit(b=folder, run_dir=run_dir, model="harmonic", max_minutes=args.minutes,
-                checkpoint_every=250, log=sys.stderr, progress=True, **settings)
-        rate = run.load_config()[0].learning_rate
-        with open(os.path.join(run_dir, "sessions.txt"), "a") as f:
-            f.write(f"steps {first}-{run.latest_step()} in {(time.time() - start) / 60:.0f} min "
-                    f"at learning rate {rate:g}\n")
-    trained = before + (time.time() - start) / 60
-    with open(os.path.join(run_dir, "train_minutes.txt"), "w") as f:
-        f.write(f"{trained:.1f}\n")
-    converter = api.load_converter(run_dir)
-    dynamics = "none: the input's own contour at the instrument's level (`--loudness offset`)"
-    if not args.no_dynamics:
-        model, dynamics = fit_dynamics(args.name, args.dynamics_data)
-        converter = converter.with_dynamics(model)
-    step = run.latest_step()
-    if shipped and not args.force:
-        # The model in the package against the run, on the same development clips.
-        fonts = DYNAMICS_DATA[args.dynamics_data]
-        ratios = {label: development_ratio(c, args.name, args.clips, soundfonts=fonts)
-                  for label, c in (
-            ("run", converter), ("shipped", api.load_converter(model=args.name)))}
-        print(f"development set, mean mel distance as a ratio to identity's: run (step {step}) "
-              f"{ratios['run']:.3f}, shipped {ratios['shipped']:.3f}")
-        if ratios["shipped"] <= ratios["run"]:
-            print("the shipped model does as well or better; nothing written (--force ships "
-                  "the run)")
-            return
+    if args.rescore:
+        _, record = pretrained.load_config(args.name)
+        converter = api.load_converter(model=args.name)
+        step, trained, fitted = record["steps"], record["train_minutes"], record.get(
+            "dynamics_fit")
+        if converter.dynamics is not None and fitted is None:
+            sys.exit(f"{out}: its config.json does not say how its loudness mapping was "
+                     "fitted (dynamics_fit); ship it anew")
+    else:
+        converter, step, trained, fitted = train(args, run, run_dir, folder)
+        if shipped and not args.force:
+            # The model in the package against the run, on the same development clips.
+            fonts = DYNAMICS_DATA[args.dynamics_data]
+            ratios = {label: development_ratio(c, args.name, args.clips, soundfonts=fonts)
+                      for label, c in (
+                ("run", converter), ("shipped", api.load_converter(model=args.name)))}
+            print(f"development set, mean mel distance as a ratio to identity's: run (step "
+                  f"{step}) {ratios['run']:.3f}, shipped {ratios['shipped']:.3f}")
+            if ratios["shipped"] <= ratios["run"]:
+                print("the shipped model does as well or better; nothing written (--force "
+                      "ships the run; --rescore scores the shipped model anew)")
+                return
+    dynamics = ("none: the input's own contour at the instrument's level (`--loudness "
+                "offset`)" if converter.dynamics is None
+                else describe_dynamics(args.name, converter.dynamics, **fitted))
     results = score(converter, args.name, args.clips)
     model = f"{args.name} (harmonic converter)"
     summary = [verdict(scores, model) for scores in results.values()]
@@ -322,7 +328,7 @@ def main():
                          for kind, (line, _, _) in zip(results, summary))
     config = converter.config
     record = {"name": args.name, "steps": step, "preset": "harmonic",
-              "train_minutes": round(trained, 1),
+              "train_minutes": round(trained, 1), "dynamics_fit": fitted,
               "data": f"{melodies} melodies of {SECONDS:g} s ({DATA[args.data]})",
               "scores": results, "made": time.strftime("%Y-%m-%d"), **converter.record()}
     pretrained.package(converter, out, **record)
@@ -342,6 +348,34 @@ def main():
                   + f"\n\nTrained {step} steps in {trained:.0f} min.",
                   command=f"python bench/train_harmonic.py {args.name} (see the model card)")
     print(card)
+
+
+def train(args, run, run_dir, folder):
+    """(the run's converter with its loudness mapping, its step, its training minutes in all,
+    how its mapping was fitted): trained for --minutes unless --no-train."""
+    from tfstyle.converters import api
+
+    before = args.minutes_before
+    if before is None:
+        before = _recorded_minutes(run_dir)
+    start = time.time()
+    if not args.no_train:
+        first = run.latest_step()
+        settings = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
+        api.fit(b=folder, run_dir=run_dir, model="harmonic", max_minutes=args.minutes,
+                checkpoint_every=250, log=sys.stderr, progress=True, **settings)
+        rate = run.load_config()[0].learning_rate
+        with open(os.path.join(run_dir, "sessions.txt"), "a") as f:
+            f.write(f"steps {first}-{run.latest_step()} in {(time.time() - start) / 60:.0f} min "
+                    f"at learning rate {rate:g}\n")
+    trained = before + (time.time() - start) / 60
+    with open(os.path.join(run_dir, "train_minutes.txt"), "w") as f:
+        f.write(f"{trained:.1f}\n")
+    converter, fitted = api.load_converter(run_dir), None
+    if not args.no_dynamics:
+        model, fitted = fit_dynamics(args.name, args.dynamics_data)
+        converter = converter.with_dynamics(model)
+    return converter, run.latest_step(), trained, fitted
 
 
 def development_ratio(converter, name, clips, sr=22050, soundfonts=(None,)):

@@ -48,6 +48,41 @@ def test_controls_track_pitch_and_voicing():
     assert not silent.voiced.any() and np.all(silent.f0 == 220.0)
 
 
+def test_a_note_start_at_a_subharmonic_of_the_note_takes_its_pitch():
+    lead = ctl.onset_frames(256)
+    assert lead == 4     # a 2048-sample window reaches 4 hops of 256 before its centre
+    note = np.full(12, 310.0, np.float32)
+    # A run beginning a twelfth and an octave low, a legato note an octave low held longer
+    # than the onset, one at a non-harmonic interval, and a run too short to judge.
+    f0 = np.concatenate([[0, 0], [103.4, 155.1], note, [0], [155.0] * 6, note, [0],
+                         [233.0, 233.0], note, [0], [103.4, 310.0, 310.0]]).astype(np.float32)
+    voiced = f0 > 0
+    settled = ctl.settle_onsets(f0, voiced, lead)
+    np.testing.assert_allclose(settled[2:4], 310.0)
+    changed = np.flatnonzero(settled != f0)
+    np.testing.assert_array_equal(changed, [2, 3])
+
+
+def test_plucked_notes_ringing_into_the_next_give_no_subharmonic_slips():
+    sr, step = 22050, 0.4
+    line = [622.25, 311.13, 415.3, 207.65, 622.25, 311.13, 466.16, 155.56]
+    t = np.arange(int((step + 0.3) * sr)) / sr
+    # Each note decays, and its release rings for tens of ms under the next one's attack.
+    envelope = np.exp(-3.0 * t) * np.exp(-np.maximum(t - step, 0.0) / 0.06)
+    y = np.zeros(int((len(line) * step + 0.3) * sr))
+    for i, f in enumerate(line):
+        start = int(i * step * sr)
+        y[start:start + len(t)] += envelope * sum(0.6 ** k * np.sin(2 * np.pi * f * (k + 1) * t)
+                                                  for k in range(8))
+    c = ctl.analyse((0.5 * y / np.abs(y).max()).astype(np.float32), sr, 256)
+    frames = np.flatnonzero(c.voiced)
+    playing = np.minimum((frames * 256 / sr / step).astype(int), len(line) - 1)
+    # Without settle_onsets, 3 frames here sit a twelfth or two octaves below their note.
+    near = [np.abs(1200 * np.log2(c.f0[frames] / np.take(line, np.maximum(playing - back, 0))))
+            < 50 for back in (0, 1)]     # a frame's window may still hold the previous note
+    assert len(frames) > 250 and np.all(near[0] | near[1])
+
+
 def test_octave_shift_moves_only_a_melody_outside_the_style_range():
     low = ctl.analyse(notes([110.0, 123.5]), SR, HOP)
     mid = ctl.analyse(notes([440.0, 494.0]), SR, HOP)

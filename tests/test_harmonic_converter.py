@@ -193,6 +193,29 @@ def test_graph_mapping_matches_the_numpy_performance(trained):
         np.testing.assert_allclose(g_gate, gates, atol=1e-4)
 
 
+def test_graph_settles_note_starts_as_numpy_does():
+    import tensorflow as tf
+
+    from tfstyle.converters.harmonic import graph
+    from tfstyle.harmonic import controls as ctl
+
+    rng = np.random.default_rng(3)
+    notes = 220.0 * 2.0 ** (rng.integers(-12, 12, 40) / 12.0)
+    # Runs of 1-20 frames, each starting 0-4 frames at a subharmonic of its note.
+    f0, voiced = [], []
+    for note in notes:
+        length, slip = rng.integers(1, 20), rng.integers(0, 5)
+        run = np.full(length, note)
+        run[:slip] = note / rng.choice([2, 3, 4, 1.5])
+        f0 += [run, [note] * rng.integers(0, 3)]
+        voiced += [np.ones(length, bool), np.zeros(len(f0[-1]), bool)]
+    f0, voiced = np.concatenate(f0).astype(np.float32), np.concatenate(voiced)
+    expected = ctl.settle_onsets(f0, voiced, 4)
+    assert np.sum(expected != f0) > 10
+    np.testing.assert_allclose(graph._settle_onsets(tf.constant(f0), tf.constant(voiced), 4),
+                               expected, rtol=1e-6)
+
+
 @pytest.fixture(scope="module")
 def exported(trained):
     """The run's converter with a learned loudness mapping (as the shipped ones), exported."""

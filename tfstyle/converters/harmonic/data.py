@@ -27,7 +27,7 @@ class AnalysedDomain(Domain):
 
 def cache_key(domain, config):
     digest = hashlib.sha1(json.dumps([config.sr, config.hop_length, ctl.FRAME_LENGTH,
-                                      ctl.FMIN, ctl.FMAX]).encode())
+                                      ctl.FMIN, ctl.FMAX, ctl.ANALYSIS_VERSION]).encode())
     for name, clip in zip(domain.names, domain.clips):
         digest.update(f"{name}:{len(clip)}".encode())
         digest.update(np.ascontiguousarray(clip[::97]).tobytes())

@@ -43,6 +43,15 @@ def offset_loss(pairs):
                          np.ones(sum(len(y) for y in ys), np.float32)))
 
 
+def mapping_loss(model, pairs):
+    """`offset_loss`'s measure for a fitted model: how far it places the truth's loudness."""
+    context = model.receptive_field
+    xs, ys = examples(pairs, context)
+    predicted = [np.asarray(model(x[None]))[0] for x in xs]
+    return float(loss_of(np.concatenate(predicted), np.concatenate(ys),
+                         np.ones(sum(len(y) for y in ys), np.float32)))
+
+
 def fit(pairs, steps=1500, batch_size=16, window_frames=256, learning_rate=1e-3, seed=0,
         log=None, **model_kwargs):
     """A DynamicsModel fitted to (content Controls, truth Controls) pairs, and the mean loss

@@ -49,6 +49,22 @@ def _fill_unvoiced(f0, voiced):
     return tf.where(tf.reduce_any(voiced), filled, tf.fill(tf.shape(f0), 220.0))
 
 
+def _settle_onsets(f0, voiced, lead):
+    """`ctl.settle_onsets`."""
+    n = tf.shape(f0)[0]
+    index = tf.range(n)
+    starts = voiced & ~tf.concat([[False], voiced[:-1]], 0)
+    start = tf.scan(tf.maximum, tf.where(starts, index, 0))
+    ref = tf.minimum(start + lead, n - 1)
+    leading = (voiced & (index < start + lead) & (start + lead < n)
+               & tf.gather(voiced, ref) & tf.equal(tf.gather(start, ref), start))
+    reference = tf.gather(f0, ref)
+    interval = MIDI_SCALE * tf.math.log(tf.maximum(reference, 1e-3) / tf.maximum(f0, 1e-3))
+    slipped = tf.reduce_any(tf.stack([tf.abs(interval - 12.0 * np.log2(k)) < 0.5
+                                      for k in ctl.SUBHARMONICS]), 0)
+    return tf.where(leading & slipped, reference, f0)
+
+
 def analyse(y, sr, hop_length):
     """(f0, voiced, loudness) of a waveform [samples], as `ctl.analyse` computes them."""
     half = ctl.FRAME_LENGTH // 2
@@ -60,7 +76,8 @@ def analyse(y, sr, hop_length):
     voiced = (periodicity >= ctl.PERIODICITY) & (
         loudness >= tf.reduce_max(loudness) - ctl.SILENCE_DB)
     voiced = _drop_short_runs(voiced)
-    return _fill_unvoiced(_median3(f0), voiced), voiced, loudness
+    f0 = _settle_onsets(_median3(f0), voiced, ctl.onset_frames(hop_length))
+    return _fill_unvoiced(f0, voiced), voiced, loudness
 
 
 def _quantiles(values, q):
