@@ -193,7 +193,7 @@ def test_graph_mapping_matches_the_numpy_performance(trained):
         np.testing.assert_allclose(g_gate, gates, atol=1e-4)
 
 
-def test_graph_settles_note_starts_as_numpy_does():
+def test_graph_settles_note_starts_and_fills_gaps_as_numpy_does():
     import tensorflow as tf
 
     from tfstyle.converters.harmonic import graph
@@ -214,6 +214,10 @@ def test_graph_settles_note_starts_as_numpy_does():
     assert np.sum(expected != f0) > 10
     np.testing.assert_allclose(graph._settle_onsets(tf.constant(f0), tf.constant(voiced), 4),
                                expected, rtol=1e-6)
+    # Unvoiced frames between, before and after runs, and a clip with none voiced.
+    for mask in (voiced, ~voiced, np.zeros_like(voiced)):
+        np.testing.assert_allclose(graph._fill_unvoiced(tf.constant(f0), tf.constant(mask)),
+                                   ctl._fill_unvoiced(f0, mask), rtol=1e-5)
 
 
 @pytest.fixture(scope="module")

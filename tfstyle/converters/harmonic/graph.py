@@ -33,12 +33,21 @@ def _drop_short_runs(mask):
     return grown[:-2] | grown[1:-1] | grown[2:]
 
 
+def _last_true(mask):
+    """Per frame, the index of the last True at or before it, -1 before the first. Gathered
+    from a cumulative count: a `tf.scan` runs frame by frame, and took 0.45 s for 10 minutes
+    of frames against this 1 ms."""
+    count = tf.cumsum(tf.cast(mask, tf.int32))
+    positions = tf.concat([tf.cast(tf.where(mask)[:, 0], tf.int32), [-1]], 0)
+    return tf.where(count > 0, tf.gather(positions, tf.maximum(count - 1, 0)), -1)
+
+
 def _fill_unvoiced(f0, voiced):
     """Linear interpolation between voiced frames, held at the ends; 220 Hz if none."""
     n = tf.shape(f0)[0]
     index = tf.range(n)
-    before = tf.scan(tf.maximum, tf.where(voiced, index, -1))
-    after = tf.reverse(tf.scan(tf.minimum, tf.reverse(tf.where(voiced, index, n), [0])), [0])
+    before = _last_true(voiced)
+    after = n - 1 - tf.reverse(_last_true(tf.reverse(voiced, [0])), [0])
     low = tf.where(before < 0, after, before)
     high = tf.where(after >= n, low, after)
     low = tf.clip_by_value(low, 0, n - 1)
@@ -53,8 +62,7 @@ def _settle_onsets(f0, voiced, lead):
     """`ctl.settle_onsets`."""
     n = tf.shape(f0)[0]
     index = tf.range(n)
-    starts = voiced & ~tf.concat([[False], voiced[:-1]], 0)
-    start = tf.scan(tf.maximum, tf.where(starts, index, 0))
+    start = tf.maximum(_last_true(voiced & ~tf.concat([[False], voiced[:-1]], 0)), 0)
     ref = tf.minimum(start + lead, n - 1)
     leading = (voiced & (index < start + lead) & (start + lead < n)
                & tf.gather(voiced, ref) & tf.equal(tf.gather(start, ref), start))
