@@ -150,7 +150,7 @@ def settle_onsets(f0, voiced, lead):
     ref = np.minimum(start + lead, n - 1)
     leading = (voiced & (index < start + lead) & (start + lead < n)
                & voiced[ref] & (start[ref] == start))
-    interval = 12.0 * np.log2(np.maximum(f0[ref], 1e-3) / np.maximum(f0, 1e-3))
+    interval = hz_to_midi(f0[ref]) - hz_to_midi(f0)
     slipped = np.zeros(n, bool)
     for k in SUBHARMONICS:
         slipped |= np.abs(interval - 12.0 * np.log2(k)) < 0.5

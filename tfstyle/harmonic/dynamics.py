@@ -5,8 +5,8 @@ violin's. The model is `dynamics_model.DynamicsModel`; this module is what surro
 NumPy (no TensorFlow: the TFLite runner uses it too).
 
 Fixed mappings cannot do this: on a development set, the input's own contour moved to the
-instrument's level (`controls.offset_loudness`) leaves the converters at 0.67x identity's mel
-distance, the true rendering's contour at 0.51x; matching decays, holding notes or steepening
+instrument's level (`controls.offset_loudness`) leaves the converters at 0.66x identity's mel
+distance, the true rendering's contour at 0.47x; matching decays, holding notes or steepening
 releases helped one input instrument and hurt another (bench/harmonic_loudness.py).
 
 Loudness here is relative: dB above or below the clip's `LEVEL_QUANTILE` of voiced loudness,

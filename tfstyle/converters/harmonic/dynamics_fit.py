@@ -35,21 +35,24 @@ def loss_of(predicted, target, weight):
     return tf.reduce_sum(error * weight) / tf.reduce_sum(weight)
 
 
+def _whole_loss(predicted, targets):
+    """`loss_of` over whole clips, every frame weighted alike."""
+    targets = np.concatenate(targets)
+    return float(loss_of(np.concatenate(predicted), targets,
+                         np.ones(len(targets), np.float32)))
+
+
 def offset_loss(pairs):
     """The loss of the untrained model (`--loudness offset`) over whole pairs: the baseline a
     fit must beat."""
     xs, ys = examples(pairs, 0)
-    return float(loss_of(np.concatenate([x[:, 0] for x in xs]), np.concatenate(ys),
-                         np.ones(sum(len(y) for y in ys), np.float32)))
+    return _whole_loss([x[:, 0] for x in xs], ys)
 
 
 def mapping_loss(model, pairs):
     """`offset_loss`'s measure for a fitted model: how far it places the truth's loudness."""
-    context = model.receptive_field
-    xs, ys = examples(pairs, context)
-    predicted = [np.asarray(model(x[None]))[0] for x in xs]
-    return float(loss_of(np.concatenate(predicted), np.concatenate(ys),
-                         np.ones(sum(len(y) for y in ys), np.float32)))
+    xs, ys = examples(pairs, model.receptive_field)
+    return _whole_loss([np.asarray(model(x[None]))[0] for x in xs], ys)
 
 
 def fit(pairs, steps=1500, batch_size=16, window_frames=256, learning_rate=1e-3, seed=0,

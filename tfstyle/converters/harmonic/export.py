@@ -191,8 +191,7 @@ def export_tflite(converter, path, quantize="none"):
                             render(f0, loudness, voiced, gate, state, phase, noise),
                             render_specs)}
     if converter.dynamics is not None:
-        loudness, loudness_specs = dynamics_fn(converter.dynamics)
-        endpoints["dynamics"] = (lambda features: loudness(features), loudness_specs)
+        endpoints["dynamics"] = dynamics_fn(converter.dynamics)
     return serving.to_tflite(_models(converter), endpoints, path, quantize)
 
 

@@ -67,7 +67,7 @@ def _settle_onsets(f0, voiced, lead):
     leading = (voiced & (index < start + lead) & (start + lead < n)
                & tf.gather(voiced, ref) & tf.equal(tf.gather(start, ref), start))
     reference = tf.gather(f0, ref)
-    interval = MIDI_SCALE * tf.math.log(tf.maximum(reference, 1e-3) / tf.maximum(f0, 1e-3))
+    interval = hz_to_midi(reference) - hz_to_midi(f0)
     slipped = tf.reduce_any(tf.stack([tf.abs(interval - 12.0 * np.log2(k)) < 0.5
                                       for k in ctl.SUBHARMONICS]), 0)
     return tf.where(leading & slipped, reference, f0)
