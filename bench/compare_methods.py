@@ -29,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pairs
 from report import DOC, table, write_section
-from tfstyle import baselines, datasets, metrics, presets, pretrained, style_transfer
+from tfstyle import baselines, datasets, dispatch, metrics, presets, pretrained
 
 STORE = os.path.join(os.path.dirname(DOC), "compare_methods.json")
 REFERENCES = ("truth", "identity", "envelope")
@@ -46,7 +46,7 @@ def methods(sr):
            for name in baselines.BASELINES}
     for name in presets.PRESETS:
         config = presets.config(name, random_weights=True, sr=sr)
-        out[name] = (lambda config: lambda c, s: style_transfer.transfer(
+        out[name] = (lambda config: lambda c, s: dispatch.transfer(
             c, s, config=config))(config)
 
     def shipped(name):

@@ -33,12 +33,12 @@ def stages():
     """Seconds per stage of one harmonic transfer in this process (after the imports)."""
     import tensorflow as tf
 
-    from tfstyle import audio, style_transfer
+    from tfstyle import audio, dispatch
 
     tf.constant(0.0) + 1.0   # TensorFlow's start-up is not a stage of the method
     content = audio.load(os.path.join(ROOT, "examples/piano_melody.wav"), 22050)
     style = audio.load(os.path.join(ROOT, "examples/violin_phrase.wav"), 22050)
-    result = style_transfer.run(content, style, method="harmonic")
+    result = dispatch.run(content, style, method="harmonic")
     return result.timings, result.steps
 
 

@@ -10,7 +10,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from report import load_examples, table, write_section
-from tfstyle import metrics, presets, style_transfer
+from tfstyle import dispatch, metrics, presets
 
 
 def main():
@@ -25,7 +25,7 @@ def main():
     for name, preset in presets.PRESETS.items():
         config = presets.config(name, random_weights=True)
         start = time.perf_counter()
-        out = style_transfer.transfer(content, style, config=config)
+        out = dispatch.transfer(content, style, config=config)
         seconds = time.perf_counter() - start
         rows.append([name, f"{metrics.chroma_correlation(out, content, sr):.3f}",
                      f"{metrics.longterm_mel_distance(out, style, sr):.2f}",

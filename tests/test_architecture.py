@@ -13,6 +13,8 @@ LAYERS = [("tfstyle.errors", "tfstyle.settings", "tfstyle.audio", "tfstyle.chunk
            "tfstyle.optimise", "tfstyle.transfer_config"),
           ("tfstyle.presets", "tfstyle.style_transfer", "tfstyle.converters",
            "tfstyle.pretrained"),
+          # Chooses between harmonic and optimisation transfer, above both.
+          ("tfstyle.dispatch",),
           ("tfstyle.cli", "tfstyle.ui", "tfstyle.__main__")]
 # The package itself, whose entry points import the layers lazily, sits on top.
 TOP = "tfstyle"
@@ -76,3 +78,16 @@ def test_lower_layers_import_nothing_from_higher_ones():
     wrong = [f"{a} -> {b}" for a, targets in graph.items() for b in targets
              if layer(b) > layer(a)]
     assert not wrong, wrong
+
+
+def test_optimisation_transfer_imports_nothing_of_the_harmonic_family():
+    graph = imports(modules())
+    seen, todo = set(), ["tfstyle.style_transfer"]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph[module])
+    assert not [m for m in seen if m.startswith("tfstyle.harmonic")], sorted(seen)
+    assert "tfstyle.style_transfer" in graph["tfstyle.dispatch"]
+    assert "tfstyle.harmonic.one_shot" in graph["tfstyle.dispatch"]

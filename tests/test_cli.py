@@ -10,8 +10,8 @@ import soundfile as sf
 from conftest import SR, melody, tone
 from tfstyle.cli import main
 
-FAST = ["--sr", str(SR), "--n-fft", "512", "--hop-length", "128", "--filters", "32",
-        "--steps", "3", "--gl-iters", "2", "-q"]
+FAST = ["--method", "random-cnn", "--sr", str(SR), "--n-fft", "512", "--hop-length", "128",
+        "--filters", "32", "--steps", "3", "--gl-iters", "2", "-q"]
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tfstyle
-from tfstyle import dsp, style_transfer
+from tfstyle import dispatch, dsp
 from tfstyle.cli import main
 from tfstyle.errors import TfstyleError
 from tfstyle.harmonic import controls as ctl
@@ -160,7 +160,7 @@ def test_decoder_config_round_trips_and_shapes(tmp_path):
 def test_one_shot_fit_lowers_the_loss_and_keeps_the_content_pitch():
     content = notes([262.0, 262.0, 262.0], seconds=0.5)
     style = notes([196.0, 247.0, 294.0, 220.0], seconds=0.5, harmonics=(1.0, 0.1, 0.8, 0.05, 0.5))
-    result = style_transfer.run(content, style, **TINY)
+    result = dispatch.run(content, style, **TINY)
     y = tfstyle.transfer(content, style, **TINY)
     np.testing.assert_array_equal(y, result.audio)
     assert y.shape == content.shape and np.all(np.isfinite(y))
@@ -169,14 +169,14 @@ def test_one_shot_fit_lowers_the_loss_and_keeps_the_content_pitch():
     cents, voiced = median_cents(y, 262.0)
     assert cents < 20 and voiced > 0.6
     # Moved by an octave on request.
-    up = style_transfer.run(content, style, **{**TINY, "transpose": "12"})
+    up = dispatch.run(content, style, **{**TINY, "transpose": "12"})
     assert median_cents(up.audio, 524.0)[0] < 20
 
 
 def test_silence_in_the_content_stays_silent():
     content = notes([262.0, 330.0], seconds=0.5, gap=0.5)
     style = notes([220.0, 262.0, 294.0], seconds=0.5)
-    y = style_transfer.run(content, style, **{**TINY, "steps": 10}).audio
+    y = dispatch.run(content, style, **{**TINY, "steps": 10}).audio
     # The middle of the first gap (0.5 s reverb tail margin aside) holds no drone.
     gap = y[int(0.65 * SR):int(0.95 * SR)]
     assert np.sqrt(np.mean(gap ** 2)) < 1e-3 * np.max(np.abs(y))
@@ -187,11 +187,11 @@ def test_unpitched_style_or_content_is_a_one_line_error():
     noise = (0.3 * rng.uniform(-1, 1, SR)).astype(np.float32)
     melody = notes([262.0, 330.0])
     with pytest.raises(TfstyleError, match="style: no pitched frames"):
-        style_transfer.run(melody, noise, **TINY)
+        dispatch.run(melody, noise, **TINY)
     with pytest.raises(TfstyleError, match="content: no pitched frames"):
-        style_transfer.run(np.zeros(SR, np.float32), melody, **TINY)
+        dispatch.run(np.zeros(SR, np.float32), melody, **TINY)
     with pytest.raises(TfstyleError, match="transpose must be 'auto' or a number"):
-        style_transfer.run(melody, melody, **{**TINY, "transpose": "up"})
+        dispatch.run(melody, melody, **{**TINY, "transpose": "up"})
 
 
 def test_polyphonic_content_gives_a_warning():
@@ -199,7 +199,7 @@ def test_polyphonic_content_gives_a_warning():
     chord = (0.2 * sum(np.sin(2 * np.pi * f * t) for f in (262.0, 330.0, 392.0, 466.0))
              ).astype(np.float32)
     chord = np.concatenate([notes([262.0, 294.0], seconds=0.3), chord])
-    result = style_transfer.run(chord, notes([220.0, 262.0]), **{**TINY, "steps": 2})
+    result = dispatch.run(chord, notes([220.0, 262.0]), **{**TINY, "steps": 2})
     assert result.warnings and "single melody line" in result.warnings[0]
 
 

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from tfstyle import audio, presets, style_transfer
+from tfstyle import audio, dispatch, presets
 from tfstyle.cli import main
 from tfstyle.errors import TfstyleError
 
@@ -23,7 +23,7 @@ def clips():
 def test_preset_runs_and_keeps_the_content_length(clips, name):
     content, style = clips
     config = presets.config(name, steps=2, gl_iters=2, random_weights=True)
-    result = style_transfer.run(content, style, config=config)
+    result = dispatch.run(content, style, config=config)
     assert result.audio.shape == content.shape
     assert np.all(np.isfinite(result.audio)) and np.max(np.abs(result.audio)) > 1e-3
     assert np.isfinite(result.losses["total"])

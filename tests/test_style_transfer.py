@@ -8,7 +8,7 @@ from tfstyle import style_transfer
 from tfstyle.errors import TfstyleError
 from tfstyle.style_transfer import TransferConfig
 
-TINY = dict(sr=SR, n_fft=512, hop_length=128, filters=64, kernel_size=3, gl_iters=8)
+TINY = dict(method="random-cnn", sr=SR, n_fft=512, hop_length=128, filters=64, kernel_size=3, gl_iters=8)
 
 
 def test_output_has_content_length_and_level():

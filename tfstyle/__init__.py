@@ -11,9 +11,10 @@ __version__ = "0.1.0"
 
 
 def transfer(*args, **kwargs):
-    """Style transfer; see `tfstyle.style_transfer.transfer` (imported lazily: importing
-    TensorFlow takes seconds, and the CLI wants to reject bad input before that)."""
-    from tfstyle.style_transfer import transfer as _transfer
+    """Style transfer, harmonic or by optimisation (chosen automatically unless `method` is
+    given); see `tfstyle.dispatch.transfer` (imported lazily: importing TensorFlow takes
+    seconds, and the CLI wants to reject bad input before that)."""
+    from tfstyle.dispatch import transfer as _transfer
 
     return _transfer(*args, **kwargs)
 

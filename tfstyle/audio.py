@@ -63,6 +63,28 @@ def _warn_if_silent(path, peak):
         warnings.warn(f"{path}: the audio is silent (peak below -90 dBFS)", stacklevel=3)
 
 
+def as_waveform(x, sr, min_samples, what):
+    """A path's audio at `sr`, or a float waveform checked: mono, finite, long enough."""
+    if isinstance(x, (str, bytes)) or hasattr(x, "__fspath__"):
+        return load(x, sr, min_samples=min_samples)
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 1:
+        raise TfstyleError(f"{what}: expected a mono waveform [samples], got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise TfstyleError(f"{what}: the waveform contains NaN or infinite samples")
+    if len(x) < min_samples:
+        raise TfstyleError(f"{what}: too short ({len(x)} samples); at least {min_samples} are "
+                           "needed with these settings")
+    return x
+
+
+def as_waveforms(content, style, sr, min_samples):
+    """(content, style) as `as_waveform`s; a list of styles is joined end to end."""
+    styles = style if isinstance(style, (list, tuple)) else [style]
+    return (as_waveform(content, sr, min_samples, "content"),
+            np.concatenate([as_waveform(s, sr, min_samples, "style") for s in styles]))
+
+
 def resample(y, sr_from, sr_to):
     """float32 `y` at `sr_to` (soxr HQ, the resampler librosa uses); unchanged if equal."""
     if sr_from == sr_to:

@@ -33,11 +33,13 @@ PRESETS = {
         "optimisation transfer: random 1-D CNN on log1p STFT, pitch kept",
         "tfstyle's tuned optimisation transfer: random 1-D CNN (4096 filters, kernel 3) on "
         "log1p STFT, content + Gram style, Adam from the content, stopped at convergence",
-        "this project (docs/benchmarks.md)", {}),
+        "this project (docs/benchmarks.md)", dict(method="random-cnn")),
     "default": Preset(
-        "tuned default: random 1-D CNN on log1p STFT, pitch kept",
-        "tfstyle's tuned default: random 1-D CNN (4096 filters, kernel 3) on log1p STFT, "
-        "content + Gram style, Adam from the content", "this project (docs/benchmarks.md)", {}),
+        "automatic: harmonic for single melodic lines, else random-cnn",
+        "tfstyle's default: the harmonic preset where content and style are both single "
+        "melodic lines (half or more of their sounding frames have one clear pitch), else the "
+        "random-cnn preset (chords, drums, speech, noise); tfstyle.dispatch decides and says "
+        "why", "this project (docs/benchmarks.md)", dict(method="auto")),
     "ulyanov2016": Preset(
         "Ulyanov & Lebedev: 4096-filter random Conv1D, L-BFGS",
         "Ulyanov & Lebedev: one random Conv1D (4096 filters, width 11, ReLU) on log1p STFT, "
@@ -151,3 +153,13 @@ def config(name="default", **overrides):
     if name == "default" and overrides.get("method") in METHOD_DEFAULTS:
         name = METHOD_DEFAULTS[overrides["method"]]
     return dataclasses.replace(TransferConfig(), **{**PRESETS[name].settings, **overrides})
+
+
+def with_method(settings, method):
+    """The TransferConfig `settings` made into `method`'s recipe (for the method "auto" once it
+    is resolved): the fields still at the default preset's values take the method's preset
+    values, the ones set by hand are kept."""
+    default, recipe = config("default"), config("default", method=method)
+    changes = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(TransferConfig)
+               if getattr(settings, f.name) == getattr(default, f.name)}
+    return dataclasses.replace(settings, **{**changes, "method": method}).validate()

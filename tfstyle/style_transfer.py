@@ -1,4 +1,5 @@
-"""Optimisation style transfer (`tfstyle transfer`, `tfstyle.transfer`).
+"""Optimisation style transfer (`tfstyle transfer --method random-cnn` and the other feature
+networks; `tfstyle.dispatch` chooses it or harmonic transfer).
 
 A representation of the output (log1p STFT, mel dB or MFCC) is the variable. It is moved by Adam
 or L-BFGS so that a frozen feature network sees activations close to the content's (content
@@ -10,9 +11,7 @@ audio of the content's exact length.
 Long content is optimised in windows with an overlap of at least the network's receptive field,
 crossfaded in the representation, so memory stays bounded whatever the length.
 """
-import dataclasses
 import time
-import warnings
 
 import numpy as np
 
@@ -22,62 +21,22 @@ from tfstyle.optimise import Convergence, TransferResult, progress_bar, summaris
 # The settings live in their own module so that `presets` can build on them.
 from tfstyle.transfer_config import AUTO_CHUNK, NSYNTH_SR, TransferConfig
 
-def transfer(content, style, sr=None, config=None, progress=False, **overrides):
-    """Renders the content of one clip with the timbre of another; returns the waveform.
-
-    Args:
-        content: path of an audio file, or a float waveform at `sr`.
-        style: same, for the style; or a list of them, used together (joined end to end).
-        sr: sample rate of array inputs and of the output (default `config.sr`, 22050).
-        config: a TransferConfig (e.g. `presets.config("ulyanov2016")`); keyword `overrides`
-            replace single fields (e.g. `transfer(c, s, steps=100, style_weight=3.0)`).
-        progress: show a progress bar with ETA on stderr.
-
-    Returns:
-        float32 waveform [samples] at `sr`, as long as the content. `run` takes the same
-        arguments and also returns the losses and timing.
-    """
-    result = run(content, style, sr, config, progress, **overrides)
-    for line in result.warnings:
-        warnings.warn(line, stacklevel=2)
-    return result.audio
-
-
 def run(content, style, sr=None, config=None, progress=False, **overrides):
-    """Like `transfer`, but returns a TransferResult (waveform, losses at start and end, time)."""
-    unknown = set(overrides) - {f.name for f in dataclasses.fields(TransferConfig)}
-    if unknown:
-        raise TfstyleError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    """Optimisation transfer (a TransferConfig whose method is a feature network; "auto" is
+    taken as random-cnn's recipe): returns a TransferResult (waveform, losses at start and
+    end, time). `tfstyle.transfer` (`tfstyle.dispatch`) is the entry point that chooses
+    between this and harmonic transfer."""
     if config is None:
         config = presets.config(**overrides)  # a bare method= gets that method's recipe
-    else:
-        config = dataclasses.replace(config, **overrides)
-    if sr is not None:
-        config.sr = int(sr)
-    config.validate()
-    content = _as_waveform(content, config, "content")
-    if isinstance(style, (list, tuple)):
-        style = np.concatenate([_as_waveform(s, config, "style") for s in style])
-    style = _as_waveform(style, config, "style")
+        overrides = {}
+    config = config.resolve(overrides, sr)
+    if config.method == "auto":
+        config = presets.with_method(config, "random-cnn")
     if config.method == "harmonic":
-        from tfstyle.harmonic import one_shot
-        return one_shot.run(content, style, config, progress)
+        raise TfstyleError("style_transfer runs optimisation transfer; harmonic transfer is "
+                           "tfstyle.transfer(..., method='harmonic') (tfstyle.dispatch)")
+    content, style = audio.as_waveforms(content, style, config.sr, config.min_samples())
     return Optimisation(content, style, config).run(progress)
-
-
-def _as_waveform(x, config, what):
-    if isinstance(x, (str, bytes)) or hasattr(x, "__fspath__"):
-        from tfstyle import audio
-        return audio.load(x, config.sr, min_samples=config.min_samples())
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 1:
-        raise TfstyleError(f"{what}: expected a mono waveform [samples], got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise TfstyleError(f"{what}: the waveform contains NaN or infinite samples")
-    if len(x) < config.min_samples():
-        raise TfstyleError(f"{what}: too short ({len(x)} samples); at least "
-                           f"{config.min_samples()} are needed with these settings")
-    return x
 
 
 def _names(text):
@@ -244,7 +203,10 @@ class Optimisation:
             optimise = _adam if cfg.optimizer == "adam" else _lbfgs
             stopper = Convergence(cfg.tol, cfg.tol_window, cfg.steps)
             x, first, last = optimise(self, terms, x0, bar, stopper)
-            bar.update(cfg.steps - stopper.steps)  # a window that stopped early fills its part
+            # A window that stopped early takes its unused steps off the bar's total, so the bar
+            # ends where the run did and the ETA counts only what is left.
+            bar.total -= cfg.steps - stopper.steps
+            bar.refresh()
             taken += stopper.steps
             reasons.append(stopper.reason)
             share = (stop - start) / frames

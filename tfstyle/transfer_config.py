@@ -19,6 +19,10 @@ AUTO_CHUNK = {"random-cnn": 1024, "cnn2d": 1024, "vgg19": 512, "resnet50": 512, 
               "nsynth": 32768}
 # The NSynth encoder was trained on 16 kHz audio; waveform transfer runs at that rate.
 NSYNTH_SR = 16000
+# "auto" is resolved to one of the others by `tfstyle.dispatch` before anything runs.
+METHODS = ("auto", "harmonic") + NETWORKS
+# Where the harmonic method's synthesiser starts (tfstyle.harmonic.one_shot).
+STARTS = ("scratch", "prior")
 
 
 @dataclasses.dataclass
@@ -27,11 +31,13 @@ class TransferConfig:
     while moving the timbre toward the style (measured by `bench/transfer_quality.py`); the
     presets in `tfstyle.presets` reproduce the published recipes."""
 
-    method: str = setting("random-cnn", "harmonic: a harmonic-plus-noise synthesiser fitted "
-                                       "on the style, driven by the content's pitch and "
-                                       "loudness; or the feature network of an optimisation "
-                                       "transfer: random 1-D/2-D CNN, a pretrained image "
-                                       "backbone, NSynth", choices=("harmonic",) + NETWORKS)
+    method: str = setting("auto", "auto: harmonic where content and style are single "
+                                 "melodic lines, else random-cnn (tfstyle.dispatch; one line "
+                                 "says which and why); harmonic: a harmonic-plus-noise "
+                                 "synthesiser fitted on the style, driven by the content's "
+                                 "pitch and loudness; or the feature network of an "
+                                 "optimisation transfer: random 1-D/2-D CNN, a pretrained "
+                                 "image backbone, NSynth", choices=METHODS)
     representation: str = setting("log1p_stft", "what is optimised: log1p STFT magnitude, mel "
                                  "spectrogram in dB, or MFCC", choices=REPRESENTATIONS)
     sr: int = setting(22050, "processing sample rate in Hz; both inputs are resampled to it and "
@@ -90,6 +96,15 @@ class TransferConfig:
     transpose: str = setting("auto", "harmonic: semitones to move the content's pitch by, or "
                                     "'auto': whole octaves, only when the content's median "
                                     "pitch is more than an octave outside the style's range")
+    start: str = setting("scratch", "harmonic: fit the synthesiser on the style from scratch, "
+                                    "or start from the shipped timbre prior (the style's "
+                                    "embedding, then at most --steps of adaptation; its own "
+                                    "harmonics, units and reverb)", choices=STARTS)
+    loudness: str = setting("quantile", "harmonic: how the content's loudness becomes the "
+                                        "style's: quantile (note decays and the loudness "
+                                        "distribution matched to the style's) or offset (the "
+                                        "content's dynamics kept, its level moved onto the "
+                                        "style's)", choices=("quantile", "offset"))
     harmonics: int = setting(60, "harmonic: number of harmonics of the oscillator bank")
     noise_bands: int = setting(65, "harmonic: bands of the filtered-noise magnitude response")
     units: int = setting(64, "harmonic: width of the decoder's layers and GRU")
@@ -147,6 +162,16 @@ class TransferConfig:
         if self.representation == "mfcc" and self.n_mfcc > self.n_mels:
             raise TfstyleError(f"n_mfcc ({self.n_mfcc}) must not exceed n_mels ({self.n_mels})")
         return self
+
+    def resolve(self, overrides=None, sr=None):
+        """A copy with `overrides` (field: value) applied and `sr` set, validated."""
+        unknown = set(overrides or {}) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise TfstyleError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        config = dataclasses.replace(self, **(overrides or {}))
+        if sr is not None:
+            config.sr = int(sr)
+        return config.validate()
 
     def kernel_frames(self):
         if self.method == "harmonic":

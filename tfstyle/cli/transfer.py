@@ -67,23 +67,18 @@ def run(args):
     if config.method in PRETRAINED and not config.random_weights:
         from tfstyle.features.weights import resolve
         resolve(config.method, config.weights)
-    if config.method == "harmonic":
-        # Streamed: the content is read, rendered and written in blocks, whatever its length.
-        content, _ = audio.stream(args.content, config.sr, min_samples=config.min_samples())
-    else:
-        content = audio.load(args.content, config.sr, min_samples=config.min_samples())
+    # Bad input is reported before TensorFlow's import: the content's header here, its
+    # samples as they are read.
+    audio.stream(args.content, config.sr, min_samples=config.min_samples())
     style = np.concatenate([audio.load(path, config.sr, min_samples=config.min_samples())
                             for path in args.style])
 
     import_tensorflow()
-    if config.method == "harmonic":
-        from tfstyle.harmonic import one_shot
-        result = one_shot.run_to_file(content(), style, args.output, config,
-                                      progress=not args.quiet)
-    else:
-        from tfstyle import style_transfer
-        result = style_transfer.run(content, style, config=config, progress=not args.quiet)
-        audio.save(args.output, result.audio, result.sr)
+    from tfstyle import dispatch
+    result = dispatch.run_to_file(args.content, style, args.output, config,
+                                  progress=not args.quiet,
+                                  say=None if args.quiet else
+                                  lambda line: print(line, file=sys.stderr))
     if not args.quiet:
         for line in result.warnings:
             print(line, file=sys.stderr)

@@ -42,7 +42,7 @@ class HarmonicDecoder(keras.Model):
     """
 
     def __init__(self, n_harmonics=60, n_noise_bands=65, units=64, gru_units=64, seed=0,
-                 **kwargs):
+                 timbre_dims=0, **kwargs):
         # Layers (seeded initialisers: the same seed gives the same fit)
         seeds = iter(range(1000 * seed, 1000 * seed + 100))
 
@@ -73,10 +73,16 @@ class HarmonicDecoder(keras.Model):
         f0 = keras.Input((None, 1), name="f0_scaled")
         loudness = keras.Input((None, 1), name="loudness_scaled")
         state = keras.Input((gru_units,), name="state")
+        inputs = {"f0_scaled": f0, "loudness_scaled": loudness, "state": state}
         f0_h, loudness_h = apply(f0_mlp, f0), apply(loudness_mlp, loudness)
-        joined = layers.Concatenate(name="joined")([f0_h, loudness_h])
+        conditions = [f0_h, loudness_h]
+        if timbre_dims:
+            # The prior's condition: one timbre embedding per clip, given to every frame.
+            inputs["timbre"] = keras.Input((timbre_dims,), name="timbre")
+            conditions.append(ops.ones_like(f0) * inputs["timbre"][:, None, :])
+        joined = layers.Concatenate(name="joined")(conditions)
         sequence = gru(joined, initial_state=state)
-        hidden = layers.Concatenate(name="with_inputs")([sequence, f0_h, loudness_h])
+        hidden = layers.Concatenate(name="with_inputs")([sequence] + conditions)
         raw = head(apply(out_mlp, hidden))
         outputs = {
             "amplitude": exp_sigmoid(raw[..., :1]),
@@ -86,8 +92,7 @@ class HarmonicDecoder(keras.Model):
             # A GRU's output is its state: the last frame's is where the next block starts.
             "state": sequence[:, -1],
         }
-        super().__init__(inputs={"f0_scaled": f0, "loudness_scaled": loudness,
-                                 "state": state}, outputs=outputs, **kwargs)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # Config
         self.n_harmonics = n_harmonics
@@ -95,13 +100,15 @@ class HarmonicDecoder(keras.Model):
         self.units = units
         self.gru_units = gru_units
         self.seed = seed
+        self.timbre_dims = timbre_dims
 
     def initial_state(self, batch=1):
         return np.zeros((batch, self.gru_units), np.float32)
 
-    def decode_blocks(self, f0_scaled, loudness_scaled, block_frames):
+    def decode_blocks(self, f0_scaled, loudness_scaled, block_frames, timbre=None):
         """Yields the outputs for successive blocks of `block_frames` frames of one clip
-        ([1, frames, 1] inputs), the GRU state carried from each block to the next."""
+        ([1, frames, 1] inputs; a conditioned decoder's `timbre` [1, timbre_dims]), the GRU
+        state carried from each block to the next."""
         import tensorflow as tf
 
         # One graph for every block and clip (eagerly, the GRU steps through its frames in
@@ -111,16 +118,20 @@ class HarmonicDecoder(keras.Model):
                                        reduce_retracing=True)
         decode = self._decode
         state = self.initial_state()
+        condition = {} if not self.timbre_dims else {
+            "timbre": ops.convert_to_tensor(np.reshape(timbre, (1, self.timbre_dims)),
+                                            "float32")}
         for start in range(0, f0_scaled.shape[1], block_frames):
             outputs = decode({"f0_scaled": ops.convert_to_tensor(
                                f0_scaled[:, start:start + block_frames], "float32"),
                             "loudness_scaled": ops.convert_to_tensor(
                                loudness_scaled[:, start:start + block_frames], "float32"),
-                            "state": ops.convert_to_tensor(state, "float32")})
+                            "state": ops.convert_to_tensor(state, "float32"), **condition})
             state = outputs["state"]
             yield outputs
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "n_harmonics": self.n_harmonics,
                 "n_noise_bands": self.n_noise_bands, "units": self.units,
-                "gru_units": self.gru_units, "seed": self.seed}
+                "gru_units": self.gru_units, "seed": self.seed,
+                "timbre_dims": self.timbre_dims}

@@ -16,18 +16,42 @@ from tfstyle.optimise import Convergence, TransferResult, progress_bar
 # Frames per fitting window (64 × 256 samples ≈ 0.74 s at 22.05 kHz) and windows per step.
 WINDOW_FRAMES = 64
 BATCH = 4
+# The decoder layers that adapting the prior to a style moves (see Model.variables).
+ADAPTED = ("out_", "head")
 class Model:
-    """The decoder, the synthesiser and the step that fits them."""
+    """The decoder, the synthesiser and the step that fits them: from scratch, or from the
+    timbre prior (`prior.Prior`), conditioned on the style's embedding and adapted to it."""
 
-    def __init__(self, config):
+    def __init__(self, config, prior=None, style_audio=None):
+        self.config, self.prior, self.timbre = config, prior, None
+        if prior is not None:
+            import tensorflow as tf
+
+            self.decoder, self.synth = prior.decoder, prior.synth
+            self.timbre = tf.Variable(prior.embed([style_audio])[None], name="timbre")
+            return
         from tfstyle.harmonic.decoder import HarmonicDecoder
         from tfstyle.harmonic.synthesizer import HarmonicNoiseSynth
 
-        self.config = config
         self.decoder = HarmonicDecoder(config.harmonics, config.noise_bands, config.units,
                                        config.units, seed=config.seed)
         self.synth = HarmonicNoiseSynth(config.sr, config.hop_length,
                                         int(config.reverb_seconds * config.sr))
+
+    def variables(self):
+        """What the fit moves: everything from scratch; from the prior, the embedding, the
+        decoder's output layers and the reverb (its GRU and input layers, which read pitch
+        and loudness the same way for every instrument, stay as the prior learned them)."""
+        if self.prior is None:
+            return self.decoder.trainable_variables + self.synth.trainable_variables
+        adapted = [v for layer in self.decoder.layers if layer.name.startswith(ADAPTED)
+                   for v in layer.trainable_variables]
+        return [self.timbre] + adapted + self.synth.trainable_variables
+
+    def condition(self, rows):
+        import tensorflow as tf
+
+        return {} if self.timbre is None else {"timbre": tf.tile(self.timbre, [rows, 1])}
 
     def fit(self, style_audio, style, bar):
         """Adam on the multi-scale spectral loss over random windows of the style."""
@@ -47,16 +71,17 @@ class Model:
             if frames > window else np.array([0])
         starts_pool = sounding if len(sounding) else np.arange(max(1, frames - window))
         rng = np.random.default_rng(cfg.seed)
-        variables = self.decoder.trainable_variables + self.synth.trainable_variables
+        variables = self.variables()
         optimizer = tf.keras.optimizers.Adam(cfg.learning_rate)
         optimizer.build(variables)
-        state = tf.constant(self.decoder.initial_state(BATCH))   # each window starts afresh
+        state = tf.constant(np.zeros((BATCH, self.decoder.gru_units), np.float32))
 
         @tf.function(reduce_retracing=True)
         def step(f0_scaled, loudness_scaled, f0, voiced, gate_, target):
             with tf.GradientTape() as tape:
                 outputs = self.decoder({"f0_scaled": f0_scaled, "loudness_scaled":
-                                        loudness_scaled, "state": state}, training=True)
+                                        loudness_scaled, "state": state,
+                                        **self.condition(BATCH)}, training=True)
                 out = self.synth(outputs, f0, voiced, gate_)
                 loss = dsp.multiscale_spectral_loss(target, out[:, :tf.shape(target)[1]])
             optimizer.apply(tape.gradient(loss, variables), variables)
@@ -78,22 +103,24 @@ class Model:
             recent = stopper.history[-4:] + [loss]
             if stopper.update(float(np.mean(recent))):
                 break
-        bar.update(cfg.steps - stopper.steps)
+        bar.total = stopper.steps    # the bar ends where the fit stopped
+        bar.refresh()
         return stopper, first, loss
 
 
-def run(content, style, config, progress=False):
-    """Harmonic transfer of waveforms at config.sr; returns a TransferResult."""
+def run(content, style, config, progress=False, prior=None):
+    """Harmonic transfer of waveforms at config.sr; returns a TransferResult. `prior`: a
+    `prior.Prior` to start from instead of the shipped one (config.start "prior")."""
     from tfstyle import audio
 
     level = audio.Level([content])
-    result, blocks = transfer(level, style, config, progress)
+    result, blocks = transfer(level, style, config, progress, prior)
     start = time.perf_counter()
     result.audio = audio.match_level(np.concatenate(list(blocks)), content)
     return finish(result, start)
 
 
-def run_to_file(content_blocks, style, output, config, progress=False):
+def run_to_file(content_blocks, style, output, config, progress=False, prior=None):
     """Harmonic transfer of content of any length, given as successive blocks (e.g. from
     `audio.stream`), into the file `output` (written atomically): analysis, rendering and
     writing go block by block, so memory does not grow with the content's length.
@@ -101,7 +128,7 @@ def run_to_file(content_blocks, style, output, config, progress=False):
     from tfstyle import audio
 
     level = audio.Level(content_blocks)
-    result, rendered = transfer(level, style, config, progress)
+    result, rendered = transfer(level, style, config, progress, prior)
     start = time.perf_counter()
     audio.save_blocks(output, rendered, config.sr, lambda: level.rms)
     return finish(result, start)
@@ -114,9 +141,23 @@ def finish(result, synthesis_start):
     return result
 
 
-def transfer(level, style, config, progress):
+def load_prior(config):
+    """The shipped timbre prior, checked against the transfer's rate and hop."""
+    from tfstyle.errors import TfstyleError
+    from tfstyle.harmonic.prior import Prior
+
+    prior = Prior.load()
+    if (prior.config.sr, prior.config.hop_length) != (config.sr, config.hop_length):
+        raise TfstyleError(f"the timbre prior works at {prior.config.sr} Hz with hop "
+                           f"{prior.config.hop_length}; use those, or --start scratch")
+    return prior
+
+
+def transfer(level, style, config, progress, prior=None):
     """Analysis, checks and fit; returns (TransferResult without audio, the rendering as a
     lazy iterator of blocks)."""
+    if config.start == "prior" and prior is None:
+        prior = load_prior(config)
     start_time = time.perf_counter()
     hop = config.hop_length
     content_controls = ctl.analyse(level, config.sr, hop)
@@ -127,17 +168,20 @@ def transfer(level, style, config, progress):
     warning = monophony_warning(content_controls)
     timings = {"analysis": time.perf_counter() - start_time}
 
-    model = Model(config)
-    bar = progress_bar(config.steps, progress, desc="fitting the style")
+    model = Model(config, prior if config.start == "prior" else None, style)
+    bar = progress_bar(config.steps, progress,
+                       desc="adapting the prior" if model.prior else "fitting the style")
     stopper, first, last = model.fit(style, style_controls, bar)
     bar.close()
     timings["fit"] = time.perf_counter() - start_time - timings["analysis"]
     played, gates, semitones = perform(content_controls, style_controls, hop / config.sr,
-                                config.transpose)
+                                       config.transpose, config.loudness)
     result = TransferResult(audio=None, sr=config.sr, losses={"spectral": last, "total": last},
                             initial_losses={"spectral": first, "total": first}, seconds=0.0,
                             steps=stopper.steps, max_steps=config.steps,
                             stop_reason=stopper.reason, transpose=semitones,
                             warnings=[warning] if warning else [], timings=timings,
                             samples=level.samples)
-    return result, render_blocks(model.decoder, model.synth, played, gates, level.samples)
+    timbre = None if model.timbre is None else model.timbre.numpy()[0]
+    return result, render_blocks(model.decoder, model.synth, played, gates, level.samples,
+                                 timbre)

@@ -30,14 +30,20 @@ def check_pitched(controls, what, seconds,
             f"without a clear pitch?); {advice}")
 
 
-def monophony_warning(controls):
-    """A warning line when much of the sounding content has no single clear pitch: frames
-    YIN calls aperiodic, or periodic only at a chord's common subharmonic (almost no power
-    near the reported f0: measured 0 on chords, >= 0.1 on 95 % of the voiced frames of
-    piano, guitar, violin, flute, clarinet and trumpet melodies)."""
+def clear_pitch_share(controls):
+    """The share of a clip's sounding frames (within 30 dB of its loudest) that have one
+    clear pitch: not frames YIN calls aperiodic, nor frames periodic only at a chord's common
+    subharmonic (almost no power near the reported f0: measured 0 on chords, >= 0.1 on 95 %
+    of the voiced frames of piano, guitar, violin, flute, clarinet and trumpet melodies)."""
     sounding = controls.loudness >= controls.loudness.max() - 30.0
     clear = controls.voiced & (controls.partial_share >= 0.01)
-    share = float(clear[sounding].mean()) if sounding.any() else 0.0
+    return float(clear[sounding].mean()) if sounding.any() else 0.0
+
+
+def monophony_warning(controls):
+    """A warning line when much of the sounding content has no single clear pitch
+    (`clear_pitch_share`)."""
+    share = clear_pitch_share(controls)
     if share < MONOPHONIC_SHARE:
         return (f"warning: only {100 * share:.0f}% of the content's sounding frames have one "
                 "clear pitch; the harmonic method follows a single melody line, so chords, "
@@ -103,12 +109,14 @@ def perform(content, style, frame_seconds, transpose="auto", loudness="quantile"
     return played, gate(content), shift
 
 
-def render_blocks(decoder, synth, played, gates, n_samples):
+def render_blocks(decoder, synth, played, gates, n_samples, timbre=None):
     """Float32 blocks of the performance's audio, n_samples in all (see
-    `synthesizer.render_blocks`)."""
+    `synthesizer.render_blocks`); `timbre`: a conditioned decoder's embedding."""
     from tfstyle.harmonic.synthesizer import render_blocks as render
 
     inputs = {k: v[None] for k, v in decoder_inputs(played).items()}
+    if timbre is not None:
+        inputs["timbre"] = np.reshape(timbre, (1, -1)).astype(np.float32)
     for block in render(decoder, synth, inputs, played.f0, played.voiced.astype(np.float32),
                         gates, n_samples):
         if not np.all(np.isfinite(block)):

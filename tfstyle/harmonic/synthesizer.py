@@ -86,7 +86,8 @@ def render_blocks(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_
     frame, exactly as it would in one piece.
 
     Args:
-        inputs: the decoder's inputs f0_scaled and loudness_scaled, each [1, frames, 1].
+        inputs: the decoder's inputs f0_scaled and loudness_scaled, each [1, frames, 1], and
+            a conditioned decoder's timbre embedding.
         f0_hz, voiced, gate: [frames] float arrays.
         n_samples: at most frames * hop_length (a clip of n samples has 1 + n // hop frames).
     """
@@ -94,7 +95,7 @@ def render_blocks(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_
     hop = synth.hop_length
     # Each block's last hop needs the next block's first frame: blocks are decoded one ahead.
     decoded = decoder.decode_blocks(inputs["f0_scaled"], inputs["loudness_scaled"],
-                                    block_frames)
+                                    block_frames, timbre=inputs.get("timbre"))
     current, tail = next(decoded), np.zeros(max(0, synth.reverb_taps - 1), np.float32)
 
     synthesise = synth.block_function()

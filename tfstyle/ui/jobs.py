@@ -101,7 +101,7 @@ def methods():
 def transfer(content, style, preset="default", workspace=None, progress=False, **settings):
     """Runs `tfstyle transfer` on two uploaded files; returns (output WAV, picture PNG,
     summary text)."""
-    from tfstyle import audio, plotting, presets, style_transfer
+    from tfstyle import audio, dispatch, plotting, presets
 
     config = presets.config(preset, **{k: v for k, v in settings.items() if v is not None})
     config = config.validate()
@@ -114,7 +114,9 @@ def transfer(content, style, preset="default", workspace=None, progress=False, *
 
         resolve(config.method, config.weights)
     folder = workspace.job()
-    result = style_transfer.run(content_audio, style_audio, config=config, progress=progress)
+    # The default preset chooses harmonic or optimisation transfer; the summary's first
+    # warning line says which and why.
+    result = dispatch.run(content_audio, style_audio, config=config, progress=progress)
     name = os.path.splitext(os.path.basename(content))[0]
     out = os.path.join(folder, f"{name}_{preset}.wav")
     audio.save(out, result.audio, result.sr)

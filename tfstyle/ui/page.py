@@ -75,8 +75,8 @@ def _transfer_tab(workspace):
         style = gr.Audio(label="Style: the timbre to take on", type="filepath",
                          sources=["upload", "microphone"], elem_id="transfer-style")
     method = gr.Dropdown(jobs.methods(), value="default", label="Method",
-                         info="a recipe (tfstyle presets); default first, harmonic for "
-                              "monophonic melodies", elem_id="transfer-method")
+                         info="a recipe (tfstyle presets); default: harmonic where both "
+                              "clips are single melodic lines, else random-cnn", elem_id="transfer-method")
     examples = [[_example("piano_melody.wav"), _example("violin_phrase.wav"), "default"],
                 [_example("piano_melody.wav"), _example("flute_phrase.wav"), "harmonic"],
                 [_example("speech.wav"), _example("violin_phrase.wav"), "default"]]

@@ -1,0 +1,403 @@
+"""Trains the timbre prior of one-shot harmonic transfer (`tfstyle.harmonic.prior`), in
+resumable stretches, and packages it.
+
+    python bench/train_prior.py --minutes 60            # data (once), then an hour of training
+    python bench/train_prior.py --minutes 60            # again: resumes from the last checkpoint
+    python bench/train_prior.py --no-train --package    # score the run, write the shipped prior
+
+1. renders the data once into RUN/data/: melodies of two generators (synth.random_melody and
+   synth.varied_melody) on FluidR3_GM and MuseScore_General (the soundfonts the project
+   trains on; TimGM6mb stays held out) for every TRAIN instrument, and the same for the
+   HELD_OUT instruments, which training never sees;
+2. analyses each clip's pitch and loudness (controls) and log-mel frames once, cached there;
+3. trains with Adam on DDSP's multi-scale spectral loss: each row of a batch is a window of
+   clip X of an instrument (one soundfont's), resynthesised from X's own controls and the
+   embedding of a *different* clip of the same instrument and soundfont, cropped to 1-4 s,
+   so the embedding must carry the timbre and cannot carry the melody. Checkpoints every few
+   minutes and at the end (a killed run resumes from the last), TensorBoard scalars;
+4. scores reconstruction from another clip's embedding on training and held-out instruments
+   (mean mel distance to the clip, as a ratio to the embedding of the wrong instrument's);
+5. --package writes tfstyle/pretrained/timbre_prior/ (weights, config.json, MODEL_CARD.md).
+"""
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SR, HOP, SECONDS = 22050, 256, 4.0
+FONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+         "musescore": "/usr/share/sounds/sf3/MuseScore_General.sf3"}
+GENERATORS = ("random", "varied")
+MELODIES = 5          # per instrument, soundfont and generator
+
+# name: (General MIDI program, lowest and highest MIDI note played). Monophonic lines only;
+# YIN reads 50 Hz-2 kHz, so no note below MIDI 32 or above 95.
+TRAIN = {
+    # bowed strings
+    "violin": (40, 55, 88), "viola": (41, 48, 81), "contrabass": (43, 33, 55),
+    "fiddle": (110, 55, 88), "tremolo strings": (44, 48, 84),
+    # plucked strings
+    "nylon guitar": (24, 40, 76), "steel guitar": (25, 40, 76), "jazz guitar": (26, 40, 76),
+    "clean guitar": (27, 40, 76), "acoustic bass": (32, 33, 55), "fingered bass": (33, 33, 55),
+    "pizzicato": (45, 36, 84), "harp": (46, 36, 91), "sitar": (104, 48, 77),
+    "banjo": (105, 48, 79), "koto": (107, 48, 84),
+    # woodwinds
+    "piccolo": (72, 74, 95), "flute": (73, 60, 93), "recorder": (74, 60, 91),
+    "shakuhachi": (77, 55, 84), "whistle": (78, 60, 91), "ocarina": (79, 60, 86),
+    "english horn": (69, 52, 81), "bassoon": (70, 34, 72), "clarinet": (71, 50, 84),
+    # reeds
+    "soprano sax": (64, 56, 87), "tenor sax": (66, 44, 75), "baritone sax": (67, 36, 69),
+    "harmonica": (22, 60, 84), "accordion": (21, 53, 89),
+    # brass
+    "trumpet": (56, 55, 82), "trombone": (57, 40, 72), "tuba": (58, 33, 58),
+    "muted trumpet": (59, 55, 82),
+    # voices
+    "choir aahs": (52, 48, 79), "voice oohs": (53, 48, 79), "synth voice": (54, 48, 79),
+    # mallets and bells
+    "celesta": (8, 60, 95), "vibraphone": (11, 53, 89), "xylophone": (13, 65, 95),
+    "tubular bells": (14, 60, 77),
+    # synth leads and bass
+    "square lead": (80, 48, 84), "sawtooth lead": (81, 48, 84), "calliope lead": (82, 48, 84),
+    "chiff lead": (83, 48, 84), "charang lead": (84, 48, 84), "voice lead": (85, 48, 84),
+    "synth bass": (38, 33, 60),
+    # keyboards
+    "piano": (0, 48, 84), "electric piano": (4, 48, 84), "harpsichord": (6, 48, 84),
+    "clavinet": (7, 48, 84), "drawbar organ": (16, 48, 84), "church organ": (19, 48, 84),
+}
+# Never trained on: the unseen-instrument figures. Cello and saxophone are timbre_pairs
+# instruments, so bench/compare_methods.py can pair them with any content.
+HELD_OUT = {"cello": (42, 36, 67), "saxophone": (65, 49, 80), "french horn": (60, 41, 77),
+            "oboe": (68, 58, 91), "marimba": (12, 45, 84)}
+
+BATCH, WINDOW = 8, 128            # rows per step, frames per row (1.5 s)
+STYLE_FRAMES = (86, 345)          # the embedded crop: 1-4 s
+CHECKPOINT_MINUTES = 5
+
+
+def _slug(name):
+    return name.replace(" ", "_")
+
+
+def render_all(folder, instruments, seed):
+    """RUN/data/NAME.npz per instrument: clips [n, samples], and each clip's soundfont and
+    generator; kept when already there."""
+    from tfstyle import synth
+
+    os.makedirs(folder, exist_ok=True)
+    for name, (program, low, high) in instruments.items():
+        path = os.path.join(folder, f"{_slug(name)}.npz")
+        if os.path.exists(path):
+            continue
+        clips, fonts, generators = [], [], []
+        for g, generator in enumerate(GENERATORS):
+            make = {"random": synth.random_melody, "varied": synth.varied_melody}[generator]
+            rng = np.random.default_rng([seed, program, g])
+            melodies = [make(rng, SECONDS, low, high) for _ in range(MELODIES)]
+            for font_name, font in FONTS.items():
+                clips += synth.render(melodies, program, SR, SECONDS, soundfont=font)
+                fonts += [font_name] * MELODIES
+                generators += [generator] * MELODIES
+        tmp = path + ".partial.npz"
+        np.savez(tmp, clips=np.stack(clips).astype(np.float32), fonts=np.array(fonts),
+                 generators=np.array(generators))
+        os.replace(tmp, path)
+        print(f"rendered {name}", file=sys.stderr, flush=True)
+
+
+class Data:
+    """Every clip's controls and log-mel frames (analysed once, cached in the data folder),
+    grouped by instrument and soundfont: the groups a style clip is drawn from."""
+
+    def __init__(self, folder, instruments):
+        from tfstyle.harmonic import controls as ctl
+        from tfstyle.harmonic.performance import decoder_inputs, gate
+        from tfstyle.harmonic.timbre import log_mel
+
+        self.names, self.groups, self.clip_frames = [], [], []
+        arrays, mels, weights, audio, starts = [], [], [], [], []
+        offset = 0
+        for name in instruments:
+            path = os.path.join(folder, f"{_slug(name)}.npz")
+            cache = os.path.join(folder, f"{_slug(name)}.analysis-v{ctl.ANALYSIS_VERSION}.npz")
+            with np.load(path) as saved:
+                clips, fonts = saved["clips"], saved["fonts"]
+            if os.path.exists(cache):
+                with np.load(cache, allow_pickle=False) as saved:
+                    parts = [ctl.Controls(*(saved[f"{field}"][i] for field in
+                                            ("f0", "periodicity", "loudness", "voiced",
+                                             "partial_share"))) for i in range(len(clips))]
+                    db, weight = saved["db"], saved["weight"]
+            else:
+                parts = [ctl.analyse(c, SR, HOP) for c in clips]
+                db, weight = (t.numpy() for t in log_mel(clips, SR, HOP))
+                tmp = cache + ".partial.npz"
+                np.savez(tmp, db=db, weight=weight, **{
+                    field: np.stack([getattr(p, field) for p in parts])
+                    for field in ("f0", "periodicity", "loudness", "voiced", "partial_share")})
+                os.replace(tmp, cache)
+            for font in sorted(set(fonts)):
+                self.groups.append([])
+                for i in np.flatnonzero(fonts == font):
+                    controls, clip = parts[i], clips[i]
+                    frames = len(controls)
+                    gates = gate(controls)
+                    arrays.append({**decoder_inputs(controls), "f0": controls.f0,
+                                   "voiced": controls.voiced.astype(np.float32), "gate": gates})
+                    audio.append(np.pad(clip, (0, frames * HOP - len(clip)))[:frames * HOP])
+                    mels.append(db[i])
+                    weights.append(weight[i])
+                    usable = np.flatnonzero(gates[:max(0, frames - WINDOW)] > 0)
+                    starts.append(offset + usable)
+                    self.clip_frames.append((offset, offset + frames))
+                    self.groups[-1].append(len(self.names))
+                    self.names.append(f"{name}/{font}")
+                    offset += frames
+        self.arrays = {k: np.concatenate([a[k] for a in arrays]) for k in arrays[0]}
+        self.audio = np.concatenate(audio).astype(np.float32)
+        self.mels, self.weights = np.stack(mels), np.stack(weights)
+        self.clip_starts = [s for s in starts]
+        self.group_of = np.zeros(len(self.names), int)
+        for g, members in enumerate(self.groups):
+            self.group_of[members] = g
+
+    def clip(self, i):
+        start, stop = self.clip_frames[i]
+        return self.audio[start * HOP:stop * HOP]
+
+    def embedding(self, prior, i):
+        return prior.encoder({"log_mel": self.mels[i:i + 1], "weight": self.weights[i:i + 1]},
+                             training=False).numpy()[0]
+
+    def batch(self, rng, rows=BATCH):
+        """Windows of `rows` clips from distinct groups, with a crop of another clip of each
+        clip's group for the encoder."""
+        groups = rng.choice(len(self.groups), size=rows, replace=len(self.groups) < rows)
+        out = {k: [] for k in ("f0_scaled", "loudness_scaled", "f0", "voiced", "gate", "audio",
+                               "log_mel", "weight")}
+        for g in groups:
+            members = self.groups[g]
+            clip = int(rng.choice(members))
+            other = int(rng.choice([m for m in members if m != clip]))
+            s = int(rng.choice(self.clip_starts[clip]))
+            for k in ("f0_scaled", "loudness_scaled", "f0", "voiced", "gate"):
+                out[k].append(self.arrays[k][s:s + WINDOW])
+            out["audio"].append(self.audio[s * HOP:(s + WINDOW) * HOP])
+            length = int(rng.integers(*STYLE_FRAMES))
+            total = self.mels.shape[1]
+            start = int(rng.integers(0, max(1, total - length)))
+            mask = np.zeros(total, np.float32)
+            mask[start:start + length] = 1.0
+            out["log_mel"].append(self.mels[other])
+            out["weight"].append(self.weights[other] * mask)
+        return {k: np.stack(v) for k, v in out.items()}
+
+
+def train_step_function(prior, optimizer):
+    import tensorflow as tf
+
+    from tfstyle import dsp
+
+    variables = (prior.encoder.trainable_variables + prior.decoder.trainable_variables
+                 + prior.synth.trainable_variables)
+    optimizer.build(variables)
+
+    @tf.function
+    def step(batch):
+        rows = tf.shape(batch["f0"])[0]
+        with tf.GradientTape() as tape:
+            timbre = prior.encoder({"log_mel": batch["log_mel"], "weight": batch["weight"]},
+                                   training=True)
+            outputs = prior.decoder({"f0_scaled": batch["f0_scaled"],
+                                     "loudness_scaled": batch["loudness_scaled"],
+                                     "state": tf.zeros([rows, prior.decoder.gru_units]),
+                                     "timbre": timbre}, training=True)
+            noise = tf.random.uniform(tf.shape(batch["audio"]), -1.0, 1.0)
+            audio = prior.synth(outputs, batch["f0"], batch["voiced"], batch["gate"],
+                                noise=noise)
+            loss = dsp.multiscale_spectral_loss(batch["audio"],
+                                                audio[:, :tf.shape(batch["audio"])[1]])
+        grads = tape.gradient(loss, variables)
+        grads, _ = tf.clip_by_global_norm(grads, 5.0)
+        optimizer.apply(grads, variables)
+        return loss
+
+    return step
+
+
+def train(run_dir, data, minutes, learning_rate, seed):
+    import keras
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    from tfstyle.harmonic.prior import Prior, PriorConfig
+
+    keras.utils.set_random_seed(seed)
+    prior = Prior(PriorConfig(seed=seed))
+    optimizer = keras.optimizers.Adam(learning_rate)
+    step_fn = train_step_function(prior, optimizer)
+    step_var = tf.Variable(0, dtype=tf.int64, name="step")
+    checkpoint = tf.train.Checkpoint(encoder=prior.encoder, decoder=prior.decoder,
+                                     synth=prior.synth, optimizer=optimizer, step=step_var)
+    manager = tf.train.CheckpointManager(checkpoint, os.path.join(run_dir, "checkpoints"), 3)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint)
+        print(f"resumed at step {int(step_var.numpy())}", file=sys.stderr)
+    optimizer.learning_rate.assign(learning_rate)
+    writer = tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard"))
+    start = time.monotonic()
+    last_save, losses = start, []
+    rng = np.random.default_rng([seed, int(step_var.numpy())])
+    bar = tqdm(total=int(minutes * 60), unit="s", desc="training the prior",
+               mininterval=10, bar_format="{l_bar}{bar}| {n:.0f}/{total} s {postfix}")
+    while time.monotonic() - start < minutes * 60:
+        batch = data.batch(rng)
+        loss = float(step_fn({k: tf.constant(v) for k, v in batch.items()}))
+        losses.append(loss)
+        step_var.assign_add(1)
+        step = int(step_var.numpy())
+        if step % 50 == 0:
+            with writer.as_default():
+                tf.summary.scalar("spectral", float(np.mean(losses[-50:])), step=step)
+            bar.set_postfix_str(f"step {step} loss {np.mean(losses[-50:]):.3f}")
+        bar.n = min(bar.total, time.monotonic() - start)
+        bar.refresh() if step % 50 == 0 else None
+        if time.monotonic() - last_save > CHECKPOINT_MINUTES * 60:
+            manager.save()
+            last_save = time.monotonic()
+    manager.save()
+    bar.close()
+    with open(os.path.join(run_dir, "sessions.txt"), "a") as f:
+        f.write(f"{time.strftime('%Y-%m-%d %H:%M')} {minutes:g} min, to step "
+                f"{int(step_var.numpy())}, lr {learning_rate:g}, last 200 steps' loss "
+                f"{np.mean(losses[-200:]):.4f}\n")
+    return prior, int(step_var.numpy())
+
+
+def restore(run_dir, seed=0):
+    import tensorflow as tf
+
+    from tfstyle.harmonic.prior import Prior, PriorConfig
+
+    prior = Prior(PriorConfig(seed=seed))
+    step = tf.Variable(0, dtype=tf.int64, name="step")
+    checkpoint = tf.train.Checkpoint(encoder=prior.encoder, decoder=prior.decoder,
+                                     synth=prior.synth, step=step)
+    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    if not latest:
+        sys.exit(f"{run_dir}: no checkpoint to score")
+    checkpoint.restore(latest).expect_partial()
+    return prior, int(step.numpy())
+
+
+def reconstruction_scores(prior, data, clips_per_group=2):
+    """Per instrument group: the mean mel distance of each clip resynthesised from its own
+    controls with the embedding of another clip of its group (`own`), and with the
+    embedding of a clip of another instrument (`wrong`): own / wrong < 1 means the
+    embedding carries the timbre."""
+    from tfstyle import metrics
+    from tfstyle.harmonic import controls as ctl
+    from tfstyle.harmonic.performance import gate, render_blocks
+
+    rng = np.random.default_rng(5)
+    rows = {}
+    for g, members in enumerate(data.groups):
+        name = data.names[members[0]]
+        own, wrong = [], []
+        for clip in members[:clips_per_group]:
+            other = [m for m in members if m != clip][0]
+            stranger = int(rng.choice([m for m in range(len(data.names))
+                                       if data.group_of[m] != g]))
+            audio = data.clip(clip)
+            controls = ctl.analyse(audio, SR, HOP)
+            for source, into in ((other, own), (stranger, wrong)):
+                timbre = data.embedding(prior, source)
+                out = np.concatenate(list(render_blocks(prior.decoder, prior.synth, controls,
+                                                        gate(controls), len(audio), timbre)))
+                into.append(metrics.mel_distance(out, audio, SR))
+        rows[name] = (float(np.mean(own)), float(np.mean(wrong)))
+    return rows
+
+
+# Decisions (adaptation steps, whether a run ships) are taken on the development set
+# (pairs.development_pairs: varied melodies with a seed no other set uses, FluidR3_GM), never
+# on the held-out kinds. Cello and saxophone are targets the prior never trained on.
+DEV_PAIRS = (("piano", "violin"), ("guitar", "flute"), ("clarinet", "trumpet"),
+             ("piano", "cello"), ("flute", "saxophone"))
+
+
+def development(prior, variants, clips=3, cache=None):
+    """{variant: {pair: mean mel distance / identity's}} of one-shot transfer on the
+    development set: content = melody i on the source, style = melody i+1 on the target,
+    truth = melody i on the target. `variants`: name -> TransferConfig overrides; "scratch"
+    results are cached in `cache` (they do not depend on the prior)."""
+    import json
+
+    import pairs
+    from tfstyle import dispatch, metrics
+
+    stored = json.load(open(cache)) if cache and os.path.exists(cache) else {}
+    out = {}
+    for a, b in DEV_PAIRS:
+        inputs, truths = pairs.development_pairs(a, b, clips, SR)
+        identity = pairs.mean_mel_distance(inputs, truths, SR)
+        for name, settings in variants.items():
+            key = f"{name}|{a}-{b}|{clips}"
+            if name.startswith("scratch") and key in stored:
+                out.setdefault(name, {})[f"{a}->{b}"] = stored[key]
+                continue
+            distances, chroma = [], []
+            for i in range(clips):
+                style = truths[(i + 1) % clips]
+                result = dispatch.run(inputs[i], style, method="harmonic", **settings,
+                                      **({"prior": prior} if "start" in settings else {}))
+                distances.append(metrics.mel_distance(result.audio, truths[i], SR))
+                chroma.append(metrics.chroma_correlation(result.audio, inputs[i], SR))
+            value = (float(np.mean(distances)) / identity, float(np.mean(chroma)))
+            out.setdefault(name, {})[f"{a}->{b}"] = value
+            stored[key] = value
+            print(f"{name} {a}->{b}: {value[0]:.3f}x identity, chroma {value[1]:.3f}",
+                  file=sys.stderr, flush=True)
+    if cache:
+        with open(cache, "w") as f:
+            json.dump(stored, f, indent=1)
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run-dir", default=os.path.join(ROOT, "runs", "prior"))
+    p.add_argument("--minutes", type=float, default=30.0, help="training time this session")
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-train", action="store_true", help="score the run as it is")
+    p.add_argument("--score", action="store_true",
+                   help="reconstruction scores of training and held-out instruments")
+    args = p.parse_args(argv)
+
+    folder = os.path.join(args.run_dir, "data")
+    render_all(folder, {**TRAIN, **HELD_OUT}, args.seed)
+    data = Data(folder, TRAIN)
+    print(f"{len(TRAIN)} instruments, {len(data.groups)} groups, {len(data.names)} clips, "
+          f"{len(data.audio) / SR / 60:.1f} min", file=sys.stderr)
+    if not args.no_train:
+        train(args.run_dir, data, args.minutes, args.learning_rate, args.seed)
+    if args.score:
+        prior, step = restore(args.run_dir, args.seed)
+        for title, instruments in (("training", TRAIN), ("held out", HELD_OUT)):
+            rows = reconstruction_scores(prior, data if instruments is TRAIN
+                                         else Data(folder, instruments), 1)
+            ratios = [own / wrong for own, wrong in rows.values()]
+            print(f"step {step}, {title} instruments: own-embedding mel distance "
+                  f"{np.mean([r[0] for r in rows.values()]):.2f} dB, other instrument's "
+                  f"{np.mean([r[1] for r in rows.values()]):.2f} dB, ratio "
+                  f"{np.mean(ratios):.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Which transfer method runs: `tfstyle transfer`, `tfstyle.transfer` and the web page come
+here, and the methods below know nothing of each other.
+
+- `harmonic` (`tfstyle.harmonic.one_shot`): a synthesiser driven by the content's own pitch
+  and loudness. It plays one melody line, with the timbre it learns from one.
+- optimisation transfer (`tfstyle.style_transfer`): anything else: chords, drums, speech,
+  mixtures, noise.
+
+`method="auto"` (the default) analyses the head of both clips and takes the harmonic method
+when both are single melodic lines: half or more of their sounding frames have one clear pitch
+(`performance.clear_pitch_share`), and the style has at least half a second of it to learn
+from. Otherwise the random-cnn recipe runs. `Choice.reason` is the line that says which and
+why.
+"""
+import dataclasses
+
+import numpy as np
+
+from tfstyle import audio, presets
+
+AUTO = "auto"
+# The choice reads at most this much of each clip: a melody shows itself well within it, and
+# the whole of a long content is analysed again only by the method that needs it.
+CHOICE_SECONDS = 60.0
+# The harmonic method learns the timbre from the style's pitched frames: fewer than this many
+# seconds of them is too little to fit on.
+MIN_STYLE_PITCHED_SECONDS = 0.5
+# What the optimisation branch of the automatic choice runs.
+FALLBACK = "random-cnn"
+
+
+@dataclasses.dataclass
+class Choice:
+    method: str
+    reason: str
+
+    def line(self):
+        other = FALLBACK if self.method == "harmonic" else "harmonic"
+        return f"method: {self.method} ({self.reason}); --method {other} forces the other"
+
+
+def choose(content, style, sr):
+    """The Choice for a content and a style waveform (or their first CHOICE_SECONDS)."""
+    from tfstyle.harmonic import controls as ctl
+    from tfstyle.harmonic.performance import MONOPHONIC_SHARE, clear_pitch_share
+
+    hop = presets.HARMONIC["hop_length"]
+    head = int(CHOICE_SECONDS * sr)
+    shares = {}
+    for what, y in (("style", style), ("content", content)):
+        controls = ctl.analyse(np.asarray(y[:head], np.float32), sr, hop)
+        pitched = controls.voiced.sum() * hop / sr
+        if what == "style" and pitched < MIN_STYLE_PITCHED_SECONDS:
+            return Choice(FALLBACK, f"the style has {pitched:.1f} s of pitched sound, too "
+                                    "little to learn an instrument from: noise, drums, "
+                                    "silence or unpitched speech")
+        shares[what] = clear_pitch_share(controls)
+        if shares[what] < MONOPHONIC_SHARE:
+            return Choice(FALLBACK, f"only {100 * shares[what]:.0f}% of the {what}'s sounding "
+                                    "frames have one clear pitch: chords, drums, speech or "
+                                    "noise")
+    return Choice("harmonic", f"content and style are single melodic lines: "
+                              f"{100 * shares['content']:.0f}% and "
+                              f"{100 * shares['style']:.0f}% of their sounding frames have "
+                              "one clear pitch")
+
+
+def transfer(content, style, sr=None, config=None, progress=False, **overrides):
+    """Renders the content of one clip with the timbre of another; returns the waveform.
+
+    Args:
+        content: path of an audio file, or a float waveform at `sr`.
+        style: same, for the style; or a list of them, used together (joined end to end).
+        sr: sample rate of array inputs and of the output (default `config.sr`, 22050).
+        config: a TransferConfig (e.g. `presets.config("ulyanov2016")`); keyword `overrides`
+            replace single fields (e.g. `transfer(c, s, steps=100, style_weight=3.0)`).
+            Its method "auto" (the default) chooses harmonic or optimisation transfer
+            (`choose`); the result's `warnings` say which was chosen and why.
+        progress: show a progress bar with ETA on stderr.
+
+    Returns:
+        float32 waveform [samples] at `sr`, as long as the content. `run` takes the same
+        arguments and also returns the losses and timing.
+    """
+    import warnings
+
+    result = run(content, style, sr, config, progress, **overrides)
+    for line in result.warnings:
+        warnings.warn(line, stacklevel=2)
+    return result.audio
+
+
+def run(content, style, sr=None, config=None, progress=False, say=None, prior=None,
+        **overrides):
+    """Like `transfer`, but returns a TransferResult (waveform, losses at start and end,
+    time). The automatic choice's line goes to `say` (a callable), or else first among the
+    result's `warnings`. `prior`: a `harmonic.prior.Prior` for the harmonic method's start
+    "prior" instead of the shipped one."""
+    if config is None:
+        config = presets.config(**overrides)   # a bare method= gets that method's recipe
+        overrides = {}
+    config = config.resolve(overrides, sr)
+    content, style = audio.as_waveforms(content, style, config.sr, config.min_samples())
+    config, choice = _resolve(config, content, style, say)
+    if config.method == "harmonic":
+        from tfstyle.harmonic import one_shot
+        result = one_shot.run(content, style, config, progress, prior)
+    else:
+        from tfstyle import style_transfer
+        result = style_transfer.Optimisation(content, style, config).run(progress)
+    return _noted(result, choice, say)
+
+
+def run_to_file(content_path, style, output, config, progress=False, say=None):
+    """The content of the file `content_path` with the timbre of the waveform `style`
+    (config.sr), written atomically to `output`: streamed block by block by the harmonic
+    method, whatever the content's length; windowed by the optimisation. Returns the
+    TransferResult (its `audio` None when streamed)."""
+    config, choice = config.validate(), None
+    if config.method == AUTO:
+        head = audio.load(content_path, config.sr, min_samples=config.min_samples(),
+                          max_seconds=CHOICE_SECONDS)
+        config, choice = _resolve(config, head, style, say)
+    if config.method == "harmonic":
+        from tfstyle.harmonic import one_shot
+        content, _ = audio.stream(content_path, config.sr, min_samples=config.min_samples())
+        result = one_shot.run_to_file(content(), style, output, config, progress)
+    else:
+        from tfstyle import style_transfer
+        content = audio.load(content_path, config.sr, min_samples=config.min_samples())
+        result = style_transfer.Optimisation(content, style, config).run(progress)
+        audio.save(output, result.audio, result.sr)
+    return _noted(result, choice, say)
+
+
+def _resolve(config, content, style, say):
+    if config.method != AUTO:
+        return config, None
+    choice = choose(content, style, config.sr)
+    if say:
+        say(choice.line())
+    return presets.with_method(config, choice.method), choice
+
+
+def _noted(result, choice, say):
+    if choice and not say:
+        result.warnings.insert(0, choice.line())
+    return result

@@ -1,0 +1,105 @@
+"""The timbre prior: a harmonic-plus-noise model trained on many instruments, told which one
+to play by a timbre embedding that a few seconds of it supply (`timbre.TimbreEncoder`).
+
+One-shot transfer (`one_shot`) embeds the style clip(s) and renders the content through the
+conditioned decoder, with no training, or adapts the prior to the style for a bounded number of
+steps. `bench/train_prior.py` trains it; the shipped one lives in
+`tfstyle/pretrained/timbre_prior/`.
+"""
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+from tfstyle.errors import TfstyleError
+
+HERE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                    "pretrained", "timbre_prior")
+FILES = {"encoder": "encoder.weights.h5", "decoder": "decoder.weights.h5",
+         "synth": "synth.weights.npz"}
+
+
+@dataclasses.dataclass
+class PriorConfig:
+    """The prior's architecture (config.json's "config")."""
+
+    sr: int = 22050
+    hop_length: int = 256
+    harmonics: int = 60
+    noise_bands: int = 65
+    units: int = 128
+    gru_units: int = 192
+    timbre_dims: int = 32
+    encoder_units: int = 128
+    reverb_seconds: float = 0.25
+    seed: int = 0
+
+    @property
+    def reverb_taps(self):
+        return int(self.reverb_seconds * self.sr)
+
+
+class Prior:
+    """Encoder, conditioned decoder and synthesiser (whose reverb is shared by every
+    instrument)."""
+
+    def __init__(self, config=None):
+        from tfstyle.harmonic.decoder import HarmonicDecoder
+        from tfstyle.harmonic.synthesizer import HarmonicNoiseSynth
+        from tfstyle.harmonic.timbre import TimbreEncoder
+
+        self.config = config = config or PriorConfig()
+        self.encoder = TimbreEncoder(config.timbre_dims, config.encoder_units,
+                                     seed=config.seed, name="timbre_encoder")
+        self.decoder = HarmonicDecoder(config.harmonics, config.noise_bands, config.units,
+                                       config.gru_units, seed=config.seed,
+                                       timbre_dims=config.timbre_dims, name="decoder")
+        self.synth = HarmonicNoiseSynth(config.sr, config.hop_length, config.reverb_taps,
+                                        name="synth")
+
+    def embed(self, clips):
+        """The timbre embedding [timbre_dims] of one or more float waveforms at config.sr."""
+        from tfstyle.harmonic.timbre import embed
+
+        return embed(self.encoder, clips, self.config.sr, self.config.hop_length)
+
+    def save(self, folder, **record):
+        """Weights and config.json (with `record`: data, steps, scores) into `folder`, each
+        file written atomically."""
+        from tfstyle.audio import atomic_path
+
+        os.makedirs(folder, exist_ok=True)
+        for model, name in ((self.encoder, "encoder"), (self.decoder, "decoder")):
+            # Keras insists on the .weights.h5 suffix.
+            tmp = os.path.join(folder, ".partial." + FILES[name])
+            model.save_weights(tmp)
+            os.replace(tmp, os.path.join(folder, FILES[name]))
+        with atomic_path(os.path.join(folder, FILES["synth"])) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, impulse_response=self.synth.impulse_response.numpy())
+        with atomic_path(os.path.join(folder, "config.json")) as tmp:
+            with open(tmp, "w") as f:
+                json.dump({"config": dataclasses.asdict(self.config), **record}, f, indent=2)
+
+    @classmethod
+    def load(cls, folder=None):
+        """The prior saved in `folder` (default: the one shipped with tfstyle)."""
+        folder = folder or HERE
+        path = os.path.join(folder, "config.json")
+        if not os.path.isfile(path):
+            raise TfstyleError(f"no timbre prior in {folder} (config.json missing); reinstall "
+                               "tfstyle, or train one with bench/train_prior.py")
+        with open(path) as f:
+            record = json.load(f)
+        prior = cls(PriorConfig(**record["config"]))
+        prior.record = record
+        prior.encoder.load_weights(os.path.join(folder, FILES["encoder"]))
+        prior.decoder.load_weights(os.path.join(folder, FILES["decoder"]))
+        with np.load(os.path.join(folder, FILES["synth"])) as saved:
+            prior.synth.impulse_response.assign(saved["impulse_response"])
+        return prior
+
+
+def available(folder=None):
+    return os.path.isfile(os.path.join(folder or HERE, "config.json"))
