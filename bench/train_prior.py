@@ -197,38 +197,6 @@ class Data:
         return {k: np.stack(v) for k, v in out.items()}
 
 
-def train_step_function(prior, optimizer):
-    import tensorflow as tf
-
-    from tfstyle import dsp
-
-    variables = (prior.encoder.trainable_variables + prior.decoder.trainable_variables
-                 + prior.synth.trainable_variables)
-    optimizer.build(variables)
-
-    @tf.function
-    def step(batch):
-        rows = tf.shape(batch["f0"])[0]
-        with tf.GradientTape() as tape:
-            timbre = prior.encoder({"log_mel": batch["log_mel"], "weight": batch["weight"]},
-                                   training=True)
-            outputs = prior.decoder({"f0_scaled": batch["f0_scaled"],
-                                     "loudness_scaled": batch["loudness_scaled"],
-                                     "state": tf.zeros([rows, prior.decoder.gru_units]),
-                                     "timbre": timbre}, training=True)
-            noise = tf.random.uniform(tf.shape(batch["audio"]), -1.0, 1.0)
-            audio = prior.synth(outputs, batch["f0"], batch["voiced"], batch["gate"],
-                                noise=noise)
-            loss = dsp.multiscale_spectral_loss(batch["audio"],
-                                                audio[:, :tf.shape(batch["audio"])[1]])
-        grads = tape.gradient(loss, variables)
-        grads, _ = tf.clip_by_global_norm(grads, 5.0)
-        optimizer.apply(grads, variables)
-        return loss
-
-    return step
-
-
 def train(run_dir, data, minutes, learning_rate, seed):
     import keras
     import tensorflow as tf
@@ -239,7 +207,7 @@ def train(run_dir, data, minutes, learning_rate, seed):
     keras.utils.set_random_seed(seed)
     prior = Prior(PriorConfig(seed=seed))
     optimizer = keras.optimizers.Adam(learning_rate)
-    step_fn = train_step_function(prior, optimizer)
+    step_fn = prior.step_function(optimizer)
     step_var = tf.Variable(0, dtype=tf.int64, name="step")
     checkpoint = tf.train.Checkpoint(encoder=prior.encoder, decoder=prior.decoder,
                                      synth=prior.synth, optimizer=optimizer, step=step_var)

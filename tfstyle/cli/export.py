@@ -20,6 +20,7 @@ examples:
   tfstyle export runs/p2v --format tflite --quantize float16 int8 --out phone/
   tfstyle export --model piano-violin --out models/
   tfstyle export --model violin --out models/ --name violin
+  tfstyle export --style cello1.wav cello2.wav --format tflite --out phone/ --name cello
   tfstyle info models/tfstyle"""
 
 
@@ -36,6 +37,11 @@ def add_parser(commands):
                    help="the run directory of 'tfstyle fit' (or give --model)")
     p.add_argument("--model", choices=list(MODELS), default=None,
                    help="export a converter that ships with tfstyle instead of a run")
+    p.add_argument("--style", nargs="+", metavar="CLIP", default=None,
+                   help="instead of a run or --model: the shipped timbre prior as a one-shot "
+                        "harmonic converter of the instrument these audio files play (its "
+                        "embedding and pitch and loudness range stored in the model; nothing "
+                        "is trained), e.g. for a phone app")
     p.add_argument("--format", choices=FORMATS, default="all", help="what to write (default: all)")
     p.add_argument("--out", default="export", metavar="DIR",
                    help="output folder (default: ./export)")
@@ -63,12 +69,20 @@ def run(args):
 
     if args.version is not None and args.version < 1 or args.gl_iters < 0:
         raise TfstyleError("--version must be positive and --gl-iters zero or more")
-    check_converter(args.run_dir, args.model)
+    if args.style:
+        if args.run_dir or args.model:
+            raise TfstyleError("give a run directory, --model NAME or --style CLIP..., "
+                               "one of them")
+        from tfstyle import audio
+        for path in args.style:   # bad files are reported before TensorFlow loads
+            audio.stream(path, 22050)
+    else:
+        check_converter(args.run_dir, args.model)
     import_tensorflow()
     from tfstyle.converters.api import export
 
     export(args.run_dir, args.out, args.format, args.quantize, args.name, args.version,
-           args.gl_iters, log=sys.stderr, model=args.model)
+           args.gl_iters, log=sys.stderr, model=args.model, style=args.style)
 
 
 def show(args):

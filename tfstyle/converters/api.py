@@ -163,16 +163,31 @@ def load_converter(run_dir=None, model=None):
     return family.Converter.from_run(Run(run_dir), config, record)
 
 
+def one_shot_converter(style, loudness="quantile"):
+    """The shipped timbre prior as a harmonic converter of the instrument that the audio
+    files `style` play (their embedding and pitch and loudness profile; nothing trained)."""
+    from tfstyle import audio
+    from tfstyle.converters.harmonic.family import Converter
+    from tfstyle.harmonic.prior import Prior
+
+    prior = Prior.load()
+    clips = [audio.load(path, prior.config.sr, min_samples=4 * prior.config.hop_length)
+             for path in style]
+    return Converter.from_prior(prior, clips, loudness)
+
+
 def export(run_dir=None, out="export", fmt="all", quantize=("none",), name="tfstyle",
-           version=None, gl_iters=64, log=None, model=None):
-    """Exports a run's latest converter (or the shipped `model`) to SavedModel and TFLite;
-    returns {artifact path: description}."""
+           version=None, gl_iters=64, log=None, model=None, style=None):
+    """Exports a run's latest converter (or the shipped `model`, or with `style`, a list of
+    audio files of one instrument, the one-shot converter of the shipped timbre prior for
+    it: `one_shot_converter`) to SavedModel and TFLite; returns {artifact path:
+    description}."""
     from tfstyle.converters.serving import FORMATS
 
     if fmt not in FORMATS:
         raise TfstyleError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    written = load_converter(run_dir, model).export(out, fmt, list(quantize), name, version,
-                                                    gl_iters)
+    converter = one_shot_converter(style) if style else load_converter(run_dir, model)
+    written = converter.export(out, fmt, list(quantize), name, version, gl_iters)
     if log:
         for path, description in written.items():
             print(f"wrote {path}: {description}", file=log)

@@ -27,7 +27,11 @@ class Model:
         if prior is not None:
             import tensorflow as tf
 
-            self.decoder, self.synth = prior.decoder, prior.synth
+            # Copies: adapting to one style leaves the prior as it was for the next.
+            self.decoder = type(prior.decoder).from_config(prior.decoder.get_config())
+            self.decoder.set_weights(prior.decoder.get_weights())
+            self.synth = type(prior.synth).from_config(prior.synth.get_config())
+            self.synth.set_weights(prior.synth.get_weights())
             self.timbre = tf.Variable(prior.embed([style_audio])[None], name="timbre")
             return
         from tfstyle.harmonic.decoder import HarmonicDecoder
@@ -76,25 +80,30 @@ class Model:
         optimizer.build(variables)
         state = tf.constant(np.zeros((BATCH, self.decoder.gru_units), np.float32))
 
+        def loss_of(f0_scaled, loudness_scaled, f0, voiced, gate_, target):
+            outputs = self.decoder({"f0_scaled": f0_scaled, "loudness_scaled": loudness_scaled,
+                                    "state": state, **self.condition(BATCH)}, training=True)
+            out = self.synth(outputs, f0, voiced, gate_)
+            return dsp.multiscale_spectral_loss(target, out[:, :tf.shape(target)[1]])
+
         @tf.function(reduce_retracing=True)
-        def step(f0_scaled, loudness_scaled, f0, voiced, gate_, target):
+        def step(*batch):
             with tf.GradientTape() as tape:
-                outputs = self.decoder({"f0_scaled": f0_scaled, "loudness_scaled":
-                                        loudness_scaled, "state": state,
-                                        **self.condition(BATCH)}, training=True)
-                out = self.synth(outputs, f0, voiced, gate_)
-                loss = dsp.multiscale_spectral_loss(target, out[:, :tf.shape(target)[1]])
+                loss = loss_of(*batch)
             optimizer.apply(tape.gradient(loss, variables), variables)
             return loss
 
-        stopper = Convergence(cfg.tol, cfg.tol_window, cfg.steps)
-        first = None
-        for _ in range(cfg.steps):
+        def draw():
             starts = rng.choice(starts_pool, size=BATCH)
             batch = {k: np.stack([v[s:s + window] for s in starts]) for k, v in arrays.items()}
             target = np.stack([audio[s * hop:(s + window) * hop] for s in starts])
-            loss = float(step(batch["f0_scaled"], batch["loudness_scaled"], batch["f0"],
-                              batch["voiced"], batch["gate"], target))
+            return (batch["f0_scaled"], batch["loudness_scaled"], batch["f0"], batch["voiced"],
+                    batch["gate"], target)
+
+        stopper = Convergence(cfg.tol, cfg.tol_window, cfg.steps)
+        first = loss = None
+        for _ in range(cfg.steps):
+            loss = float(step(*draw()))
             first = loss if first is None else first
             bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
             bar.update(1)
@@ -103,6 +112,8 @@ class Model:
             recent = stopper.history[-4:] + [loss]
             if stopper.update(float(np.mean(recent))):
                 break
+        if loss is None:   # no steps: the loss of the start, on one batch
+            first = loss = float(tf.function(loss_of)(*draw()))
         bar.total = stopper.steps    # the bar ends where the fit stopped
         bar.refresh()
         return stopper, first, loss

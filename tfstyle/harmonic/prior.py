@@ -10,9 +10,11 @@ import dataclasses
 import json
 import os
 
+import keras
 import numpy as np
 
 from tfstyle.errors import TfstyleError
+from tfstyle.harmonic.decoder import HarmonicDecoder
 
 HERE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                     "pretrained", "timbre_prior")
@@ -45,7 +47,6 @@ class Prior:
     instrument)."""
 
     def __init__(self, config=None):
-        from tfstyle.harmonic.decoder import HarmonicDecoder
         from tfstyle.harmonic.synthesizer import HarmonicNoiseSynth
         from tfstyle.harmonic.timbre import TimbreEncoder
 
@@ -63,6 +64,48 @@ class Prior:
         from tfstyle.harmonic.timbre import embed
 
         return embed(self.encoder, clips, self.config.sr, self.config.hop_length)
+
+    def variables(self):
+        return (self.encoder.trainable_variables + self.decoder.trainable_variables
+                + self.synth.trainable_variables)
+
+    def step_function(self, optimizer, clip_norm=5.0):
+        """One training step on a batch {f0_scaled, loudness_scaled: [b, W, 1], f0, voiced,
+        gate: [b, W], audio: [b, W * hop], log_mel: [b, T, n_mels], weight: [b, T]}: each
+        row's window resynthesised from its own controls and the embedding of the log-mel
+        frames given with it (another clip of the same instrument, in training), Adam on the
+        multi-scale spectral loss; returns the loss."""
+        import tensorflow as tf
+
+        from tfstyle import dsp
+
+        variables = self.variables()
+        optimizer.build(variables)
+
+        @tf.function
+        def step(batch):
+            rows = tf.shape(batch["f0"])[0]
+            with tf.GradientTape() as tape:
+                timbre = self.encoder({"log_mel": batch["log_mel"],
+                                       "weight": batch["weight"]}, training=True)
+                outputs = self.decoder({"f0_scaled": batch["f0_scaled"],
+                                        "loudness_scaled": batch["loudness_scaled"],
+                                        "state": tf.zeros([rows, self.decoder.gru_units]),
+                                        "timbre": timbre}, training=True)
+                noise = tf.random.uniform(tf.shape(batch["audio"]), -1.0, 1.0)
+                audio = self.synth(outputs, batch["f0"], batch["voiced"], batch["gate"],
+                                   noise=noise)
+                loss = dsp.multiscale_spectral_loss(batch["audio"],
+                                                    audio[:, :tf.shape(batch["audio"])[1]])
+            grads, _ = tf.clip_by_global_norm(tape.gradient(loss, variables), clip_norm)
+            optimizer.apply(grads, variables)
+            return loss
+
+        return step
+
+    def bind(self, timbre):
+        """The decoder of the instrument whose embedding is `timbre` (`BoundDecoder`)."""
+        return BoundDecoder(self.decoder, timbre)
 
     def save(self, folder, **record):
         """Weights and config.json (with `record`: data, steps, scores) into `folder`, each
@@ -99,6 +142,34 @@ class Prior:
         with np.load(os.path.join(folder, FILES["synth"])) as saved:
             prior.synth.impulse_response.assign(saved["impulse_response"])
         return prior
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class BoundDecoder(keras.Model):
+    """The prior's conditioned decoder with one timbre embedding fixed: to everything that
+    plays a decoder (block rendering, the exported graphs) it is an unconditioned
+    `HarmonicDecoder` of that instrument."""
+
+    def __init__(self, decoder, timbre, **kwargs):
+        super().__init__(**kwargs)
+        self.decoder = decoder
+        self.timbre = self.add_weight(shape=(1, decoder.timbre_dims), trainable=False,
+                                      initializer=keras.initializers.Constant(
+                                          np.reshape(timbre, (1, -1))), name="timbre")
+        self.gru_units, self.timbre_dims = decoder.gru_units, 0
+        self.n_harmonics, self.n_noise_bands = decoder.n_harmonics, decoder.n_noise_bands
+        self.built = True   # the decoder it wraps is, and its one weight exists
+
+    def call(self, inputs, training=False):
+        rows = keras.ops.shape(inputs["f0_scaled"])[0]
+        return self.decoder({**inputs, "timbre": keras.ops.tile(self.timbre, [rows, 1])},
+                            training=training)
+
+    def initial_state(self, batch=1):
+        return self.decoder.initial_state(batch)
+
+    def decode_blocks(self, f0_scaled, loudness_scaled, block_frames, timbre=None):
+        return HarmonicDecoder.decode_blocks(self, f0_scaled, loudness_scaled, block_frames)
 
 
 def available(folder=None):

@@ -39,7 +39,7 @@ def metadata(converter):
     config = converter.config
     return {"model": "harmonic converter", "family": "harmonic", "tfstyle_format": 1,
             "sr": config.sr, "hop_length": config.hop_length, "harmonics": config.harmonics,
-            "noise_bands": config.noise_bands, "gru_units": config.units,
+            "noise_bands": config.noise_bands, "gru_units": converter.decoder.gru_units,
             "reverb_taps": config.reverb_taps, "transpose": config.transpose,
             "loudness": config.loudness,
             "dynamics_receptive_field": (None if converter.dynamics is None

@@ -91,6 +91,24 @@ class Converter:
             dynamics.load_weights(os.path.join(path, WEIGHTS["dynamics"]))
         return cls(config, decoder, synth, cls._profile(record), path, dynamics)
 
+    @classmethod
+    def from_prior(cls, prior, clips, loudness="quantile"):
+        """A one-shot converter: the timbre prior (`harmonic.prior.Prior`) bound to the
+        embedding of `clips` (float waveforms at its rate) of one instrument, playing into
+        their pitch and loudness profile. Nothing is trained."""
+        from tfstyle.harmonic import controls as ctl
+        from tfstyle.harmonic.performance import check_pitched
+
+        p = prior.config
+        config = HarmonicConfig(sr=p.sr, hop_length=p.hop_length, harmonics=p.harmonics,
+                                noise_bands=p.noise_bands, units=p.units,
+                                reverb_seconds=p.reverb_seconds, loudness=loudness)
+        controls = ctl.Controls.concat([ctl.analyse(c, p.sr, p.hop_length) for c in clips])
+        check_pitched(controls, "style", sum(map(len, clips)) / p.sr,
+                      "a one-shot converter learns the timbre of a melodic instrument")
+        profile = ctl.Profile.of(controls, p.hop_length / p.sr)
+        return cls(config, prior.bind(prior.embed(clips)), prior.synth, profile)
+
     def with_dynamics(self, dynamics):
         """This converter with a fitted DynamicsModel, converting with it by default."""
         import dataclasses

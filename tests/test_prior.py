@@ -1,0 +1,148 @@
+"""The timbre prior: the encoder's embedding, the conditioned decoder, a training step that
+learns, one-shot transfer from a prior (adapted or not) and its export as a converter."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import melody
+
+SR, HOP = 22050, 256
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def tiny_config():
+    from tfstyle.harmonic.prior import PriorConfig
+
+    return PriorConfig(units=16, gru_units=16, timbre_dims=8, encoder_units=16, harmonics=8,
+                       noise_bands=9, reverb_seconds=0.02)
+
+
+def tune(seed, harmonics=(1.0, 0.5, 0.25), notes=6):
+    rng = np.random.default_rng(seed)
+    return melody(list(220.0 * 2 ** (rng.integers(0, 12, notes) / 12)), 0.3, sr=SR,
+                  harmonics=harmonics, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny prior saved to a folder, as the shipped one is."""
+    from tfstyle.harmonic.prior import Prior
+
+    folder = str(tmp_path_factory.mktemp("prior"))
+    Prior(tiny_config()).save(folder, steps=0)
+    return folder
+
+
+def test_the_embedding_ignores_silence_and_length_but_not_timbre(tiny):
+    from tfstyle.harmonic.prior import Prior
+
+    prior = Prior.load(tiny)
+    clip = tune(0)
+    one = prior.embed([clip])
+    assert one.shape == (8,) and np.all(np.isfinite(one))
+    # Silence weighs nothing (only the few frames that overlap the clip's end are new); the
+    # same sound twice is pooled to the same statistics.
+    scale = 1 + np.abs(one).max()
+    silence = prior.embed([np.concatenate([clip, np.zeros(SR, np.float32)])])
+    assert np.abs(silence - one).max() < 0.01 * scale
+    assert np.abs(prior.embed([clip, clip]) - one).max() < 0.01 * scale
+    other = prior.embed([tune(0, harmonics=(0.2, 1.0, 0.1, 0.8, 0.05, 0.6))])
+    assert np.abs(other - one).max() > 0.05 * scale
+
+
+def test_the_bound_decoder_is_the_conditioned_one_with_its_embedding(tiny):
+    from tfstyle.harmonic.prior import Prior
+
+    prior = Prior.load(tiny)
+    rng = np.random.default_rng(1)
+    timbre = rng.normal(size=(1, 8)).astype(np.float32)
+    inputs = {"f0_scaled": rng.uniform(0.4, 0.6, (2, 10, 1)).astype(np.float32),
+              "loudness_scaled": rng.uniform(0.3, 0.7, (2, 10, 1)).astype(np.float32),
+              "state": np.zeros((2, 16), np.float32)}
+    bound = prior.bind(timbre[0])(inputs)
+    direct = prior.decoder({**inputs, "timbre": np.repeat(timbre, 2, 0)})
+    np.testing.assert_allclose(bound["amplitude"], direct["amplitude"], rtol=1e-5)
+    other = prior.decoder({**inputs, "timbre": np.repeat(-timbre, 2, 0)})
+    assert np.abs(other["harmonic_distribution"] - direct["harmonic_distribution"]).max() > 0
+
+
+def test_training_steps_lower_the_loss_and_the_prior_round_trips(tmp_path):
+    import keras
+    import tensorflow as tf
+
+    from tfstyle.harmonic import controls as ctl
+    from tfstyle.harmonic.performance import decoder_inputs, gate
+    from tfstyle.harmonic.prior import Prior
+    from tfstyle.harmonic.timbre import log_mel
+
+    keras.utils.set_random_seed(0)
+    prior = Prior(tiny_config())
+    clips = [tune(2), tune(3, harmonics=(0.3, 1.0, 0.6, 0.4))]
+    rows = {k: [] for k in ("f0_scaled", "loudness_scaled", "f0", "voiced", "gate", "audio",
+                            "log_mel", "weight")}
+    width = 40
+    for i, clip in enumerate(clips):
+        c = ctl.analyse(clip, SR, HOP)
+        arrays = {**decoder_inputs(c), "f0": c.f0, "voiced": c.voiced.astype(np.float32),
+                  "gate": gate(c)}
+        for k, v in arrays.items():
+            rows[k].append(v[10:10 + width])
+        rows["audio"].append(clip[10 * HOP:(10 + width) * HOP])
+        db, weight = log_mel(clips[1 - i][:len(clips[i])], SR, HOP)   # the other clip's frames
+        rows["log_mel"].append(db.numpy())
+        rows["weight"].append(weight.numpy())
+    batch = {k: tf.constant(np.stack(v)) for k, v in rows.items()}
+    step = prior.step_function(keras.optimizers.Adam(3e-3))
+    losses = [float(step(batch)) for _ in range(30)]
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:3])
+    prior.save(str(tmp_path / "p"), steps=30)
+    loaded = Prior.load(str(tmp_path / "p"))
+    np.testing.assert_allclose(loaded.embed([clips[0]]), prior.embed([clips[0]]), rtol=1e-5)
+    assert loaded.record["steps"] == 30
+
+
+def test_one_shot_from_the_prior_adapts_a_copy_and_keeps_the_pitch(tiny):
+    from tfstyle import dispatch
+    from tfstyle.harmonic.prior import Prior
+
+    prior = Prior.load(tiny)
+    before = [w.copy() for w in prior.decoder.get_weights()]
+    content, style = tune(4), tune(5, harmonics=(1.0, 0.1, 0.8, 0.05))
+    settings = dict(method="harmonic", start="prior", prior=prior, tol=0)
+    embedded = dispatch.run(content, style, steps=0, **settings)
+    adapted = dispatch.run(content, style, steps=12, **settings)
+    for result in (embedded, adapted):
+        assert result.audio.shape == content.shape and np.all(np.isfinite(result.audio))
+        assert np.isfinite(result.losses["total"])
+    assert embedded.steps == 0 and adapted.steps == 12
+    assert adapted.losses["total"] < adapted.initial_losses["total"]
+    # Adapting moved a copy: the prior is as it was for the next style.
+    for a, b in zip(before, prior.decoder.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_style_clip_exports_a_one_shot_converter_the_runner_plays(tiny, tmp_path,
+                                                                    monkeypatch, capsys):
+    from tfstyle.cli import main
+    from tfstyle.harmonic import prior
+
+    monkeypatch.setattr(prior, "HERE", tiny)
+    sf.write(tmp_path / "style.wav", tune(6), SR)
+    sf.write(tmp_path / "in.wav", tune(7), SR)
+    assert main(["export", "--style", str(tmp_path / "style.wav"), "--format", "tflite",
+                 "--out", str(tmp_path / "phone"), "--name", "cello"]) == 0
+    path = str(tmp_path / "phone" / "cello_harmonic_none.tflite")
+    assert os.path.exists(path) and os.path.exists(path + ".json")
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "export", "tflite_runner.py"),
+                           path, str(tmp_path / "in.wav"), str(tmp_path / "out.wav")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(sf.read(tmp_path / "out.wav")[0]) == len(tune(7))
+    # A run or --model beside --style is a one-line error.
+    capsys.readouterr()
+    assert main(["export", "--model", "violin", "--style", str(tmp_path / "style.wav")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
