@@ -321,8 +321,8 @@ def development(prior, variants, clips=3, cache=None):
             distances, chroma = [], []
             for i in range(clips):
                 style = truths[(i + 1) % clips]
-                result = dispatch.run(inputs[i], style, method="harmonic", **settings,
-                                      **({"prior": prior} if "start" in settings else {}))
+                result = dispatch.run(inputs[i], style, method="harmonic", prior=prior,
+                                      **settings)
                 distances.append(metrics.mel_distance(result.audio, truths[i], SR))
                 chroma.append(metrics.chroma_correlation(result.audio, inputs[i], SR))
             value = (float(np.mean(distances)) / identity, float(np.mean(chroma)))
@@ -336,6 +336,92 @@ def development(prior, variants, clips=3, cache=None):
     return out
 
 
+def describe_data(data, instruments):
+    minutes = len(data.audio) / SR / 60
+    return (f"{len(instruments)} General MIDI programs ({', '.join(instruments)}), "
+            f"{MELODIES} melodies of {SECONDS:g} s from each of two generators "
+            f"({', '.join(GENERATORS)}) on each of two soundfonts (FluidR3_GM, "
+            f"MuseScore_General): {len(data.names)} clips, {minutes:.0f} min")
+
+
+def package(run_dir, data, reconstruction, dev, out=None):
+    """Writes the shipped prior (weights, config.json, MODEL_CARD.md) and a section of
+    docs/benchmarks.md from the run's latest checkpoint and its scores."""
+    from report import table, write_section
+
+    out = out or os.path.join(ROOT, "tfstyle", "pretrained", "timbre_prior")
+    prior, step = restore(run_dir)
+    sessions = open(os.path.join(run_dir, "sessions.txt")).read().strip().splitlines()
+    minutes = sum(float(line.split()[2]) for line in sessions)
+    record = {"steps": step, "train_minutes": minutes, "sessions": sessions,
+              "data": describe_data(data, TRAIN), "held_out_instruments": list(HELD_OUT),
+              "reconstruction": reconstruction, "development": dev,
+              "made": time.strftime("%Y-%m-%d")}
+    prior.save(out, **record)
+    size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out)
+               if f.endswith((".h5", ".npz")))
+    params = sum(int(np.prod(v.shape)) for v in prior.variables())
+    rec_rows = [[title, f"{r['own']:.2f}", f"{r['wrong']:.2f}", f"{r['ratio']:.3f}"]
+                for title, r in reconstruction.items()]
+    dev_rows = [[name, *(f"{rows[p][0]:.3f}× / {rows[p][1]:.2f}" for p in rows),
+                 f"{np.mean([v[0] for v in rows.values()]):.3f}×"]
+                for name, rows in dev.items()]
+    pairs_header = list(next(iter(dev.values())))
+    scores = ("Reconstruction (each clip resynthesised from its own pitch and loudness with "
+              "the embedding of *another* clip of its instrument and soundfont, against the "
+              "embedding of another instrument's clip; mel distance in dB):\n\n"
+              + table(["instruments", "own instrument's embedding", "another's", "ratio"],
+                      rec_rows)
+              + "\n\nOne-shot transfer on the development set (mean mel distance to the true "
+              "rendering as a ratio to identity's / chroma with the content; cello and "
+              "saxophone are held out of training):\n\n"
+              + table(["variant", *(p.replace("->", "→") for p in pairs_header), "mean"],
+                      dev_rows))
+    card = f"""# timbre prior: one-shot harmonic-plus-noise timbre transfer
+
+A harmonic-plus-noise decoder conditioned on a {prior.config.timbre_dims}-number timbre
+embedding, and the encoder that gives that embedding from a few seconds of an instrument
+(`tfstyle.harmonic.prior`). `tfstyle transfer --method harmonic --start prior` (and the
+automatic choice) embeds the style clip(s), then adapts a copy for a bounded number of steps;
+`tfstyle export --style CLIP` stores one embedding in an exported converter.
+
+- **Architecture**: encoder {prior.config.encoder_units}-unit frame MLP on {64}-band log-mel,
+  weighted mean and spread over the clip; decoder {prior.config.units}-unit MLPs, a
+  {prior.config.gru_units}-unit GRU, {prior.config.harmonics} harmonics, {prior.config.noise_bands}
+  noise bands, a shared {prior.config.reverb_seconds:g} s reverb. {params:,} parameters,
+  {size / 1e6:.1f} MB of weights in the package.
+- **Data**: {record['data']}. Reverb and chorus off. Held out of training entirely:
+  {', '.join(HELD_OUT)}; TimGM6mb (the held-out soundfont) is never used.
+- **Training**: each row of a batch of {BATCH} is a {WINDOW}-frame window (1.5 s) of clip X,
+  resynthesised from X's own controls with the embedding of a different clip of the same
+  instrument and soundfont, cropped to 1-4 s; Adam, multi-scale spectral loss, gradients
+  clipped at 5. {step} steps in {minutes:.0f} min on 2 CPU cores ({len(sessions)} sessions):
+{chr(10).join('  - ' + line for line in sessions)}
+- **Retrain**: `python bench/train_prior.py --minutes M` (resumes), then
+  `python bench/train_prior.py --no-train --package`.
+
+## Scores
+
+{scores}
+
+Held-out figures (test split, another melody generator, an unseen soundfont) are in
+docs/benchmarks.md (`compare_heldout`) and the README.
+
+## Limits
+
+- Monophonic, pitched instruments only; the embedding carries the spectrum around the notes,
+  not articulation (bowing noise, tonguing) beyond what the decoder learned from pitch and
+  loudness.
+- Rendered General MIDI instruments only: real recordings (room, microphones) were never seen.
+"""
+    with open(os.path.join(out, "MODEL_CARD.md"), "w") as f:
+        f.write(card)
+    write_section("timbre_prior", "The timbre prior (one-shot harmonic transfer)",
+                  f"{step} steps, {minutes:.0f} min of training; {record['data']}.\n\n"
+                  + scores, command="python bench/train_prior.py --no-train --package")
+    print(f"wrote {out} ({size / 1e6:.1f} MB of weights)", file=sys.stderr)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -346,6 +432,11 @@ def main(argv=None):
     p.add_argument("--no-train", action="store_true", help="score the run as it is")
     p.add_argument("--score", action="store_true",
                    help="reconstruction scores of training and held-out instruments")
+    p.add_argument("--dev", nargs="*", default=None, metavar="VARIANT",
+                   help="one-shot figures on the development set; variants scratch, "
+                        "prior:STEPS (adaptation steps) or prior:STEPS:LOUDNESS")
+    p.add_argument("--package", action="store_true",
+                   help="reconstruction and development scores, then the shipped prior")
     args = p.parse_args(argv)
 
     folder = os.path.join(args.run_dir, "data")
@@ -355,17 +446,42 @@ def main(argv=None):
           f"{len(data.audio) / SR / 60:.1f} min", file=sys.stderr)
     if not args.no_train:
         train(args.run_dir, data, args.minutes, args.learning_rate, args.seed)
-    if args.score:
+    reconstruction = None
+    if args.score or args.package:
         prior, step = restore(args.run_dir, args.seed)
+        reconstruction = {}
         for title, instruments in (("training", TRAIN), ("held out", HELD_OUT)):
             rows = reconstruction_scores(prior, data if instruments is TRAIN
                                          else Data(folder, instruments), 1)
-            ratios = [own / wrong for own, wrong in rows.values()]
-            print(f"step {step}, {title} instruments: own-embedding mel distance "
-                  f"{np.mean([r[0] for r in rows.values()]):.2f} dB, other instrument's "
-                  f"{np.mean([r[1] for r in rows.values()]):.2f} dB, ratio "
-                  f"{np.mean(ratios):.3f}")
+            reconstruction[title] = {
+                "own": float(np.mean([r[0] for r in rows.values()])),
+                "wrong": float(np.mean([r[1] for r in rows.values()])),
+                "ratio": float(np.mean([r[0] / r[1] for r in rows.values()]))}
+            print(f"step {step}, {title} instruments: {reconstruction[title]}", file=sys.stderr)
+    dev = None
+    if args.dev is not None or args.package:
+        prior, _ = restore(args.run_dir, args.seed)
+        dev = development(prior, variants(args.dev or DEV_VARIANTS),
+                          cache=os.path.join(args.run_dir, "development.json"))
+    if args.package:
+        package(args.run_dir, data, reconstruction, dev)
 
 
-if __name__ == "__main__":
-    main()
+# What --package scores on the development set: today's fit from scratch and the shipped
+# one-shot settings (the harmonic preset's).
+DEV_VARIANTS = ("scratch", "prior")
+
+
+def variants(names):
+    """TransferConfig overrides of each variant name (see --dev)."""
+    out = {}
+    for name in names:
+        if name == "scratch":
+            out[name] = {"start": "scratch"}
+        elif name == "prior":
+            out[name] = {"start": "prior"}
+        else:
+            _, steps, *loudness = name.split(":")
+            out[name] = {"start": "prior", "steps": int(steps),
+                         **({"loudness": loudness[0]} if loudness else {})}
+    return out

@@ -3,6 +3,7 @@ without TensorFlow: either family, told apart by the model's .json.
 
     python export/tflite_runner.py phone/tfstyle_generator_int8.tflite in.wav out.wav
     python export/tflite_runner.py phone/violin_harmonic_none.tflite in.wav out.wav
+    python export/tflite_runner.py phone/tfstyle_prior_none.tflite in.wav out.wav --style cello.wav
 
 Needs numpy, soundfile, soxr, librosa and ai-edge-litert (the LiteRT interpreter), and
 tfstyle's NumPy modules (`audio`, `chunking`, `harmonic.controls`, `harmonic.dynamics`,
@@ -14,7 +15,9 @@ HTK mel on a centred, reflect-padded STFT. The audio is read in blocks (--block-
 crossfaded), each block's mel goes through the generator one slice at a time with half-slice
 hops and a Hann crossfade, and Griffin-Lim recovers the phase.
 
-Harmonic (`*_harmonic_*.tflite`): the file is read twice in blocks. First the model's `analyse`
+Harmonic (`*_harmonic_*.tflite`, and the timbre prior's `*_prior_*.tflite`, which needs
+`--style CLIP`: its `embed` signature gives the instrument's embedding, and the clip's own
+pitch and loudness its range): the file is read twice in blocks. First the model's `analyse`
 signature measures pitch and loudness window by window; then the performance on the
 instrument is worked out from those few numbers per frame, and the `render` signature
 synthesises it block by block, carrying the decoder state, the oscillator phase and the reverb
@@ -66,6 +69,29 @@ class HarmonicRunner:
         if "dynamics" in self.meta["tflite"]["signatures"]:
             self.dynamics = Dynamics(interpreter.get_signature_runner("dynamics"),
                                      self.meta["dynamics_receptive_field"])
+        self.profile, self.timbre = None, None
+        if "embed" in self.meta["tflite"]["signatures"]:   # the timbre prior: needs a style
+            self.embed_model = interpreter.get_signature_runner("embed")
+            self.embed_samples = self.embed_model.get_input_details()["clip"]["shape"][-1]
+        elif self.meta["profile"] is not None:
+            from tfstyle.harmonic.controls import Profile
+
+            self.profile = Profile(**self.meta["profile"])
+
+    def set_style(self, clip):
+        """The timbre prior's instrument: the embedding of the style clip's first
+        `embed_seconds` and the pitch and loudness profile of all of it (float32 at sr)."""
+        from tfstyle.harmonic import controls as ctl
+        from tfstyle.harmonic.performance import check_pitched
+
+        controls = self.analyse([clip])
+        check_pitched(controls, "style", len(clip) / self.sr,
+                      "the timbre prior learns the instrument of a melodic clip")
+        self.profile = ctl.Profile.of(controls, self.hop / self.sr)
+        padded = np.zeros((1, self.embed_samples), np.float32)
+        head = clip[:self.embed_samples]
+        padded[0, :len(head)] = head
+        self.timbre = self.embed_model(clip=padded)["timbre"]
 
     def measure(self, window):
         """`controls.measure_window` through the model: a window padded to its fixed size."""
@@ -85,11 +111,14 @@ class HarmonicRunner:
                            measure=self.measure)
 
     def render_blocks(self, controls, samples, transpose=None):
-        from tfstyle.harmonic.controls import Profile
+        from tfstyle.errors import TfstyleError
         from tfstyle.harmonic.performance import perform
 
         m = self.meta
-        played, gates, _ = perform(controls, Profile(**m["profile"]), self.hop / self.sr,
+        if self.profile is None:
+            raise TfstyleError("this model is the timbre prior: give --style CLIP, the "
+                               "instrument to play")
+        played, gates, _ = perform(controls, self.profile, self.hop / self.sr,
                                    m["transpose"] if transpose is None else transpose,
                                    m.get("loudness", "quantile"), self.dynamics)
         arrays = [played.f0, played.loudness, played.voiced.astype(np.float32), gates]
@@ -104,8 +133,10 @@ class HarmonicRunner:
             if start + block >= frames:   # silence after the last frame
                 inputs[3][0, frames - start:] = 0.0
             noise = self.rng.uniform(-1, 1, (1, block * self.hop)).astype(np.float32)
+            timbre = {} if self.timbre is None else {"timbre": self.timbre}
             out = self.render_model(f0=inputs[0], loudness=inputs[1], voiced=inputs[2],
-                                    gate=inputs[3], state=state, phase=phase, noise=noise)
+                                    gate=inputs[3], state=state, phase=phase, noise=noise,
+                                    **timbre)
             state, phase, wet = out["state"], out["phase"], out["audio"][0]
             wet[:len(tail)] += tail
             take = min(block * self.hop, samples - done)
@@ -196,9 +227,14 @@ def main():
     parser.add_argument("--gl-iters", type=int, default=64, help="MelGAN-VC only")
     parser.add_argument("--transpose", default=None,
                         help="harmonic only: semitones, or auto (default: the model's)")
+    parser.add_argument("--style", nargs="+", default=None, metavar="CLIP",
+                        help="the timbre prior (tfstyle export --prior) only: audio of the "
+                             "instrument to play; its first seconds give the embedding")
     args = parser.parse_args()
     if load_meta(args.model).get("family") == "harmonic":
         runner = HarmonicRunner(args.model, args.threads)
+        if args.style:
+            runner.set_style(np.concatenate([audio.load(p, runner.sr) for p in args.style]))
         blocks, samples = audio.stream(args.input, runner.sr)
         level = audio.Level(blocks())
         controls = runner.analyse(level)

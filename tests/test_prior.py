@@ -141,7 +141,25 @@ def test_a_style_clip_exports_a_one_shot_converter_the_runner_plays(tiny, tmp_pa
                            path, str(tmp_path / "in.wav"), str(tmp_path / "out.wav")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert len(sf.read(tmp_path / "out.wav")[0]) == len(tune(7))
+    stored, _ = sf.read(tmp_path / "out.wav", dtype="float32")
+    assert len(stored) == len(tune(7))
+    # The prior with its encoder: the runner embeds the style itself, and plays as the
+    # model with the stored embedding does (the same noise; only the embedding's few frames
+    # at the clip's end differ, 10 s of zero padding against none).
+    assert main(["export", "--prior", "--out", str(tmp_path / "phone")]) == 0
+    path = str(tmp_path / "phone" / "tfstyle_prior_none.tflite")
+    runner = [sys.executable, os.path.join(ROOT, "export", "tflite_runner.py"), path,
+              str(tmp_path / "in.wav"), str(tmp_path / "prior.wav")]
+    done = subprocess.run(runner + ["--style", str(tmp_path / "style.wav")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    from tfstyle import metrics
+
+    played, _ = sf.read(tmp_path / "prior.wav", dtype="float32")
+    assert metrics.mel_distance(played, stored, SR) < \
+        0.05 * metrics.mel_distance(tune(7), stored, SR)
+    done = subprocess.run(runner, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "give --style CLIP" in done.stderr
     # A run or --model beside --style is a one-line error.
     capsys.readouterr()
     assert main(["export", "--model", "violin", "--style", str(tmp_path / "style.wav")]) == 2

@@ -20,6 +20,9 @@ class Preset:
 
 HARMONIC = dict(method="harmonic", hop_length=256, steps=600, learning_rate=3e-3, tol=2e-3,
                 tol_window=50)
+# The harmonic method fitted from scratch on the style alone, as it was before the timbre
+# prior: the comparison for the prior's figures.
+HARMONIC_SCRATCH = dict(HARMONIC, start="scratch")
 
 PRESETS = {
     "harmonic": Preset(
@@ -29,6 +32,13 @@ PRESETS = {
         "GRU decoder fitted on the style with the multi-scale spectral loss: 60 harmonics, "
         "65 noise bands, 0.1 s learned reverb, Adam 3e-3 on 4 windows of 0.74 s per step, stopped at convergence",
         "Engel et al. 2020 (DDSP), written for tfstyle", HARMONIC),
+    "harmonic-scratch": Preset(
+        "the harmonic synthesiser fitted on the style alone, from scratch",
+        "harmonic-plus-noise synthesis after DDSP with no prior: a 64-unit GRU decoder, 60 "
+        "harmonics, 65 noise bands and a 0.1 s reverb fitted on the style clip(s) alone, "
+        "Adam 3e-3 on 4 windows of 0.74 s per step for at most 600 steps, stopped at "
+        "convergence",
+        "Engel et al. 2020 (DDSP), written for tfstyle", HARMONIC_SCRATCH),
     "random-cnn": Preset(
         "optimisation transfer: random 1-D CNN on log1p STFT, pitch kept",
         "tfstyle's tuned optimisation transfer: random 1-D CNN (4096 filters, kernel 3) on "

@@ -21,6 +21,7 @@ examples:
   tfstyle export --model piano-violin --out models/
   tfstyle export --model violin --out models/ --name violin
   tfstyle export --style cello1.wav cello2.wav --format tflite --out phone/ --name cello
+  tfstyle export --prior --out phone/     # then: tflite_runner.py ... --style cello.wav
   tfstyle info models/tfstyle"""
 
 
@@ -42,6 +43,11 @@ def add_parser(commands):
                         "harmonic converter of the instrument these audio files play (its "
                         "embedding and pitch and loudness range stored in the model; nothing "
                         "is trained), e.g. for a phone app")
+    p.add_argument("--prior", action="store_true",
+                   help="instead of a run, --model or --style: the shipped timbre prior with "
+                        "its encoder, as TFLite (signatures analyse, embed, render); "
+                        "export/tflite_runner.py MODEL IN OUT --style CLIP then does one-shot "
+                        "transfer on a device")
     p.add_argument("--format", choices=FORMATS, default="all", help="what to write (default: all)")
     p.add_argument("--out", default="export", metavar="DIR",
                    help="output folder (default: ./export)")
@@ -69,20 +75,21 @@ def run(args):
 
     if args.version is not None and args.version < 1 or args.gl_iters < 0:
         raise TfstyleError("--version must be positive and --gl-iters zero or more")
+    if sum(map(bool, (args.run_dir or args.model, args.style, args.prior))) > 1:
+        raise TfstyleError("give one of: a run directory, --model NAME, --style CLIP... or "
+                           "--prior")
     if args.style:
-        if args.run_dir or args.model:
-            raise TfstyleError("give a run directory, --model NAME or --style CLIP..., "
-                               "one of them")
         from tfstyle import audio
         for path in args.style:   # bad files are reported before TensorFlow loads
             audio.stream(path, 22050)
-    else:
+    elif not args.prior:
         check_converter(args.run_dir, args.model)
     import_tensorflow()
     from tfstyle.converters.api import export
 
     export(args.run_dir, args.out, args.format, args.quantize, args.name, args.version,
-           args.gl_iters, log=sys.stderr, model=args.model, style=args.style)
+           args.gl_iters, log=sys.stderr, model=args.model, style=args.style,
+           prior=args.prior)
 
 
 def show(args):

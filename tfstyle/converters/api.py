@@ -177,17 +177,27 @@ def one_shot_converter(style, loudness="quantile"):
 
 
 def export(run_dir=None, out="export", fmt="all", quantize=("none",), name="tfstyle",
-           version=None, gl_iters=64, log=None, model=None, style=None):
+           version=None, gl_iters=64, log=None, model=None, style=None, prior=False):
     """Exports a run's latest converter (or the shipped `model`, or with `style`, a list of
     audio files of one instrument, the one-shot converter of the shipped timbre prior for
-    it: `one_shot_converter`) to SavedModel and TFLite; returns {artifact path:
-    description}."""
+    it: `one_shot_converter`) to SavedModel and TFLite; with `prior`, the shipped timbre
+    prior itself with its encoder (TFLite only: `harmonic.export.export_prior`). Returns
+    {artifact path: description}."""
     from tfstyle.converters.serving import FORMATS
 
     if fmt not in FORMATS:
         raise TfstyleError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    converter = one_shot_converter(style) if style else load_converter(run_dir, model)
-    written = converter.export(out, fmt, list(quantize), name, version, gl_iters)
+    if prior:
+        if fmt == "saved_model":
+            raise TfstyleError("the prior with its encoder exports to TFLite only; for a "
+                               "SavedModel give --style CLIP (its embedding stored)")
+        from tfstyle.converters.harmonic.export import export_prior
+        from tfstyle.harmonic.prior import Prior
+
+        written = export_prior(Prior.load(), out, list(quantize), name)
+    else:
+        converter = one_shot_converter(style) if style else load_converter(run_dir, model)
+        written = converter.export(out, fmt, list(quantize), name, version, gl_iters)
     if log:
         for path, description in written.items():
             print(f"wrote {path}: {description}", file=log)

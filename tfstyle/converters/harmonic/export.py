@@ -44,7 +44,8 @@ def metadata(converter):
             "loudness": config.loudness,
             "dynamics_receptive_field": (None if converter.dynamics is None
                                          else converter.dynamics.receptive_field),
-            "profile": dataclasses.asdict(converter.profile),
+            "profile": (None if converter.profile is None
+                        else dataclasses.asdict(converter.profile)),
             "signatures": {"serving_default": "wav_bytes -> audio_bytes",
                            "waveform": "waveform [batch, samples] -> waveform"},
             "source": os.path.abspath(converter.source) if converter.source else None}
@@ -160,11 +161,11 @@ def render_fn(converter, frames=BLOCK_FRAMES):
     hop, taps = config.hop_length, config.reverb_taps
     reverb = synth.get_weights()[0].astype(np.float32) if taps > 0 else None
 
-    def fn(f0, loudness, voiced, gate, state, phase, noise):
+    def fn(f0, loudness, voiced, gate, state, phase, noise, timbre=None):
         # Frames 0..frames-1 are this block's; frame `frames` is the next block's first, for
         # the last hop's ramp (as `synthesizer.render_blocks` does).
-        now = decode(decoder, f0[:, :frames], loudness[:, :frames], state)
-        ahead = decode(decoder, f0[:, frames:], loudness[:, frames:], now["state"])
+        now = decode(decoder, f0[:, :frames], loudness[:, :frames], state, timbre)
+        ahead = decode(decoder, f0[:, frames:], loudness[:, frames:], now["state"], timbre)
         outputs = {k: tf.concat([now[k], ahead[k]], axis=1) for k in now if k != "state"}
         amplitudes = synth.harmonic_amplitudes(outputs, f0, voiced, gate)
         harmonic, phase_out = dsp.harmonic_synth(f0, amplitudes, config.sr, hop,
@@ -180,6 +181,8 @@ def render_fn(converter, frames=BLOCK_FRAMES):
     specs += [tf.TensorSpec([1, decoder.gru_units], tf.float32, name="state"),
               tf.TensorSpec([1], tf.float32, name="phase"),
               tf.TensorSpec([1, frames * hop], tf.float32, name="noise")]
+    if getattr(decoder, "timbre_dims", 0):   # the prior's decoder: the embedding is an input
+        specs.append(tf.TensorSpec([1, decoder.timbre_dims], tf.float32, name="timbre"))
     return fn, specs
 
 
@@ -218,16 +221,71 @@ def dynamics_fn(dynamics, frames=dyn.BLOCK_FRAMES):
                               tf.float32, name="features")]
 
 
-def export_tflite(converter, path, quantize="none"):
+def export_tflite(converter, path, quantize="none", encoder=None):
+    """`encoder` (the prior's): an `embed` signature too, and `render` takes the embedding."""
     render, render_specs = render_fn(converter)
     analyse, analyse_specs = analyse_fn(converter.config)
+    if encoder is None:
+        render_endpoint = (lambda f0, loudness, voiced, gate, state, phase, noise:
+                           render(f0, loudness, voiced, gate, state, phase, noise))
+    else:
+        render_endpoint = render
     endpoints = {"analyse": (lambda window: analyse(window), analyse_specs),
-                 "render": (lambda f0, loudness, voiced, gate, state, phase, noise:
-                            render(f0, loudness, voiced, gate, state, phase, noise),
-                            render_specs)}
+                 "render": (render_endpoint, render_specs)}
     if converter.dynamics is not None:
         endpoints["dynamics"] = dynamics_fn(converter.dynamics)
-    return serving.to_tflite(_models(converter), endpoints, path, quantize)
+    if encoder is not None:
+        endpoints["embed"] = embed_fn(encoder, converter.config)
+    models = _models(converter) + ([encoder] if encoder is not None else [])
+    return serving.to_tflite(models, endpoints, path, quantize)
+
+
+# The `embed` signature reads the first EMBED_SECONDS of the style (zero-padded: silence
+# weighs nothing in the embedding).
+EMBED_SECONDS = 10.0
+
+
+def embed_fn(encoder, config):
+    """A style clip [1, EMBED_SECONDS · sr] → its timbre embedding [1, dims]."""
+    import tensorflow as tf
+
+    from tfstyle.harmonic.timbre import log_mel
+
+    def fn(clip):
+        db, weight = log_mel(clip, config.sr, config.hop_length)
+        return {"timbre": encoder({"log_mel": db, "weight": weight}, training=False)}
+
+    return fn, [tf.TensorSpec([1, int(EMBED_SECONDS * config.sr)], tf.float32, name="clip")]
+
+
+def export_prior(prior, out, quantize=("none",), name="tfstyle"):
+    """The timbre prior with its encoder as one TFLite file per quantization: `analyse`,
+    `embed` (a style clip → its embedding) and `render` (which takes the embedding), so an
+    app does one-shot transfer with any clip its user records; the runner takes the
+    instrument's pitch and loudness profile from the same clip. Returns {path: description}."""
+    from tfstyle.converters.harmonic.family import Converter
+
+    converter = Converter.of_prior(prior)
+    os.makedirs(out, exist_ok=True)
+    written = {}
+    for q in quantize:
+        path = os.path.join(out, f"{name}_prior_{q}.tflite")
+        path, ops = export_tflite(converter, path, q, encoder=prior.encoder)
+        error = tflite_error(converter, path)
+        info = metadata(converter)
+        serving.write_json(path + ".json", {
+            **info, "model": "harmonic timbre prior (one-shot)", "timbre": {
+                "dims": prior.config.timbre_dims, "embed_seconds": EMBED_SECONDS},
+            "signatures": {}, "tflite": {
+                "signatures": ["analyse", "embed", "render"], "block_frames": BLOCK_FRAMES,
+                "analysis_frames": ANALYSIS_FRAMES,
+                "block_samples": BLOCK_FRAMES * converter.config.hop_length,
+                "quantize": q, "max_abs_error_vs_tf": error, "ops": ops,
+                "bytes": os.path.getsize(path)}})
+        written[path] = (f"TFLite timbre prior (analyse, embed {EMBED_SECONDS:g} s of style, "
+                         f"render {BLOCK_FRAMES} frames per call), {q}: "
+                         f"{os.path.getsize(path) / 1e6:.1f} MB, max error vs TF {error:.2g}")
+    return written
 
 
 def dynamics_error(converter, path, seed=0):
@@ -261,13 +319,15 @@ def tflite_error(converter, path, seed=0):
 def example_block(converter, seed=0):
     rng = np.random.default_rng(seed)
     config, n = converter.config, BLOCK_FRAMES + 1
+    dims = getattr(converter.decoder, "timbre_dims", 0)
+    timbre = {"timbre": rng.normal(size=(1, dims)).astype(np.float32)} if dims else {}
     f0 = (220.0 * 2 ** (rng.integers(0, 12, 1) / 12) * np.ones((1, n))).astype(np.float32)
     return {"f0": f0, "loudness": np.full((1, n), -25.0, np.float32),
             "voiced": np.ones((1, n), np.float32), "gate": np.ones((1, n), np.float32),
             "state": np.zeros((1, converter.decoder.gru_units), np.float32),
             "phase": np.zeros(1, np.float32),
             "noise": rng.uniform(-1, 1, (1, BLOCK_FRAMES * config.hop_length))
-            .astype(np.float32)}
+            .astype(np.float32), **timbre}
 
 
 def export_converter(converter, out, fmt="all", quantize=("none",), name="tfstyle",

@@ -91,6 +91,20 @@ class Converter:
             dynamics.load_weights(os.path.join(path, WEIGHTS["dynamics"]))
         return cls(config, decoder, synth, cls._profile(record), path, dynamics)
 
+    @staticmethod
+    def _prior_config(prior, loudness="quantile"):
+        p = prior.config
+        return HarmonicConfig(sr=p.sr, hop_length=p.hop_length, harmonics=p.harmonics,
+                              noise_bands=p.noise_bands, units=p.units,
+                              reverb_seconds=p.reverb_seconds, loudness=loudness)
+
+    @classmethod
+    def of_prior(cls, prior):
+        """The prior's conditioned decoder as a converter with no instrument yet: what
+        exporting the prior with its encoder renders through (the embedding and the profile
+        come from the user's clip at run time)."""
+        return cls(cls._prior_config(prior), prior.decoder, prior.synth, None)
+
     @classmethod
     def from_prior(cls, prior, clips, loudness="quantile"):
         """A one-shot converter: the timbre prior (`harmonic.prior.Prior`) bound to the
@@ -100,9 +114,7 @@ class Converter:
         from tfstyle.harmonic.performance import check_pitched
 
         p = prior.config
-        config = HarmonicConfig(sr=p.sr, hop_length=p.hop_length, harmonics=p.harmonics,
-                                noise_bands=p.noise_bands, units=p.units,
-                                reverb_seconds=p.reverb_seconds, loudness=loudness)
+        config = cls._prior_config(prior, loudness)
         controls = ctl.Controls.concat([ctl.analyse(c, p.sr, p.hop_length) for c in clips])
         check_pitched(controls, "style", sum(map(len, clips)) / p.sr,
                       "a one-shot converter learns the timbre of a melodic instrument")

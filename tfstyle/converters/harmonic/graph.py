@@ -236,14 +236,16 @@ def perform(f0, voiced, loudness, profile, frame_seconds, transpose="auto",
     return moved, played, gate
 
 
-def decode(decoder, f0, loudness, state):
+def decode(decoder, f0, loudness, state, timbre=None):
     """The decoder's outputs for f0 (Hz) and loudness (dB), [batch, frames] each, scaled as
-    `decoder.scale_f0` and `scale_loudness` scale them in NumPy."""
+    `decoder.scale_f0` and `scale_loudness` scale them in NumPy; a conditioned decoder's
+    `timbre` [batch, dims]."""
     from tfstyle.harmonic.decoder import F0_SCALE, LOUDNESS_OFFSET, LOUDNESS_RANGE
 
     return decoder({"f0_scaled": (hz_to_midi(f0) / F0_SCALE)[..., None],
                     "loudness_scaled": ((loudness + LOUDNESS_OFFSET) / LOUDNESS_RANGE)[..., None],
-                    "state": state}, training=False)
+                    "state": state, **({} if timbre is None else {"timbre": timbre})},
+                   training=False)
 
 
 def waveform_fn(decoder, synth, config, profile, dynamics=None):
