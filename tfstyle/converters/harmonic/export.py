@@ -267,25 +267,36 @@ def export_prior(prior, out, quantize=("none",), name="tfstyle"):
 
     converter = Converter.of_prior(prior)
     os.makedirs(out, exist_ok=True)
-    written = {}
-    for q in quantize:
-        path = os.path.join(out, f"{name}_prior_{q}.tflite")
-        path, ops = export_tflite(converter, path, q, encoder=prior.encoder)
-        error = tflite_error(converter, path)
-        info = metadata(converter)
-        serving.write_json(path + ".json", {
-            **info, "model": "harmonic timbre prior (one-shot)", "timbre": {
-                "dims": prior.config.timbre_dims, "embed_seconds": EMBED_SECONDS},
-            "signatures": {}, "tflite": {
-                "signatures": ["analyse", "embed", "render"], "block_frames": BLOCK_FRAMES,
-                "analysis_frames": ANALYSIS_FRAMES,
-                "block_samples": BLOCK_FRAMES * converter.config.hop_length,
-                "quantize": q, "max_abs_error_vs_tf": error, "ops": ops,
-                "bytes": os.path.getsize(path)}})
-        written[path] = (f"TFLite timbre prior (analyse, embed {EMBED_SECONDS:g} s of style, "
-                         f"render {BLOCK_FRAMES} frames per call), {q}: "
-                         f"{os.path.getsize(path) / 1e6:.1f} MB, max error vs TF {error:.2g}")
-    return written
+    return dict(write_tflite(converter, os.path.join(out, f"{name}_prior_{q}.tflite"), q,
+                             prior.encoder) for q in quantize)
+
+
+def write_tflite(converter, path, quantize, encoder=None):
+    """One TFLite file and its .json (settings, signatures, measured error); returns (path,
+    description)."""
+    path, ops = export_tflite(converter, path, quantize, encoder)
+    error = tflite_error(converter, path)
+    signatures = ["analyse", "render"] + (["dynamics"] if converter.dynamics is not None
+                                           else []) + (["embed"] if encoder is not None else [])
+    record = {**metadata(converter), "tflite": {
+        "signatures": signatures, "block_frames": BLOCK_FRAMES,
+        "dynamics_block_frames": dyn.BLOCK_FRAMES,
+        "dynamics_max_abs_error_vs_tf": dynamics_error(converter, path, 0),
+        "analysis_frames": ANALYSIS_FRAMES,
+        "block_samples": BLOCK_FRAMES * converter.config.hop_length,
+        "quantize": quantize, "max_abs_error_vs_tf": error, "ops": ops,
+        "bytes": os.path.getsize(path)}}
+    if encoder is not None:
+        record.update(model="harmonic timbre prior (one-shot)", signatures={},
+                      timbre={"dims": converter.decoder.timbre_dims,
+                              "embed_seconds": EMBED_SECONDS})
+    serving.write_json(path + ".json", record)
+    what = (f"timbre prior (analyse, embed {EMBED_SECONDS:g} s of style, render"
+            if encoder is not None else "harmonic model (analyse, render")
+    return path, (f"TFLite {what} {BLOCK_FRAMES} frames per call"
+                  f"{', dynamics' if 'dynamics' in signatures else ''}), {quantize}: "
+                  f"{os.path.getsize(path) / 1e6:.1f} MB, max error vs TF {error:.2g}, ops "
+                  f"{', '.join(ops)}")
 
 
 def dynamics_error(converter, path, seed=0):
@@ -340,21 +351,7 @@ def export_converter(converter, out, fmt="all", quantize=("none",), name="tfstyl
     if fmt in ("tflite", "all"):
         os.makedirs(out, exist_ok=True)
         for q in quantize:
-            path = os.path.join(out, f"{name}_harmonic_{q}.tflite")
-            path, ops = export_tflite(converter, path, q)
-            error = tflite_error(converter, path)
-            signatures = ["analyse", "render"] + (["dynamics"] if converter.dynamics is not None
-                                                   else [])
-            serving.write_json(path + ".json", {**metadata(converter), "tflite": {
-                "signatures": signatures, "block_frames": BLOCK_FRAMES,
-                "dynamics_block_frames": dyn.BLOCK_FRAMES,
-                "dynamics_max_abs_error_vs_tf": dynamics_error(converter, path, 0),
-                "analysis_frames": ANALYSIS_FRAMES,
-                "block_samples": BLOCK_FRAMES * converter.config.hop_length,
-                "quantize": q, "max_abs_error_vs_tf": error, "ops": ops,
-                "bytes": os.path.getsize(path)}})
-            written[path] = (f"TFLite harmonic model (analyse, render {BLOCK_FRAMES} frames per "
-                             f"call{', dynamics' if 'dynamics' in signatures else ''}), {q}: "
-                             f"{os.path.getsize(path) / 1e6:.1f} MB, max error vs TF "
-                             f"{error:.2g}, ops {', '.join(ops)}")
+            path, description = write_tflite(
+                converter, os.path.join(out, f"{name}_harmonic_{q}.tflite"), q)
+            written[path] = description
     return written
