@@ -1,5 +1,7 @@
 """The automatic choice of method: harmonic for single melodic lines, optimisation transfer for
 chords, noise and silence in the style, with one line that says which and why."""
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -48,6 +50,17 @@ def test_chords_noise_and_silence_fall_back_to_optimisation(content, style, word
     choice = dispatch.choose(clips[content], clips[style], SR)
     assert choice.method == dispatch.FALLBACK and words in choice.reason
     assert "--method harmonic forces the other" in choice.line()
+
+
+def test_the_bundled_speech_goes_to_optimisation_and_the_melodies_to_harmonic():
+    from tfstyle import audio
+
+    examples = os.path.join(os.path.dirname(__file__), "..", "examples")
+    clip = {name: audio.load(os.path.join(examples, f"{name}.wav"), SR)
+            for name in ("speech", "piano_melody", "violin_phrase")}
+    assert dispatch.choose(clip["speech"], clip["violin_phrase"], SR).method == "random-cnn"
+    assert dispatch.choose(clip["piano_melody"], clip["violin_phrase"], SR).method == \
+        "harmonic"
 
 
 def test_the_chosen_method_gets_its_recipe_and_keeps_what_was_set_by_hand():

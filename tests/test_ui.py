@@ -218,7 +218,9 @@ def test_the_page_in_a_browser(server, browser, tmp_path):
     browser.find_element(By.ID, "transfer-run").click()
     _wait(browser, lambda d: _shown(d, "#transfer-output button[aria-label='Play']")
           and _shown(d, "#transfer-picture img"), 300, "the transfer's output")
-    assert "3 of at most 3 steps" in browser.find_element(By.ID, "transfer-status").text
+    status = browser.find_element(By.ID, "transfer-status").text
+    # The default method chose the harmonic one for two melodies, and said so.
+    assert "3 of at most 3 steps" in status and "method: harmonic (" in status
     y, sr = _fetch_audio(browser, "#transfer-output")
     assert len(y) == pytest.approx(5.0 * sr, abs=0.01 * sr) and np.abs(y).max() > 0.01
     picture = _shown(browser, "#transfer-picture img")[0]

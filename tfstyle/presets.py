@@ -47,7 +47,7 @@ PRESETS = {
     "default": Preset(
         "automatic: harmonic for single melodic lines, else random-cnn",
         "tfstyle's default: the harmonic preset where content and style are both single "
-        "melodic lines (half or more of their sounding frames have one clear pitch), else the "
+        "melodic lines (65 % or more of their sounding frames have one clear pitch), else the "
         "random-cnn preset (chords, drums, speech, noise); tfstyle.dispatch decides and says "
         "why", "this project (docs/benchmarks.md)", dict(method="auto")),
     "ulyanov2016": Preset(
