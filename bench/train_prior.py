@@ -299,10 +299,10 @@ DEV_PAIRS = (("piano", "violin"), ("guitar", "flute"), ("clarinet", "trumpet"),
 
 
 def development(prior, variants, clips=3, cache=None):
-    """{variant: {pair: mean mel distance / identity's}} of one-shot transfer on the
-    development set: content = melody i on the source, style = melody i+1 on the target,
-    truth = melody i on the target. `variants`: name -> TransferConfig overrides; "scratch"
-    results are cached in `cache` (they do not depend on the prior)."""
+    """{variant: {pair: (mean mel distance / identity's, chroma)}} of one-shot transfer on
+    the development set: content = melody i on the source, style = melody i+1 on the target,
+    truth = melody i on the target. `variants`: name -> TransferConfig; "scratch" results are
+    cached in `cache` (they do not depend on the prior)."""
     import json
 
     import pairs
@@ -321,8 +321,7 @@ def development(prior, variants, clips=3, cache=None):
             distances, chroma = [], []
             for i in range(clips):
                 style = truths[(i + 1) % clips]
-                result = dispatch.run(inputs[i], style, method="harmonic", prior=prior,
-                                      **settings)
+                result = dispatch.run(inputs[i], style, config=settings, prior=prior)
                 distances.append(metrics.mel_distance(result.audio, truths[i], SR))
                 chroma.append(metrics.chroma_correlation(result.audio, inputs[i], SR))
             value = (float(np.mean(distances)) / identity, float(np.mean(chroma)))
@@ -434,7 +433,8 @@ def main(argv=None):
                    help="reconstruction scores of training and held-out instruments")
     p.add_argument("--dev", nargs="*", default=None, metavar="VARIANT",
                    help="one-shot figures on the development set; variants scratch, "
-                        "prior:STEPS (adaptation steps) or prior:STEPS:LOUDNESS")
+                        "prior (the harmonic preset's settings), prior:STEPS (adaptation "
+                        "steps), prior:STEPS:LOUDNESS or prior:STEPS:LOUDNESS:LEARNING_RATE")
     p.add_argument("--package", action="store_true",
                    help="reconstruction and development scores, then the shipped prior")
     args = p.parse_args(argv)
@@ -473,15 +473,23 @@ DEV_VARIANTS = ("scratch", "prior")
 
 
 def variants(names):
-    """TransferConfig overrides of each variant name (see --dev)."""
+    """The TransferConfig of each variant name (see --dev)."""
+    from tfstyle import presets
+
     out = {}
     for name in names:
         if name == "scratch":
-            out[name] = {"start": "scratch"}
+            out[name] = presets.config("harmonic-scratch")
         elif name == "prior":
-            out[name] = {"start": "prior"}
+            out[name] = presets.config("harmonic", start="prior")
         else:
-            _, steps, *loudness = name.split(":")
-            out[name] = {"start": "prior", "steps": int(steps),
-                         **({"loudness": loudness[0]} if loudness else {})}
+            _, steps, *rest = name.split(":")
+            out[name] = presets.config(
+                "harmonic", start="prior", steps=int(steps),
+                **({"loudness": rest[0]} if rest else {}),
+                **({"learning_rate": float(rest[1])} if len(rest) > 1 else {}))
     return out
+
+
+if __name__ == "__main__":
+    main()

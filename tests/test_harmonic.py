@@ -13,7 +13,7 @@ from tfstyle.harmonic.performance import perform
 SR = 16000
 HOP = 128
 # A decoder and fit small enough for the test suite; the method is the same.
-TINY = dict(method="harmonic", sr=SR, hop_length=HOP, harmonics=16, noise_bands=17, units=16,
+TINY = dict(method="harmonic", start="scratch", sr=SR, hop_length=HOP, harmonics=16, noise_bands=17, units=16,
             steps=40, learning_rate=3e-3, tol=0.0, reverb_seconds=0.02)
 
 
@@ -208,8 +208,8 @@ def test_cli_harmonic_transfer_and_its_errors(wav, tmp_path, capsys):
     style = wav("s.wav", notes([220.0, 262.0, 294.0]), SR)
     noise = wav("n.wav", (0.3 * np.random.default_rng(1).uniform(-1, 1, SR)).astype(np.float32))
     out = tmp_path / "out.wav"
-    args = ["transfer", content, style, "-o", str(out), "--method", "harmonic", "--sr",
-            str(SR), "--steps", "5", "--units", "8", "--harmonics", "8"]
+    args = ["transfer", content, style, "-o", str(out), "--method", "harmonic", "--start",
+            "scratch", "--sr", str(SR), "--steps", "5", "--units", "8", "--harmonics", "8"]
     assert main(args) == 0
     err = capsys.readouterr().err
     assert out.exists() and "stopped after 5 of at most 5 steps" in err

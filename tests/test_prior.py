@@ -125,6 +125,23 @@ def test_one_shot_from_the_prior_adapts_a_copy_and_keeps_the_pitch(tiny):
         np.testing.assert_array_equal(a, b)
 
 
+def test_one_shot_from_the_prior_streams_as_it_renders_whole(tiny, tmp_path):
+    from tfstyle import presets
+    from tfstyle.harmonic import one_shot
+    from tfstyle.harmonic.prior import Prior
+
+    prior = Prior.load(tiny)
+    content, style = tune(8, notes=12), tune(9)
+    config = presets.config("harmonic", start="prior", steps=3, tol=0).validate()
+    whole = one_shot.run(content, style, config, prior=prior)
+    out = tmp_path / "out.wav"
+    streamed = one_shot.run_to_file(iter(np.array_split(content, 7)), style, str(out), config,
+                                    prior=prior)
+    assert streamed.audio is None and streamed.samples == len(content)
+    y, _ = sf.read(out, dtype="float32")
+    np.testing.assert_allclose(y, whole.audio, atol=2 / 32768)   # 16-bit file
+
+
 def test_a_style_clip_exports_a_one_shot_converter_the_runner_plays(tiny, tmp_path,
                                                                     monkeypatch, capsys):
     from tfstyle.cli import main

@@ -14,6 +14,8 @@ from tfstyle.style_transfer import TransferConfig
 EPILOG = """examples:
   tfstyle transfer examples/piano_melody.wav examples/violin_phrase.wav -o out.wav --plot out.png
   tfstyle transfer melody.wav violin1.wav violin2.wav -o out.wav --method harmonic
+  tfstyle transfer melody.wav violin.wav -o out.wav --preset harmonic-scratch   # no prior
+  tfstyle transfer chords.wav violin.wav -o out.wav       # chords: optimisation, chosen
   tfstyle transfer voice.flac cello.wav -o voice_cello.wav --style-weight 100 --steps 500
   tfstyle transfer a.wav b.wav -o out.wav --preset ulyanov2016
   tfstyle transfer a.wav b.wav -o out.wav --preset vgg19 --weights vgg19_notop.h5
@@ -26,8 +28,12 @@ resampled to --sr). The output has the content's duration. Errors exit with code
 def add_parser(commands):
     p = commands.add_parser(
         "transfer", help="render the content of one clip with the timbre of another",
-        description="Timbre transfer. --method harmonic: a harmonic-plus-noise synthesiser "
-                    "is fitted on the STYLE and driven by the CONTENT's pitch and loudness "
+        description="Timbre transfer. With no --method (auto), both clips are analysed and "
+                    "the harmonic method runs where both are single melodic lines, else "
+                    "random-cnn; the first line says which and why. --method harmonic: a "
+                    "harmonic-plus-noise synthesiser, from a timbre prior trained on many "
+                    "instruments (--start prior) or fitted on the STYLE from scratch, driven "
+                    "by the CONTENT's pitch and loudness "
                     "(monophonic melodies). Optimisation transfer (--method random-cnn, "
                     "cnn2d, vgg19, resnet50, vit, nsynth): a representation of the output "
                     "(log1p STFT, mel dB or MFCC) is optimised so that a frozen feature "
