@@ -33,10 +33,12 @@ from tfstyle import baselines, datasets, dispatch, metrics, presets, pretrained
 
 STORE = os.path.join(os.path.dirname(DOC), "compare_methods.json")
 REFERENCES = ("truth", "identity", "envelope")
-HELD_OUT_METHODS = ("identity", "envelope", "harmonic", "random-cnn", "piano-violin", "violin",
-                    "flute", "trumpet")
-# The bar a default must clear on every kind of data (issue: pitch-true timbre transfer).
-BAR_RATIO, BAR_CHROMA = 0.8, 0.85
+HELD_OUT_METHODS = ("identity", "envelope", "harmonic", "harmonic-scratch", "random-cnn",
+                    "piano-violin", "violin", "flute", "trumpet")
+# The bar one-shot transfer must clear on every kind of data (issue: one-shot as good as a
+# trained converter): mean mel distance at most this ratio to identity's, below the envelope
+# baseline on every pair, chroma no more than BAR_CHROMA_GAP below the true rendering's.
+BAR_RATIO, BAR_CHROMA_GAP = 0.65, 0.03
 COLUMNS = ["mel_distance", "chroma_correlation", "f0_agreement", "loudness_difference",
            "style_distance", "longterm_mel_distance"]
 
@@ -75,8 +77,11 @@ def kind(name):
         return "baseline"
     if name in pretrained.MODELS:
         return ("MelGAN-VC" if "-" in name else "harmonic converter") + " (shipped)"
-    return "harmonic" if presets.PRESETS[name].settings.get("method") == "harmonic" \
-        else "NST preset"
+    settings = presets.PRESETS[name].settings
+    if settings.get("method") == "harmonic":
+        return "harmonic, " + ("timbre prior" if settings.get("start") == "prior"
+                               else "fitted from scratch")
+    return "NST preset"
 
 
 def save(stored):
@@ -152,12 +157,16 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
             ratio = sum(r["mel_distance"] / i["mel_distance"] for r, i, _ in found) / len(found)
             below = all(r["mel_distance"] < e["mel_distance"] for r, _, e in found)
             chroma = sum(r["chroma_correlation"] for r, _, _ in found) / len(found)
-            ok = ratio <= BAR_RATIO and below and chroma >= BAR_CHROMA
+            truths = [cell("truth", p, data, r) for p, r in
+                      ((p, cell(name, p, data)) for p in pair_names) if r]
+            truths = [t for t in truths if t]
+            ceiling = sum(t["chroma_correlation"] for t in truths) / max(1, len(truths))
+            ok = ratio <= BAR_RATIO and below and chroma >= ceiling - BAR_CHROMA_GAP
             verdicts.append(
                 f"- {data}, `{name}`: mean ratio {ratio:.2f}× (bar ≤ {BAR_RATIO}), "
                 f"{'below' if below else 'not below'} the envelope baseline on every pair, "
-                f"chroma {chroma:.2f} (bar ≥ {BAR_CHROMA}): "
-                f"**{'meets' if ok else 'does not meet'} the bar**")
+                f"chroma {chroma:.2f} against the truth's {ceiling:.2f} (bar: within "
+                f"{BAR_CHROMA_GAP}): **{'meets' if ok else 'does not meet'} the bar**")
     body = ("Content = a melody on the first instrument, style = another melody on the "
             "second, reference = the same melody on the second (4 s clips at 22.05 kHz; "
             "`clips`: melodies per pair and kind, fewer for the slowest presets). Per pair: "
@@ -170,12 +179,15 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
             + "\n".join(f"- **{k}**: {v}" for k, v in pairs.KINDS.items()) + "\n\n")
     body += table(["data", "method", "kind", *(p.replace("-", "→") for p in pair_names),
                    "mean ratio", "chroma", "f0 agreement", "clips"], rows)
-    body += "\n\nThe bar for a default (≤ 0.8× identity, below the envelope baseline, " \
-            "chroma ≥ 0.85, on each kind):\n\n" + "\n".join(verdicts)
+    body += ("\n\nThe bar for one-shot transfer (≤ 0.65× identity, below the envelope "
+             "baseline on every pair, chroma within 0.03 of the true rendering's, on each "
+             "kind):\n\n" + "\n".join(verdicts))
     write_section("compare_heldout", "Methods on held-out data: three pairs, three kinds",
-                  body, command="python bench/compare_methods.py --held-out --clips 2, then "
-                                "--held-out --pairs piano-violin --kinds generator soundfont "
-                                "--clips 1 --methods <every NST preset>")
+                  body, command="python bench/compare_methods.py --held-out --clips 4 "
+                                "--methods harmonic, then --held-out --clips 4 --methods "
+                                "harmonic-scratch (earlier rows: --held-out --clips 2, and "
+                                "--pairs piano-violin --kinds generator soundfont --clips 1 "
+                                "--methods <every NST preset>)")
 
 
 def main():

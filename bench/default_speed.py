@@ -5,7 +5,7 @@
 On the bundled 5 s examples: the harmonic method fitted from scratch (what `--method harmonic`
 was before the timbre prior, `--preset harmonic-scratch`: the reference), the default command
 (the automatic choice, which takes the harmonic method from the prior on these clips), and the
-optimisation transfer with and without its convergence stop. Rounds interleave the commands so
+optimisation transfer. Rounds interleave the commands so
 that a slow spell of a shared machine hits all of them. Also reports where the default's time
 goes.
 """
@@ -27,9 +27,8 @@ RUNS = {
     "harmonic fitted from scratch (`--method harmonic` before the prior; reference)":
         ["--preset", "harmonic-scratch"],
     "default: the automatic choice (harmonic, from the timbre prior)": [],
-    "optimisation, default convergence stop": ["--method", "random-cnn"],
-    "optimisation, 300 steps, no early stop": ["--method", "random-cnn", "--steps", "300",
-                                               "--tol", "0"],
+    "optimisation (`--method random-cnn`, what chords or speech get)": ["--method",
+                                                                       "random-cnn"],
 }
 
 
@@ -72,8 +71,8 @@ def main():
     body += ("\n\nWhere the default's time goes, in one process after the imports "
              f"({steps} adaptation steps): " + ", ".join(f"{k} {v:.1f} s" for k, v in
                                                           timings.items())
-             + ". The rest of the command is Python, TensorFlow and Keras start-up (about 10 s "
-               "on the 2-core AVX2 host) and reading and writing the files.")
+             + ". The rest of the command is Python, TensorFlow and Keras start-up and "
+               "reading and writing the files.")
     write_section("default_speed", "The first command, whole: the default beside harmonic "
                   "transfer from scratch and optimisation transfer", body)
 

@@ -372,8 +372,10 @@ def package(run_dir, data, reconstruction, dev, out=None):
               + table(["instruments", "own instrument's embedding", "another's", "ratio"],
                       rec_rows)
               + "\n\nOne-shot transfer on the development set (mean mel distance to the true "
-              "rendering as a ratio to identity's / chroma with the content; cello and "
-              "saxophone are held out of training):\n\n"
+              "rendering as a ratio to identity's / chroma with the content; `prior` is "
+              "the harmonic preset: the style's embedding, then at most 30 steps of adaptation; "
+              "`scratch` is `--preset harmonic-scratch`; cello and saxophone are held out of "
+              "training):\n\n"
               + table(["variant", *(p.replace("->", "→") for p in pairs_header), "mean"],
                       dev_rows))
     card = f"""# timbre prior: one-shot harmonic-plus-noise timbre transfer
@@ -394,7 +396,7 @@ automatic choice) embeds the style clip(s), then adapts a copy for a bounded num
 - **Training**: each row of a batch of {BATCH} is a {WINDOW}-frame window (1.5 s) of clip X,
   resynthesised from X's own controls with the embedding of a different clip of the same
   instrument and soundfont, cropped to 1-4 s; Adam, multi-scale spectral loss, gradients
-  clipped at 5. {step} steps in {minutes:.0f} min on 2 CPU cores ({len(sessions)} sessions):
+  clipped at 5. {step} steps in {minutes:.0f} min on 2 CPU cores ({len(sessions)} session{'s' if len(sessions) > 1 else ''}):
 {chr(10).join('  - ' + line for line in sessions)}
 - **Retrain**: `python bench/train_prior.py --minutes M` (resumes), then
   `python bench/train_prior.py --no-train --package`.

@@ -18,20 +18,27 @@ class Preset:
     settings: dict
 
 
-HARMONIC = dict(method="harmonic", hop_length=256, steps=600, learning_rate=3e-3, tol=2e-3,
-                tol_window=50)
+# From the timbre prior: the style's embedding, then at most 30 steps of adaptation at 1e-3.
+# Chosen on the development set (bench/train_prior.py --dev, 5 pairs x 3 melodies): 30 steps
+# at 1e-3 gave 0.75x identity's mean mel distance on four pairs against 0.77x for the
+# embedding alone and 0.76x at 3e-4 (better on four of five pairs); offset loudness beat
+# quantile by 0.04-0.16x on every pair.
+HARMONIC = dict(method="harmonic", hop_length=256, start="prior", steps=30,
+                learning_rate=1e-3, tol=2e-3, tol_window=10, loudness="offset")
 # The harmonic method fitted from scratch on the style alone, as it was before the timbre
 # prior: the comparison for the prior's figures.
-HARMONIC_SCRATCH = dict(HARMONIC, start="scratch")
+HARMONIC_SCRATCH = dict(method="harmonic", hop_length=256, start="scratch", steps=600,
+                        learning_rate=3e-3, tol=2e-3, tol_window=50, loudness="quantile")
 
 PRESETS = {
     "harmonic": Preset(
-        "harmonic-plus-noise synthesiser fitted on the style, driven by the content's pitch",
+        "harmonic-plus-noise synthesiser from the timbre prior, driven by the content's pitch",
         "harmonic-plus-noise synthesis after DDSP: YIN pitch and A-weighted loudness of the "
-        "content (octave-shifted and loudness-mapped into the style's ranges) drive a small "
-        "GRU decoder fitted on the style with the multi-scale spectral loss: 60 harmonics, "
-        "65 noise bands, 0.1 s learned reverb, Adam 3e-3 on 4 windows of 0.74 s per step, stopped at convergence",
-        "Engel et al. 2020 (DDSP), written for tfstyle", HARMONIC),
+        "content (octave-shifted, its level moved onto the style's) drive the timbre prior's "
+        "GRU decoder, trained on 54 instruments and told which one by the style's embedding, "
+        "then adapted to the style for at most 30 steps (Adam 1e-3 on 4 windows of 0.74 s, "
+        "stopped at convergence): 60 harmonics, 65 noise bands, 0.25 s reverb",
+        "Engel et al. 2020 (DDSP), with a timbre prior trained by this project", HARMONIC),
     "harmonic-scratch": Preset(
         "the harmonic synthesiser fitted on the style alone, from scratch",
         "harmonic-plus-noise synthesis after DDSP with no prior: a 64-unit GRU decoder, 60 "

@@ -22,7 +22,7 @@ NSYNTH_SR = 16000
 # "auto" is resolved to one of the others by `tfstyle.dispatch` before anything runs.
 METHODS = ("auto", "harmonic") + NETWORKS
 # Where the harmonic method's synthesiser starts (tfstyle.harmonic.one_shot).
-STARTS = ("scratch", "prior")
+STARTS = ("prior", "scratch")
 
 
 @dataclasses.dataclass
@@ -74,8 +74,9 @@ class TransferConfig:
                                              "frequency (harmonic spacing)")
     tv_weight: float = setting(0.0, "weight of the total-variation smoothness loss")
     optimizer: str = setting("adam", "adam, or lbfgs (SciPy L-BFGS-B)", choices=OPTIMIZERS)
-    steps: int = setting(300, "most optimisation steps per window (L-BFGS: iterations); the "
-                             "run stops earlier once it has converged (--tol)")
+    steps: int = setting(300, "most optimisation steps per window (L-BFGS: iterations; "
+                             "harmonic: fitting steps, or adaptation steps from the prior, 0 "
+                             "for none); the run stops earlier once it has converged (--tol)")
     tol: float = setting(5e-3, "convergence tolerance: stop when the total loss improved by "
                               "less than this fraction over the last --tol-window steps (0: "
                               "always run --steps)")
@@ -96,10 +97,10 @@ class TransferConfig:
     transpose: str = setting("auto", "harmonic: semitones to move the content's pitch by, or "
                                     "'auto': whole octaves, only when the content's median "
                                     "pitch is more than an octave outside the style's range")
-    start: str = setting("scratch", "harmonic: fit the synthesiser on the style from scratch, "
-                                    "or start from the shipped timbre prior (the style's "
-                                    "embedding, then at most --steps of adaptation; its own "
-                                    "harmonics, units and reverb)", choices=STARTS)
+    start: str = setting("prior", "harmonic: start from the shipped timbre prior (the style's "
+                                  "embedding, then at most --steps of adaptation; the prior's "
+                                  "own harmonics, units and reverb), or fit the synthesiser "
+                                  "on the style from scratch", choices=STARTS)
     loudness: str = setting("quantile", "harmonic: how the content's loudness becomes the "
                                         "style's: quantile (note decays and the loudness "
                                         "distribution matched to the style's) or offset (the "

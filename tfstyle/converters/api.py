@@ -192,9 +192,12 @@ def export(run_dir=None, out="export", fmt="all", quantize=("none",), name="tfst
             raise TfstyleError("the prior with its encoder exports to TFLite only; for a "
                                "SavedModel give --style CLIP (its embedding stored)")
         from tfstyle.converters.harmonic.export import export_prior
+        from tfstyle.converters.harmonic.family import Converter
         from tfstyle.harmonic.prior import Prior
 
-        written = export_prior(Prior.load(), out, list(quantize), name)
+        shipped = Prior.load()
+        written = export_prior(Converter.of_prior(shipped), shipped.encoder, out,
+                               list(quantize), name)
     else:
         converter = one_shot_converter(style) if style else load_converter(run_dir, model)
         written = converter.export(out, fmt, list(quantize), name, version, gl_iters)

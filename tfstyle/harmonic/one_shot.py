@@ -167,8 +167,6 @@ def load_prior(config):
 def transfer(level, style, config, progress, prior=None):
     """Analysis, checks and fit; returns (TransferResult without audio, the rendering as a
     lazy iterator of blocks)."""
-    if config.start == "prior" and prior is None:
-        prior = load_prior(config)
     start_time = time.perf_counter()
     hop = config.hop_length
     content_controls = ctl.analyse(level, config.sr, hop)
@@ -178,6 +176,8 @@ def transfer(level, style, config, progress, prior=None):
     check_pitched(style_controls, "style", len(style) / config.sr)
     warning = monophony_warning(content_controls)
     timings = {"analysis": time.perf_counter() - start_time}
+    if config.start == "prior" and prior is None:   # after the checks of the input
+        prior = load_prior(config)
 
     model = Model(config, prior if config.start == "prior" else None, style)
     bar = progress_bar(config.steps, progress,

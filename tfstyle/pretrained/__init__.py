@@ -6,6 +6,10 @@ trained with), the family's weights (MelGAN-VC: `generator.weights.h5` with spec
 normalisation frozen into plain kernels; harmonic: `decoder.weights.h5` and
 `synth.weights.h5`) and `MODEL_CARD.md` (data, training, scores, and the command that retrains
 it). The scripts in `bench/` (`train_pretrained.py`, `train_harmonic.py`) write these folders.
+
+`timbre_prior/` is no converter but the multi-instrument prior of one-shot harmonic transfer
+(`tfstyle.harmonic.prior`, written by `bench/train_prior.py`): encoder, conditioned decoder
+and synthesiser weights with their `config.json` and `MODEL_CARD.md`.
 """
 import json
 import os

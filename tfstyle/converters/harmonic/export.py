@@ -258,17 +258,15 @@ def embed_fn(encoder, config):
     return fn, [tf.TensorSpec([1, int(EMBED_SECONDS * config.sr)], tf.float32, name="clip")]
 
 
-def export_prior(prior, out, quantize=("none",), name="tfstyle"):
+def export_prior(converter, encoder, out, quantize=("none",), name="tfstyle"):
     """The timbre prior with its encoder as one TFLite file per quantization: `analyse`,
     `embed` (a style clip → its embedding) and `render` (which takes the embedding), so an
     app does one-shot transfer with any clip its user records; the runner takes the
-    instrument's pitch and loudness profile from the same clip. Returns {path: description}."""
-    from tfstyle.converters.harmonic.family import Converter
-
-    converter = Converter.of_prior(prior)
+    instrument's pitch and loudness profile from the same clip. `converter`: the prior's
+    (`Converter.of_prior`). Returns {path: description}."""
     os.makedirs(out, exist_ok=True)
     return dict(write_tflite(converter, os.path.join(out, f"{name}_prior_{q}.tflite"), q,
-                             prior.encoder) for q in quantize)
+                             encoder) for q in quantize)
 
 
 def write_tflite(converter, path, quantize, encoder=None):
