@@ -360,6 +360,7 @@ def package(run_dir, data, reconstruction, dev, out=None):
     size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out)
                if f.endswith((".h5", ".npz")))
     params = sum(int(np.prod(v.shape)) for v in prior.variables())
+    plural = "s" if len(sessions) > 1 else ""
     rec_rows = [[title, f"{r['own']:.2f}", f"{r['wrong']:.2f}", f"{r['ratio']:.3f}"]
                 for title, r in reconstruction.items()]
     dev_rows = [[name, *(f"{rows[p][0]:.3f}× / {rows[p][1]:.2f}" for p in rows),
@@ -396,7 +397,7 @@ automatic choice) embeds the style clip(s), then adapts a copy for a bounded num
 - **Training**: each row of a batch of {BATCH} is a {WINDOW}-frame window (1.5 s) of clip X,
   resynthesised from X's own controls with the embedding of a different clip of the same
   instrument and soundfont, cropped to 1-4 s; Adam, multi-scale spectral loss, gradients
-  clipped at 5. {step} steps in {minutes:.0f} min on 2 CPU cores ({len(sessions)} session{'s' if len(sessions) > 1 else ''}):
+  clipped at 5. {step} steps in {minutes:.0f} min on 2 CPU cores ({len(sessions)} session{plural}):
 {chr(10).join('  - ' + line for line in sessions)}
 - **Retrain**: `python bench/train_prior.py --minutes M` (resumes), then
   `python bench/train_prior.py --no-train --package`.

@@ -9,8 +9,7 @@ here, and the methods below know nothing of each other.
 `method="auto"` (the default) analyses the head of both clips and takes the harmonic method
 when both are single melodic lines: CHOICE_SHARE or more of their sounding frames have one
 clear pitch (`performance.clear_pitch_share`), and the style has at least half a second of it
-to learn from. Otherwise the random-cnn recipe runs. `Choice.reason` is the line that says which and
-why.
+to learn from. Otherwise the random-cnn recipe runs. `Choice.line` says which and why.
 """
 import dataclasses
 
