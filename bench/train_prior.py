@@ -114,13 +114,13 @@ class Data:
     grouped by instrument and soundfont: the groups a style clip is drawn from."""
 
     def __init__(self, folder, instruments):
+        from types import SimpleNamespace
+
+        from tfstyle.converters.harmonic.data import FIELDS, Windows
         from tfstyle.harmonic import controls as ctl
-        from tfstyle.harmonic.performance import decoder_inputs, gate
         from tfstyle.harmonic.timbre import log_mel
 
-        self.names, self.groups, self.clip_frames = [], [], []
-        arrays, mels, weights, audio, starts = [], [], [], [], []
-        offset = 0
+        self.names, self.groups, ordered, mels, weights = [], [], [], [], []
         for name in instruments:
             path = os.path.join(folder, f"{_slug(name)}.npz")
             cache = os.path.join(folder, f"{_slug(name)}.analysis-v{ctl.ANALYSIS_VERSION}.npz")
@@ -128,39 +128,35 @@ class Data:
                 clips, fonts = saved["clips"], saved["fonts"]
             if os.path.exists(cache):
                 with np.load(cache, allow_pickle=False) as saved:
-                    parts = [ctl.Controls(*(saved[f"{field}"][i] for field in
-                                            ("f0", "periodicity", "loudness", "voiced",
-                                             "partial_share"))) for i in range(len(clips))]
+                    parts = [ctl.Controls(*(saved[field][i] for field in FIELDS))
+                             for i in range(len(clips))]
                     db, weight = saved["db"], saved["weight"]
             else:
                 parts = [ctl.analyse(c, SR, HOP) for c in clips]
                 db, weight = (t.numpy() for t in log_mel(clips, SR, HOP))
                 tmp = cache + ".partial.npz"
                 np.savez(tmp, db=db, weight=weight, **{
-                    field: np.stack([getattr(p, field) for p in parts])
-                    for field in ("f0", "periodicity", "loudness", "voiced", "partial_share")})
+                    field: np.stack([getattr(p, field) for p in parts]) for field in FIELDS})
                 os.replace(tmp, cache)
             for font in sorted(set(fonts)):
                 self.groups.append([])
                 for i in np.flatnonzero(fonts == font):
-                    controls, clip = parts[i], clips[i]
-                    frames = len(controls)
-                    gates = gate(controls)
-                    arrays.append({**decoder_inputs(controls), "f0": controls.f0,
-                                   "voiced": controls.voiced.astype(np.float32), "gate": gates})
-                    audio.append(np.pad(clip, (0, frames * HOP - len(clip)))[:frames * HOP])
+                    ordered.append((clips[i], parts[i]))
                     mels.append(db[i])
                     weights.append(weight[i])
-                    usable = np.flatnonzero(gates[:max(0, frames - WINDOW)] > 0)
-                    starts.append(offset + usable)
-                    self.clip_frames.append((offset, offset + frames))
                     self.groups[-1].append(len(self.names))
                     self.names.append(f"{name}/{font}")
-                    offset += frames
-        self.arrays = {k: np.concatenate([a[k] for a in arrays]) for k in arrays[0]}
-        self.audio = np.concatenate(audio).astype(np.float32)
+        # The converters' training windows, over every clip end to end; each clip's frames
+        # and window starts are found from the clips' lengths.
+        self.windows = Windows(
+            SimpleNamespace(clips=[c for c, _ in ordered], controls=[p for _, p in ordered],
+                            spec=folder), SimpleNamespace(hop_length=HOP, window_frames=WINDOW))
+        ends = np.cumsum([len(p) for _, p in ordered])
+        self.clip_frames = list(zip(ends - [len(p) for _, p in ordered], ends))
+        owner = np.searchsorted(ends, self.windows.starts, side="right")
+        self.clip_starts = [self.windows.starts[owner == i] for i in range(len(ordered))]
+        self.audio = self.windows.audio
         self.mels, self.weights = np.stack(mels), np.stack(weights)
-        self.clip_starts = [s for s in starts]
         self.group_of = np.zeros(len(self.names), int)
         for g, members in enumerate(self.groups):
             self.group_of[members] = g
@@ -177,24 +173,21 @@ class Data:
         """Windows of `rows` clips from distinct groups, with a crop of another clip of each
         clip's group for the encoder."""
         groups = rng.choice(len(self.groups), size=rows, replace=len(self.groups) < rows)
-        out = {k: [] for k in ("f0_scaled", "loudness_scaled", "f0", "voiced", "gate", "audio",
-                               "log_mel", "weight")}
+        starts, log_mels, masks = [], [], []
         for g in groups:
             members = self.groups[g]
             clip = int(rng.choice(members))
             other = int(rng.choice([m for m in members if m != clip]))
-            s = int(rng.choice(self.clip_starts[clip]))
-            for k in ("f0_scaled", "loudness_scaled", "f0", "voiced", "gate"):
-                out[k].append(self.arrays[k][s:s + WINDOW])
-            out["audio"].append(self.audio[s * HOP:(s + WINDOW) * HOP])
+            starts.append(int(rng.choice(self.clip_starts[clip])))
             length = int(rng.integers(*STYLE_FRAMES))
             total = self.mels.shape[1]
             start = int(rng.integers(0, max(1, total - length)))
             mask = np.zeros(total, np.float32)
             mask[start:start + length] = 1.0
-            out["log_mel"].append(self.mels[other])
-            out["weight"].append(self.weights[other] * mask)
-        return {k: np.stack(v) for k, v in out.items()}
+            log_mels.append(self.mels[other])
+            masks.append(self.weights[other] * mask)
+        return {**self.windows.batch(starts), "log_mel": np.stack(log_mels),
+                "weight": np.stack(masks)}
 
 
 def train(run_dir, data, minutes, learning_rate, seed):

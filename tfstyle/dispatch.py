@@ -120,7 +120,7 @@ def run_to_file(content_path, style, output, config, progress=False, say=None):
     (config.sr), written atomically to `output`: streamed block by block by the harmonic
     method, whatever the content's length; windowed by the optimisation. Returns the
     TransferResult (its `audio` None when streamed)."""
-    config, choice = config.validate(), None
+    config, choice, head = config.validate(), None, None
     if config.method == AUTO:
         head = audio.load(content_path, config.sr, min_samples=config.min_samples(),
                           max_seconds=CHOICE_SECONDS)
@@ -131,7 +131,10 @@ def run_to_file(content_path, style, output, config, progress=False, say=None):
         result = one_shot.run_to_file(content(), style, output, config, progress)
     else:
         from tfstyle import style_transfer
-        content = audio.load(content_path, config.sr, min_samples=config.min_samples())
+        # A content shorter than the choice's head was read whole already.
+        whole = head is not None and len(head) < int(CHOICE_SECONDS * config.sr)
+        content = head if whole else audio.load(content_path, config.sr,
+                                                min_samples=config.min_samples())
         result = style_transfer.Optimisation(content, style, config).run(progress)
         audio.save(output, result.audio, result.sr)
     return _noted(result, choice, say)

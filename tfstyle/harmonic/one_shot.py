@@ -78,7 +78,7 @@ class Model:
         variables = self.variables()
         optimizer = tf.keras.optimizers.Adam(cfg.learning_rate)
         optimizer.build(variables)
-        state = tf.constant(np.zeros((BATCH, self.decoder.gru_units), np.float32))
+        state = tf.constant(self.decoder.initial_state(BATCH))   # each window starts afresh
 
         def loss_of(f0_scaled, loudness_scaled, f0, voiced, gate_, target):
             outputs = self.decoder({"f0_scaled": f0_scaled, "loudness_scaled": loudness_scaled,
