@@ -28,6 +28,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
+import pairs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SR, HOP, SECONDS = 22050, 256, 4.0
 FONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
@@ -298,7 +300,6 @@ def development(prior, variants, clips=3, cache=None):
     cached in `cache` (they do not depend on the prior)."""
     import json
 
-    import pairs
     from tfstyle import dispatch, metrics
 
     stored = json.load(open(cache)) if cache and os.path.exists(cache) else {}
@@ -334,6 +335,38 @@ def describe_data(data, instruments):
             f"{MELODIES} melodies of {SECONDS:g} s from each of two generators "
             f"({', '.join(GENERATORS)}) on each of two soundfonts (FluidR3_GM, "
             f"MuseScore_General): {len(data.names)} clips, {minutes:.0f} min")
+
+
+def held_out_table():
+    """The held-out rows of the shipped preset (`harmonic`) and of `harmonic-scratch` from
+    docs/compare_methods.json (bench/compare_methods.py --held-out): mean ratio to identity's
+    over the pairs scored, chroma beside the true rendering's, per kind of data."""
+    import json
+
+    from report import DOC, table
+
+    store = os.path.join(os.path.dirname(DOC), "compare_methods.json")
+    grid = json.load(open(store)).get("held_out", {}) if os.path.exists(store) else {}
+    rows = []
+    for kind in pairs.KINDS:
+        for name in ("harmonic", "harmonic-scratch"):
+            ratios, chroma, truth = [], [], []
+            for a, b in pairs.PAIRS:
+                found = grid.get(f"{name}|{a}-{b}|{kind}")
+                if not found:
+                    continue
+                like = f"#{found['clips']}"
+                identity = grid.get(f"identity|{a}-{b}|{kind}{like}")
+                reference = grid.get(f"truth|{a}-{b}|{kind}{like}")
+                if identity and reference:
+                    ratios.append(found["mel_distance"] / identity["mel_distance"])
+                    chroma.append(found["chroma_correlation"])
+                    truth.append(reference["chroma_correlation"])
+            if ratios:
+                rows.append([kind, name, f"{np.mean(ratios):.2f}×", len(ratios),
+                             f"{np.mean(chroma):.2f}", f"{np.mean(truth):.2f}"])
+    return table(["data", "preset", "mel distance / identity's", "pairs", "chroma",
+                  "true rendering's chroma"], rows) if rows else "(not scored yet)"
 
 
 def package(run_dir, data, reconstruction, dev, out=None):
@@ -399,8 +432,11 @@ automatic choice) embeds the style clip(s), then adapts a copy for a bounded num
 
 {scores}
 
-Held-out figures (test split, another melody generator, an unseen soundfont) are in
-docs/benchmarks.md (`compare_heldout`) and the README.
+Held out (`python bench/compare_methods.py --held-out --clips 4 --methods harmonic`, and
+`harmonic-scratch`; pairs {', '.join(f'{a}→{b}' for a, b in pairs.PAIRS)}; per pair and
+more measures: docs/benchmarks.md, `compare_heldout`):
+
+{held_out_table()}
 
 ## Limits
 
