@@ -33,8 +33,10 @@ from tfstyle import baselines, datasets, dispatch, metrics, presets, pretrained
 
 STORE = os.path.join(os.path.dirname(DOC), "compare_methods.json")
 REFERENCES = ("truth", "identity", "envelope")
-HELD_OUT_METHODS = ("identity", "envelope", "harmonic", "harmonic-scratch", "random-cnn",
-                    "piano-violin", "violin", "flute", "trumpet")
+HELD_OUT_METHODS = ("identity", "envelope", "harmonic", "harmonic-learned", "harmonic-scratch",
+                    "random-cnn", "piano-violin", "violin", "flute", "trumpet")
+# Variants of a preset, scored as methods of their own: name -> (preset, changed settings).
+VARIANTS = {"harmonic-learned": ("harmonic", {"loudness": "learned"})}
 # The bar one-shot transfer must clear on every kind of data (issue: one-shot as good as a
 # trained converter): mean mel distance at most this ratio to identity's, below the envelope
 # baseline on every pair, chroma no more than BAR_CHROMA_GAP below the true rendering's.
@@ -46,8 +48,11 @@ COLUMNS = ["mel_distance", "chroma_correlation", "f0_agreement", "loudness_diffe
 def methods(sr):
     out = {name: (lambda name: lambda c, s: baselines.run(name, c, s, sr))(name)
            for name in baselines.BASELINES}
-    for name in presets.PRESETS:
-        config = presets.config(name, random_weights=True, sr=sr)
+    configs = {name: presets.config(name, random_weights=True, sr=sr)
+               for name in presets.PRESETS}
+    configs.update({name: presets.config(preset, sr=sr, **changed)
+                    for name, (preset, changed) in VARIANTS.items()})
+    for name, config in configs.items():
         out[name] = (lambda config: lambda c, s: dispatch.transfer(
             c, s, config=config))(config)
 
@@ -77,6 +82,9 @@ def kind(name):
         return "baseline"
     if name in pretrained.MODELS:
         return ("MelGAN-VC" if "-" in name else "harmonic converter") + " (shipped)"
+    if name in VARIANTS:
+        preset, changed = VARIANTS[name]
+        return f"{kind(preset)}, " + ", ".join(f"{k} {v}" for k, v in changed.items())
     settings = presets.PRESETS[name].settings
     if settings.get("method") == "harmonic":
         return "harmonic, " + ("timbre prior" if settings.get("start") == "prior"
@@ -182,10 +190,11 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
     body += ("\n\nThe bar for one-shot transfer (≤ 0.65× identity, below the envelope "
              "baseline on every pair, chroma within 0.03 of the true rendering's, on each "
              "kind):\n\n" + "\n".join(verdicts))
-    write_section("compare_heldout", "Methods on held-out data: three pairs, three kinds",
+    write_section("compare_heldout", "Methods on held-out data: four pairs, three kinds",
                   body, command="python bench/compare_methods.py --held-out --clips 4 "
-                                "--methods harmonic, then --held-out --clips 4 --methods "
-                                "harmonic-scratch (earlier rows: --held-out --clips 2, and "
+                                "--methods harmonic, then --methods harmonic-learned, then "
+                                "--methods harmonic-scratch (earlier rows: --held-out "
+                                "--clips 2, and "
                                 "--pairs piano-violin --kinds generator soundfont --clips 1 "
                                 "--methods <every NST preset>)")
 

@@ -1,13 +1,13 @@
 """The README's first command, whole (imports included), timed side by side in one run.
 
-    python bench/default_speed.py [--rounds 2]
+    python bench/default_speed.py [--rounds 3] [--before d855c9f]
 
-On the bundled 5 s examples: the harmonic method fitted from scratch (what `--method harmonic`
-was before the timbre prior, `--preset harmonic-scratch`: the reference), the default command
-(the automatic choice, which takes the harmonic method from the prior on these clips), and the
-optimisation transfer. Rounds interleave the commands so
-that a slow spell of a shared machine hits all of them. Also reports where the default's time
-goes.
+On the bundled 5 s examples: `--method harmonic` as it was before the timbre prior (the
+reference: commit --before, checked out into a temporary git worktree and run from there), the
+same recipe in today's code (`--preset harmonic-scratch`), the default command (the automatic
+choice, which takes the harmonic method from the prior on these clips), and the optimisation
+transfer. Rounds interleave the commands so that a slow spell of a shared machine hits all of
+them. Also reports where the default's time goes.
 """
 import argparse
 import os
@@ -23,9 +23,12 @@ from report import DOC, table, write_section
 ROOT = os.path.dirname(os.path.dirname(DOC))
 BASE = [sys.executable, "-m", "tfstyle", "transfer", "examples/piano_melody.wav",
         "examples/violin_phrase.wav", "-q"]
+# The last commit before the timbre prior: its `--method harmonic` fitted from scratch.
+BEFORE = "d855c9f"
+REFERENCE = "`--method harmonic` before the timbre prior (reference)"
 RUNS = {
-    "harmonic fitted from scratch (`--method harmonic` before the prior; reference)":
-        ["--preset", "harmonic-scratch"],
+    REFERENCE: ["--method", "harmonic"],
+    "harmonic fitted from scratch in today's code": ["--preset", "harmonic-scratch"],
     "default: the automatic choice (harmonic, from the timbre prior)": [],
     "optimisation (`--method random-cnn`, what chords or speech get)": ["--method",
                                                                        "random-cnn"],
@@ -48,20 +51,34 @@ def stages():
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", default=BEFORE, metavar="REV",
+                        help="the commit whose --method harmonic is the reference "
+                             "(default %(default)s, the last before the timbre prior)")
     args = parser.parse_args()
     seconds = {name: [] for name in RUNS}
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.rounds):
-            for name, flags in RUNS.items():
-                start = time.perf_counter()
-                subprocess.run(BASE + ["-o", os.path.join(tmp, "out.wav")] + flags, cwd=ROOT,
-                               env=env, check=True)
-                seconds[name].append(time.perf_counter() - start)
-                print(f"{name}: {seconds[name][-1]:.1f} s", flush=True)
-    reference = np.mean(seconds[next(iter(RUNS))])
-    rows = [[name, " ".join(RUNS[name]), ", ".join(f"{s:.1f}" for s in seconds[name]),
+        before = os.path.join(tmp, "before")
+        subprocess.run(["git", "worktree", "add", "--detach", before, args.before], cwd=ROOT,
+                       check=True, capture_output=True)
+        try:
+            for _ in range(args.rounds):
+                for name, flags in RUNS.items():
+                    # From the old checkout, `python -m tfstyle` imports its own package.
+                    where = before if name == REFERENCE else ROOT
+                    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": where}
+                    start = time.perf_counter()
+                    subprocess.run(BASE + ["-o", os.path.join(tmp, "out.wav")] + flags,
+                                   cwd=where, env=env, check=True)
+                    seconds[name].append(time.perf_counter() - start)
+                    print(f"{name}: {seconds[name][-1]:.1f} s", flush=True)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", before], cwd=ROOT,
+                           check=False, capture_output=True)
+    reference = np.mean(seconds[REFERENCE])
+    rows = [[name, " ".join(RUNS[name]) + (f" (at {args.before})" if name == REFERENCE
+                                           else ""),
+             ", ".join(f"{s:.1f}" for s in seconds[name]),
              f"{np.mean(seconds[name]) / reference:.2f}"] for name in RUNS]
     timings, steps = stages()
     body = ("`tfstyle transfer examples/piano_melody.wav examples/violin_phrase.wav -o "

@@ -111,6 +111,99 @@ def render_all(folder, instruments, seed):
         print(f"rendered {name}", file=sys.stderr, flush=True)
 
 
+# The loudness mapping's data (--dynamics): the same melodies on every instrument, which the
+# prior's own data (its melodies drawn per instrument) cannot give, so that how each
+# instrument shapes another's notes can be learned. Per generator, in DYNAMICS_RANGE, each
+# instrument's copy moved by whole octaves into its range; a seed no other set uses.
+DYNAMICS_MELODIES, DYNAMICS_RANGE, DYNAMICS_SEED = 8, (55, 79), 11
+DYNAMICS_CONTENTS = 6      # content instruments drawn per (target, melody, soundfont)
+DYNAMICS_STEPS = 4000
+
+
+def render_dynamics(folder, instruments):
+    """{instrument: [Controls]} of the DYNAMICS_MELODIES melodies of each generator on each
+    soundfont (soundfont-major), rendered and analysed once into RUN/data/dynamics/."""
+    import dataclasses
+
+    from tfstyle import synth
+    from tfstyle.converters.harmonic.data import FIELDS
+    from tfstyle.harmonic import controls as ctl
+
+    folder = os.path.join(folder, "dynamics")
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(DYNAMICS_SEED)
+    melodies = [make(rng, SECONDS, *DYNAMICS_RANGE) for make in (synth.random_melody,
+                                                                 synth.varied_melody)
+                for _ in range(DYNAMICS_MELODIES)]
+    out = {}
+    for name, (program, low, high) in instruments.items():
+        path = os.path.join(folder, f"{_slug(name)}.analysis-v{ctl.ANALYSIS_VERSION}.npz")
+        if not os.path.exists(path):
+            shift = 12 * round(((low + high) - sum(DYNAMICS_RANGE)) / 24)
+            moved = [[dataclasses.replace(n, pitch=n.pitch + shift) for n in melody]
+                     for melody in melodies]
+            analysed = [ctl.analyse(clip, SR, HOP) for font in FONTS.values()
+                        for clip in synth.render(moved, program, SR, SECONDS, soundfont=font)]
+            tmp = path + ".partial.npz"
+            np.savez(tmp, **{field: np.stack([getattr(c, field) for c in analysed])
+                             for field in FIELDS})
+            os.replace(tmp, path)
+            print(f"rendered {name} for the loudness mapping", file=sys.stderr, flush=True)
+        with np.load(path) as saved:
+            out[name] = [ctl.Controls(*(saved[field][i] for field in FIELDS))
+                         for i in range(len(saved[FIELDS[0]]))]
+    return out
+
+
+def dynamics_triples(controls, embeddings, targets, contents, seed):
+    """(content Controls, target Controls, an embedding of the target) of the same melody and
+    soundfont: for each target, melody and soundfont, DYNAMICS_CONTENTS content instruments
+    drawn from `contents`, and one of the target's clip embeddings (`embeddings`:
+    {"name/font": [embedding]}) of that soundfont."""
+    rng = np.random.default_rng(seed)
+    per_font = len(next(iter(controls.values()))) // len(FONTS)
+    out = []
+    for target in targets:
+        for f, font in enumerate(FONTS):
+            for m in range(per_font):
+                others = [c for c in contents if c != target]
+                for content in rng.choice(others, DYNAMICS_CONTENTS, replace=False):
+                    pool = embeddings[f"{target}/{font}"]
+                    out.append((controls[content][f * per_font + m],
+                                controls[target][f * per_font + m],
+                                pool[int(rng.integers(len(pool)))]))
+    return out
+
+
+def clip_embeddings(prior, data):
+    """{"name/font": [embedding of each of its clips]} by the prior's encoder."""
+    out = {}
+    for i, name in enumerate(data.names):
+        out.setdefault(name, []).append(data.embedding(prior, i))
+    return out
+
+
+def fit_dynamics(prior, folder, steps=DYNAMICS_STEPS):
+    """The prior's loudness mapping, conditioned on its embedding, fitted on TRAIN
+    instruments' pairs; and its record: losses on training and on held-out targets against
+    the content's own contour (`--loudness offset`)."""
+    from tfstyle.converters.harmonic import dynamics_fit
+
+    controls = render_dynamics(folder, {**TRAIN, **HELD_OUT})
+    embeddings = {**clip_embeddings(prior, Data(folder, TRAIN)),
+                  **clip_embeddings(prior, Data(folder, HELD_OUT))}
+    train = dynamics_triples(controls, embeddings, list(TRAIN), list(TRAIN), 0)
+    held = dynamics_triples(controls, embeddings, list(HELD_OUT), list(TRAIN), 1)
+    model, first, last = dynamics_fit.fit(train, steps=steps, log=sys.stderr,
+                                          timbre_dims=prior.config.timbre_dims)
+    record = {"steps": steps, "pairs": len(train), "first_loss": first, "last_loss": last}
+    for title, triples in (("training", train[::10]), ("held out", held)):
+        record[title] = {"mapping_db": 20 * dynamics_fit.mapping_loss(model, triples),
+                         "offset_db": 20 * dynamics_fit.offset_loss(triples)}
+        print(f"loudness mapping, {title} targets: {record[title]}", file=sys.stderr)
+    return model, record
+
+
 class Data:
     """Every clip's controls and log-mel frames (analysed once, cached in the data folder),
     grouped by instrument and soundfont: the groups a style clip is drawn from."""
@@ -338,7 +431,8 @@ def describe_data(data, instruments):
 
 
 def held_out_table():
-    """The held-out rows of the shipped preset (`harmonic`) and of `harmonic-scratch` from
+    """The held-out rows of the shipped preset (`harmonic`), of it with the learned loudness
+    mapping (`harmonic-learned`) and of `harmonic-scratch` from
     docs/compare_methods.json (bench/compare_methods.py --held-out): mean ratio to identity's
     over the pairs scored, chroma beside the true rendering's, per kind of data."""
     import json
@@ -349,7 +443,7 @@ def held_out_table():
     grid = json.load(open(store)).get("held_out", {}) if os.path.exists(store) else {}
     rows = []
     for kind in pairs.KINDS:
-        for name in ("harmonic", "harmonic-scratch"):
+        for name in ("harmonic", "harmonic-learned", "harmonic-scratch"):
             ratios, chroma, truth = [], [], []
             for a, b in pairs.PAIRS:
                 found = grid.get(f"{name}|{a}-{b}|{kind}")
@@ -375,6 +469,10 @@ def package(run_dir, data, reconstruction, dev, out=None):
     from report import table, write_section
 
     out = out or os.path.join(ROOT, "tfstyle", "pretrained", "timbre_prior")
+    import json
+
+    from tfstyle.harmonic.dynamics_model import DynamicsModel
+
     prior, step = restore(run_dir)
     sessions = open(os.path.join(run_dir, "sessions.txt")).read().strip().splitlines()
     minutes = sum(float(line.split()[2]) for line in sessions)
@@ -382,6 +480,14 @@ def package(run_dir, data, reconstruction, dev, out=None):
               "data": describe_data(data, TRAIN), "held_out_instruments": list(HELD_OUT),
               "reconstruction": reconstruction, "development": dev,
               "made": time.strftime("%Y-%m-%d")}
+    fitted = os.path.join(run_dir, "dynamics")
+    if os.path.exists(os.path.join(fitted, "record.json")):
+        # Fitted by --dynamics on this run's embedding (a later checkpoint needs it anew).
+        with open(os.path.join(fitted, "record.json")) as f:
+            saved = json.load(f)
+        prior.dynamics = DynamicsModel.from_config(saved.pop("model"))
+        prior.dynamics.load_weights(os.path.join(fitted, "dynamics.weights.h5"))
+        record["dynamics"] = saved
     prior.save(out, **record)
     size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out)
                if f.endswith((".h5", ".npz")))
@@ -389,10 +495,6 @@ def package(run_dir, data, reconstruction, dev, out=None):
     plural = "s" if len(sessions) > 1 else ""
     rec_rows = [[title, f"{r['own']:.2f}", f"{r['wrong']:.2f}", f"{r['ratio']:.3f}"]
                 for title, r in reconstruction.items()]
-    dev_rows = [[name, *(f"{rows[p][0]:.3f}× / {rows[p][1]:.2f}" for p in rows),
-                 f"{np.mean([v[0] for v in rows.values()]):.3f}×"]
-                for name, rows in dev.items()]
-    pairs_header = list(next(iter(dev.values())))
     scores = ("Reconstruction (each clip resynthesised from its own pitch and loudness with "
               "the embedding of *another* clip of its instrument and soundfont, against the "
               "embedding of another instrument's clip; mel distance in dB):\n\n"
@@ -400,18 +502,18 @@ def package(run_dir, data, reconstruction, dev, out=None):
                       rec_rows)
               + "\n\nOne-shot transfer on the development set (mean mel distance to the true "
               "rendering as a ratio to identity's / chroma with the content; `prior` is "
-              "the harmonic preset: the style's embedding, then at most 30 steps of adaptation; "
-              "`scratch` is `--preset harmonic-scratch`; cello and saxophone are held out of "
-              "training):\n\n"
-              + table(["variant", *(p.replace("->", "→") for p in pairs_header), "mean"],
-                      dev_rows))
+              "the harmonic preset when the prior was packaged; `scratch` is `--preset "
+              "harmonic-scratch`; cello and saxophone are held out of training):\n\n"
+              + dev_table(dev))
     card = f"""# timbre prior: one-shot harmonic-plus-noise timbre transfer
 
 A harmonic-plus-noise decoder conditioned on a {prior.config.timbre_dims}-number timbre
 embedding, and the encoder that gives that embedding from a few seconds of an instrument
 (`tfstyle.harmonic.prior`). `tfstyle transfer --method harmonic --start prior` (and the
-automatic choice) embeds the style clip(s), then adapts a copy for a bounded number of steps;
-`tfstyle export --style CLIP` stores one embedding in an exported converter.
+automatic choice) embeds the style clip(s), then adapts a copy for a bounded number of steps,
+and the loudness mapping conditioned on the same embedding gives the content's notes the
+contour that instrument would give them; `tfstyle export --style CLIP` stores one embedding in
+an exported converter.
 
 - **Architecture**: encoder {prior.config.encoder_units}-unit frame MLP on {64}-band log-mel,
   weighted mean and spread over the clip; decoder {prior.config.units}-unit MLPs, a
@@ -432,12 +534,13 @@ automatic choice) embeds the style clip(s), then adapts a copy for a bounded num
 
 {scores}
 
-Held out (`python bench/compare_methods.py --held-out --clips 4 --methods harmonic`, and
-`harmonic-scratch`; pairs {', '.join(f'{a}→{b}' for a, b in pairs.PAIRS)}; per pair and
+Held out (`python bench/compare_methods.py --held-out --clips 4 --methods harmonic`,
+`harmonic-learned` and `harmonic-scratch`; pairs {', '.join(f'{a}→{b}' for a, b in pairs.PAIRS)}; per pair and
 more measures: docs/benchmarks.md, `compare_heldout`):
 
 {held_out_table()}
 
+{dynamics_card(record["dynamics"]) if "dynamics" in record else ""}
 ## Limits
 
 - Monophonic, pitched instruments only; the embedding carries the spectrum around the notes,
@@ -465,8 +568,19 @@ def main(argv=None):
                    help="reconstruction scores of training and held-out instruments")
     p.add_argument("--dev", nargs="*", default=None, metavar="VARIANT",
                    help="one-shot figures on the development set; variants scratch, "
-                        "prior (the harmonic preset's settings), prior:STEPS (adaptation "
-                        "steps), prior:STEPS:LOUDNESS or prior:STEPS:LOUDNESS:LEARNING_RATE")
+                        "prior (the harmonic preset's settings) or prior:KEY=VALUE,... "
+                        "(the harmonic preset with TransferConfig fields changed, e.g. "
+                        "prior:steps=15,adapt=decoder)")
+    p.add_argument("--shipped", action="store_true",
+                   help="--dev and --dynamics work on the shipped prior instead of the run's "
+                        "last checkpoint")
+    p.add_argument("--dynamics-steps", type=int, default=DYNAMICS_STEPS,
+                   help="Adam steps of --dynamics (default %(default)s)")
+    p.add_argument("--dynamics", action="store_true",
+                   help="fit the prior's loudness mapping on paired renderings (the same "
+                        "melodies on every instrument) and store it with the prior: in the "
+                        "shipped package with --shipped, else in the run folder for "
+                        "--package")
     p.add_argument("--package", action="store_true",
                    help="reconstruction and development scores, then the shipped prior")
     args = p.parse_args(argv)
@@ -490,13 +604,112 @@ def main(argv=None):
                 "wrong": float(np.mean([r[1] for r in rows.values()])),
                 "ratio": float(np.mean([r[0] / r[1] for r in rows.values()]))}
             print(f"step {step}, {title} instruments: {reconstruction[title]}", file=sys.stderr)
+    if args.dynamics:
+        fitted_dynamics(args, folder)
     dev = None
     if args.dev is not None or args.package:
-        prior, _ = restore(args.run_dir, args.seed)
+        if args.shipped and not args.package:
+            from tfstyle.harmonic.prior import Prior
+
+            prior = Prior.load()
+        else:
+            prior, _ = restore(args.run_dir, args.seed)
         dev = development(prior, variants(args.dev or DEV_VARIANTS),
                           cache=os.path.join(args.run_dir, "development.json"))
     if args.package:
         package(args.run_dir, data, reconstruction, dev)
+    elif args.shipped and dev:
+        shipped_dev_report(dev)
+
+
+def fitted_dynamics(args, folder):
+    """--dynamics: fits the loudness mapping of the prior being worked on and stores it (the
+    shipped package, with its model card's section, or RUN/dynamics/)."""
+    import json
+
+    from tfstyle.harmonic.prior import HERE, Prior
+
+    prior = Prior.load() if args.shipped else restore(args.run_dir, args.seed)[0]
+    prior.dynamics, record = fit_dynamics(prior, folder, args.dynamics_steps)
+    if args.shipped:
+        kept = {k: v for k, v in prior.record.items() if k not in ("config", "dynamics_model")}
+        prior.save(HERE, **{**kept, "dynamics": record})
+        card = os.path.join(HERE, "MODEL_CARD.md")
+        with open(card) as f:
+            text = f.read().split(DYNAMICS_HEADING)[0].rstrip()
+        with open(card + ".partial", "w") as f:
+            f.write(text + "\n\n" + dynamics_card(record))
+        os.replace(card + ".partial", card)
+    else:
+        out = os.path.join(args.run_dir, "dynamics")
+        os.makedirs(out, exist_ok=True)
+        prior.dynamics.save_weights(os.path.join(out, "dynamics.weights.h5"))
+        with open(os.path.join(out, "record.json"), "w") as f:
+            json.dump({"model": prior.dynamics.get_config(), **record}, f, indent=1)
+
+
+DEV_HEADING = "## The shipped prior's settings on the development set"
+
+
+def dev_table(dev):
+    from report import table
+
+    header = list(next(iter(dev.values())))
+    rows = [[name, *(f"{rows[p][0]:.3f}× / {rows[p][1]:.2f}" for p in header),
+             f"{np.mean([v[0] for v in rows.values()]):.3f}×"] for name, rows in dev.items()]
+    return table(["variant", *(p.replace("->", "→") for p in header), "mean"], rows)
+
+
+def shipped_dev_report(dev):
+    """--shipped --dev: the variants' table in the shipped model card (replacing the last
+    one) and in docs/benchmarks.md."""
+    from report import write_section
+
+    from tfstyle.harmonic.prior import HERE
+
+    text = ("One-shot transfer with the shipped prior on the development set (mean mel "
+            "distance to the true rendering as a ratio to identity's / chroma with the "
+            "content; `prior` is today's harmonic preset, `prior:KEY=VALUE` the preset with "
+            "that setting changed, `scratch` is `--preset harmonic-scratch`; cello and "
+            "saxophone are held out of training):\n\n" + dev_table(dev) + "\n")
+    card = os.path.join(HERE, "MODEL_CARD.md")
+    with open(card) as f:
+        before, _, after = f.read().partition(DEV_HEADING)
+    rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
+    with open(card + ".partial", "w") as f:
+        f.write(before.rstrip() + f"\n\n{DEV_HEADING}\n\n{text}"
+                + (f"\n## {rest}" if rest else ""))
+    os.replace(card + ".partial", card)
+    write_section("timbre_prior_dev", "The shipped timbre prior's settings on the development "
+                  "set", text, command="python bench/train_prior.py --no-train --shipped --dev "
+                  + " ".join(dev))
+
+
+DYNAMICS_HEADING = "## Loudness mapping"
+
+
+def dynamics_card(record):
+    """The model card's section on the loudness mapping (`fit_dynamics`'s record)."""
+    rows = [[title, f"{record[title]['mapping_db']:.2f}", f"{record[title]['offset_db']:.2f}"]
+            for title in ("training", "held out")]
+    from report import table
+
+    return (f"{DYNAMICS_HEADING}\n\n"
+            "`--loudness learned`: the contour the style's instrument would give the content's "
+            "notes, from a dilated-convolution model (`DynamicsModel`, receptive field 127 "
+            "frames either side) told the instrument by the same timbre embedding. Fitted "
+            f"({record['steps']} steps, {record['pairs']} pairs) on {2 * DYNAMICS_MELODIES} "
+            f"melodies (two generators, a seed of their own) rendered by every training "
+            "instrument on FluidR3_GM and MuseScore_General, each content paired with the "
+            "same melody on the target instrument; the embedding is that of another clip of "
+            "the target. Mean absolute error of relative loudness (dB) against the truth's "
+            "contour, beside the content's own contour at the target's level (`--loudness "
+            "offset`):\n\n"
+            + table(["targets", "learned mapping", "content's own contour"], rows)
+            + "\n\nIn one-shot transfer it is nearer the true rendering than `--loudness "
+            "offset` on the development set, whose melody generators it was fitted on, but "
+            "further on every held-out kind (the table above, `harmonic-learned`): the "
+            "harmonic preset keeps offset, and `--loudness learned` chooses the mapping.\n")
 
 
 # What --package scores on the development set: today's fit from scratch and the shipped
@@ -506,7 +719,10 @@ DEV_VARIANTS = ("scratch", "prior")
 
 def variants(names):
     """The TransferConfig of each variant name (see --dev)."""
+    import dataclasses
+
     from tfstyle import presets
+    from tfstyle.transfer_config import TransferConfig
 
     out = {}
     for name in names:
@@ -515,11 +731,11 @@ def variants(names):
         elif name == "prior":
             out[name] = presets.config("harmonic", start="prior")
         else:
-            _, steps, *rest = name.split(":")
-            out[name] = presets.config(
-                "harmonic", start="prior", steps=int(steps),
-                **({"loudness": rest[0]} if rest else {}),
-                **({"learning_rate": float(rest[1])} if len(rest) > 1 else {}))
+            _, settings = name.split(":", 1)
+            given = dict(item.split("=", 1) for item in settings.split(","))
+            kinds = {f.name: f.type for f in dataclasses.fields(TransferConfig)}
+            out[name] = presets.config("harmonic", start="prior", **{
+                key: kinds[key](value) for key, value in given.items()})
     return out
 
 

@@ -44,13 +44,16 @@ def load_meta(model_path):
 
 
 class Dynamics:
-    """The model's `dynamics` signature as `harmonic.dynamics.apply` calls it."""
+    """The model's `dynamics` signature as `harmonic.dynamics.apply` calls it; the timbre
+    prior's also takes the instrument's embedding (`timbre`, set with the style)."""
 
     def __init__(self, signature, receptive_field):
         self.signature, self.receptive_field = signature, receptive_field
+        self.timbre = None
 
     def __call__(self, features):
-        return self.signature(features=features)["loudness"]
+        timbre = {} if self.timbre is None else {"timbre": self.timbre}
+        return self.signature(features=features, **timbre)["loudness"]
 
 
 class HarmonicRunner:
@@ -92,6 +95,8 @@ class HarmonicRunner:
         head = clip[:self.embed_samples]
         padded[0, :len(head)] = head
         self.timbre = self.embed_model(clip=padded)["timbre"]
+        if self.dynamics is not None:
+            self.dynamics.timbre = self.timbre
 
     def measure(self, window):
         """`controls.measure_window` through the model: a window padded to its fixed size."""

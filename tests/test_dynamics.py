@@ -72,6 +72,42 @@ def test_a_fit_on_pairs_learns_the_instruments_envelope():
     assert np.mean(errors["learned"]) < 0.6 * np.mean(errors["offset"])
 
 
+def staccato(t, length):   # struck and damped: a steep decay
+    return -120.0 * t
+
+
+def test_a_conditioned_fit_plays_each_instrument_its_embedding_names():
+    """One model for two instruments, told which by an embedding (the timbre prior's
+    mapping): each embedding gets its own instrument's envelope."""
+    from tfstyle.converters.harmonic import dynamics_fit
+
+    embeddings = {"bowed": np.array([1.0, 0.0], np.float32),
+                  "staccato": np.array([0.0, 1.0], np.float32)}
+    envelopes = {"bowed": bowed, "staccato": staccato}
+
+    def triples(seed, count):
+        return [(notes_controls(np.random.default_rng([seed, i]), piano),
+                 notes_controls(np.random.default_rng([seed, i]), envelopes[name]),
+                 embeddings[name]) for i in range(count) for name in envelopes]
+
+    model, first, last = dynamics_fit.fit(triples(1, 16), steps=300, batch_size=8,
+                                          window_frames=128, learning_rate=3e-3, width=16,
+                                          dilations=(1, 2, 4, 8, 16), timbre_dims=2)
+    assert last < 0.6 * first
+    test = triples(2, 4)
+    assert dynamics_fit.mapping_loss(model, test) < 0.6 * dynamics_fit.offset_loss(test)
+    # The embedding decides: the other instrument's makes the content's notes its shape.
+    content, truth, _ = test[0]                   # bowed
+    target = dyn.level(truth.loudness, truth.voiced)
+    sounding = truth.voiced
+    error = {name: np.mean(np.abs(dyn.apply(model.runner(timbre=e), content, target)
+                                  - truth.loudness)[sounding])
+             for name, e in embeddings.items()}
+    assert error["bowed"] < 0.5 * error["staccato"]
+    with pytest.raises(Exception, match="needs a timbre embedding"):
+        dynamics_fit.fit([t[:2] for t in test], steps=1, timbre_dims=2)
+
+
 def test_an_untrained_model_keeps_the_contour_at_the_instruments_level():
     from tfstyle.harmonic.dynamics_model import DynamicsModel
 

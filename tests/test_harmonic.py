@@ -14,7 +14,7 @@ SR = 16000
 HOP = 128
 # A decoder and fit small enough for the test suite; the method is the same.
 TINY = dict(method="harmonic", start="scratch", sr=SR, hop_length=HOP, harmonics=16, noise_bands=17, units=16,
-            steps=40, learning_rate=3e-3, tol=0.0, reverb_seconds=0.02)
+            steps=40, learning_rate=3e-3, tol=0.0, reverb_seconds=0.02, loudness="offset")
 
 
 def notes(freqs, seconds=0.4, sr=SR, harmonics=(1.0, 0.6, 0.3, 0.2), gap=0.0):
@@ -210,6 +210,10 @@ def test_cli_harmonic_transfer_and_its_errors(wav, tmp_path, capsys):
     out = tmp_path / "out.wav"
     args = ["transfer", content, style, "-o", str(out), "--method", "harmonic", "--start",
             "scratch", "--sr", str(SR), "--steps", "5", "--units", "8", "--harmonics", "8"]
+    # The learned loudness mapping is the prior's, which works at its own rate only.
+    assert main(args + ["--loudness", "learned"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--loudness offset" in err[0] and not out.exists()
     assert main(args) == 0
     err = capsys.readouterr().err
     assert out.exists() and "stopped after 5 of at most 5 steps" in err

@@ -33,8 +33,23 @@ def tiny(tmp_path_factory):
     from tfstyle.harmonic.prior import Prior
 
     folder = str(tmp_path_factory.mktemp("prior"))
-    Prior(tiny_config()).save(folder, steps=0)
+    prior = Prior(tiny_config())
+    prior.dynamics = tiny_dynamics()
+    prior.save(folder, steps=0)
     return folder
+
+
+def tiny_dynamics():
+    """A conditioned loudness mapping whose correction is neither zero (an untrained one's
+    is) nor the same for every frame (a constant would only move the level, which the
+    output's level matching undoes)."""
+    from tfstyle.harmonic.dynamics_model import DynamicsModel
+
+    model = DynamicsModel(width=8, dilations=(1, 2), timbre_dims=8, seed=3)
+    head = model.get_layer("correction")
+    head.kernel.assign(np.random.default_rng(3).normal(0, 0.5, head.kernel.shape)
+                       .astype(np.float32))
+    return model
 
 
 def test_the_embedding_ignores_silence_and_length_but_not_timbre(tiny):
@@ -123,6 +138,78 @@ def test_one_shot_from_the_prior_adapts_a_copy_and_keeps_the_pitch(tiny):
     # Adapting moved a copy: the prior is as it was for the next style.
     for a, b in zip(before, prior.decoder.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_priors_loudness_mapping_round_trips_and_plays_the_styles_contour(tiny,
+                                                                             tmp_path):
+    from tfstyle import dispatch
+    from tfstyle.errors import TfstyleError
+    from tfstyle.harmonic import dynamics as dyn
+    from tfstyle.harmonic.prior import Prior
+
+    content, style = tune(10), tune(11)
+    settings = dict(method="harmonic", start="prior", steps=0)
+    prior = Prior.load(tiny)
+    bare = Prior(tiny_config())
+    bare.save(str(tmp_path / "bare"), steps=0)
+    with pytest.raises(TfstyleError, match="needs the timbre prior's loudness mapping"):
+        dispatch.run(content, style, prior=Prior.load(str(tmp_path / "bare")),
+                     loudness="learned", **settings)
+    prior.save(str(tmp_path / "p"), steps=0)
+    loaded = Prior.load(str(tmp_path / "p"))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1, 20, dyn.N_FEATURES)).astype(np.float32)
+    timbre = prior.embed([style])
+    np.testing.assert_allclose(loaded.dynamics.runner(timbre)(x),
+                               prior.dynamics.runner(timbre)(x), rtol=1e-5)
+    learned = dispatch.run(content, style, prior=loaded, loudness="learned", **settings)
+    assert learned.audio.shape == content.shape and np.all(np.isfinite(learned.audio))
+    # What the synthesiser is given: the mapping's contour, not the content's own.
+    from tfstyle.harmonic import controls as ctl
+    from tfstyle.harmonic.performance import perform
+
+    c, s = (ctl.analyse(y, SR, HOP) for y in (content, style))
+    played = {how: perform(c, s, HOP / SR, "auto", how, loaded.dynamics.runner(timbre))[0]
+              for how in ("learned", "offset")}
+    sounding = c.voiced
+    assert np.ptp((played["learned"].loudness - played["offset"].loudness)[sounding]) > 1.0
+    # Fitted from scratch, the synthesiser plays the prior's mapping of the style too.
+    scratch = dispatch.run(content, style, prior=loaded, loudness="learned",
+                           **{**settings, "start": "scratch"})
+    assert scratch.audio.shape == content.shape and np.all(np.isfinite(scratch.audio))
+
+
+@pytest.mark.parametrize("adapt", ["head", "decoder"])
+def test_adaptation_moves_what_its_setting_names(tiny, adapt):
+    from tfstyle import presets
+    from tfstyle.harmonic import controls as ctl
+    from tfstyle.harmonic import one_shot
+    from tfstyle.harmonic.prior import Prior
+    from tfstyle.optimise import progress_bar
+
+    prior = Prior.load(tiny)
+    style = tune(12)
+    config = presets.config("harmonic", start="prior", steps=4, tol=0, adapt=adapt)
+    model = one_shot.Model(config, prior, style)
+    # The head reads what the trunk computes, as inside the whole decoder.
+    rng = np.random.default_rng(2)
+    inputs = {"f0_scaled": rng.uniform(0.4, 0.6, (1, 30, 1)).astype(np.float32),
+              "loudness_scaled": rng.uniform(0.3, 0.7, (1, 30, 1)).astype(np.float32),
+              "state": np.zeros((1, 16), np.float32), "timbre": model.timbre.numpy()}
+    whole = model.decoder(inputs)
+    split = model.decoder.outputs_from_trunk(model.decoder.trunk()(inputs))
+    for key in split:
+        np.testing.assert_allclose(split[key], whole[key], rtol=1e-5, atol=1e-7)
+    before = {"timbre": model.timbre.numpy().copy(),
+              "gru": [w.copy() for w in model.decoder.get_layer("gru").get_weights()],
+              "head": [w.copy() for w in model.decoder.get_layer("head").get_weights()]}
+    model.fit(style, ctl.analyse(style, SR, HOP), progress_bar(4, False))
+    moved = {"timbre": np.abs(model.timbre.numpy() - before["timbre"]).max() > 0,
+             "gru": any(np.abs(a - b).max() > 0 for a, b in
+                        zip(model.decoder.get_layer("gru").get_weights(), before["gru"])),
+             "head": any(np.abs(a - b).max() > 0 for a, b in
+                         zip(model.decoder.get_layer("head").get_weights(), before["head"]))}
+    assert moved == {"timbre": adapt == "decoder", "gru": False, "head": True}
 
 
 def test_one_shot_from_the_prior_streams_as_it_renders_whole(tiny, tmp_path):

@@ -190,13 +190,38 @@ def db_to_amplitude(S_db, ref=1.0):
     return tf.sqrt(db_to_power(S_db, ref=ref ** 2))
 
 
-@functools.lru_cache(maxsize=32)
+# Filterbanks a model ships with (`remember_filterbank`): a command that needs only those
+# does not import librosa (1.2 s of the README's first command, measured).
+_REMEMBERED = {}
+
+
+def _filterbank_key(sr, n_fft, n_mels, fmin, fmax, htk, norm):
+    return (int(sr), int(n_fft), int(n_mels), float(fmin),
+            None if fmax is None else float(fmax), bool(htk), norm)
+
+
+def remember_filterbank(fb, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False,
+                        norm="slaney"):
+    """Makes `mel_filterbank` with these arguments return `fb` (a [bins, n_mels] array that
+    `mel_filterbank` built and a model stored) instead of building it."""
+    _REMEMBERED[_filterbank_key(sr, n_fft, n_mels, fmin, fmax, htk, norm)] = \
+        np.ascontiguousarray(fb, np.float32)
+
+
 def mel_filterbank(sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney"):
     """Mel filterbank as a float32 [bins, n_mels] array, so `spectrogram @ fb` gives mel bands.
 
     `htk=False, norm="slaney"` is librosa's default (Slaney's scale, area-normalised triangles);
     `htk=True, norm=None` is the HTK bank with unit-peak triangles (torchaudio's default).
     """
+    remembered = _REMEMBERED.get(_filterbank_key(sr, n_fft, n_mels, fmin, fmax, htk, norm))
+    if remembered is not None:
+        return remembered
+    return _built_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+
+
+@functools.lru_cache(maxsize=32)
+def _built_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm):
     import librosa  # deferred: imported only when a mel bank is first built
 
     fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax,

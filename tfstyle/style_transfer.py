@@ -245,11 +245,12 @@ class Optimisation:
 
 
 def _adam(opt, terms, x0, bar, stopper):
+    import keras
     import tensorflow as tf
 
     cfg = opt.config
     x = tf.Variable(x0, name="representation")
-    optimizer = tf.keras.optimizers.Adam(cfg.learning_rate)
+    optimizer = keras.optimizers.Adam(cfg.learning_rate)
     optimizer.build([x])
     weights = tf.constant(opt.weights())
 

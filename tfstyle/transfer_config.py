@@ -101,11 +101,21 @@ class TransferConfig:
                                   "embedding, then at most --steps of adaptation; the prior's "
                                   "own harmonics, units and reverb), or fit the synthesiser "
                                   "on the style from scratch", choices=STARTS)
+    adapt: str = setting("head", "harmonic, from the prior: what the adaptation steps move: "
+                                 "head (the decoder's output layers and the reverb, reading "
+                                 "features computed once: fast) or decoder (the style's "
+                                 "embedding too, through the GRU at every step)",
+                         choices=("head", "decoder"))
     loudness: str = setting("quantile", "harmonic: how the content's loudness becomes the "
                                         "style's: quantile (note decays and the loudness "
-                                        "distribution matched to the style's) or offset (the "
+                                        "distribution matched to the style's), offset (the "
                                         "content's dynamics kept, its level moved onto the "
-                                        "style's)", choices=("quantile", "offset"))
+                                        "style's) or learned (the contour the timbre prior's "
+                                        "loudness mapping gives the content's notes for the "
+                                        "style's embedding, at the style's level; nearer the "
+                                        "truth on the development set, further on held-out "
+                                        "melodies)",
+                            choices=("quantile", "offset", "learned"))
     harmonics: int = setting(60, "harmonic: number of harmonics of the oscillator bank")
     noise_bands: int = setting(65, "harmonic: bands of the filtered-noise magnitude response")
     units: int = setting(64, "harmonic: width of the decoder's layers and GRU")

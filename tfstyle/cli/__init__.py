@@ -4,7 +4,7 @@ import warnings
 
 from tfstyle import __version__
 from tfstyle.cli import convert, data, evaluate, export, fit, presets, transfer, ui
-from tfstyle.cli.common import ArgumentParser
+from tfstyle.cli.common import ArgumentParser, exit_now
 from tfstyle.errors import Stopped, TfstyleError
 
 
@@ -33,10 +33,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv=None):
+    """Runs a command; from the command line (`argv` None), a command that sets `exit_now`
+    ends the process as soon as it is done (see `common.exit_now`)."""
     args = build_parser().parse_args(argv)
     warnings.showwarning = _show_warning
     try:
-        return args.run(args) or 0
+        code = args.run(args) or 0
+        if argv is None and getattr(args, "exit_now", False):
+            exit_now(code)
+        return code
     except TfstyleError as e:
         print(f"tfstyle: error: {e}", file=sys.stderr)
         return 2

@@ -43,10 +43,48 @@ def quietly(start):
 
 
 def _first_op():
+    _import_lean()
     import tensorflow as tf
 
     tf.constant(0.0) + 0.0  # device discovery logs here
     return tf
+
+
+def _import_lean():
+    """Imports TensorFlow (which imports Keras) without two things Keras imports and tfstyle
+    never uses: scikit-learn, for Keras' scikit-learn wrappers, and `keras._tf_keras`, the
+    Keras 2 compatibility namespace. Together ~1 s of every command's start (measured on the
+    README's first command). Keras runs without either (its wrappers then say scikit-learn
+    is missing); both import as usual afterwards, where something asks for them (`tf.keras`,
+    a librosa function that needs scikit-learn)."""
+    if "keras" in sys.modules:
+        return
+    import types
+
+    absent = [name for name in ("sklearn", "keras._tf_keras") if name not in sys.modules]
+    for name in absent:
+        # sklearn: an ImportError inside Keras, which it expects; _tf_keras: an empty module
+        # in its place while Keras imports.
+        sys.modules[name] = None if name == "sklearn" else types.ModuleType(name)
+    try:
+        import keras  # noqa: F401
+    finally:
+        for name in absent:
+            del sys.modules[name]
+        keras = sys.modules.get("keras")
+        if keras is not None and isinstance(getattr(keras, "_tf_keras", None),
+                                            types.ModuleType) \
+                and not hasattr(keras._tf_keras, "keras"):
+            del keras._tf_keras   # the real one imports on first use
+
+
+def exit_now(code):
+    """Ends the process at once, for commands whose outputs are all written and closed:
+    Python's and TensorFlow's teardown of a finished command takes 1-1.5 s (measured on the
+    README's first command) and does nothing a user needs."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def import_tensorflow(pooled=False):

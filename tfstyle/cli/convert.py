@@ -68,7 +68,8 @@ def add_parser(commands):
                    help="MelGAN-VC models: steps of --inversion optimize (default: 2000, as "
                         "the reference)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    p.set_defaults(run=run)
+    # Its outputs are written atomically and closed when run returns.
+    p.set_defaults(run=run, exit_now=True)
 
 
 def run(args):

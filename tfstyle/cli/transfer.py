@@ -58,7 +58,8 @@ def add_parser(commands):
     settings = p.add_argument_group(
         "settings", "each defaults to the preset's value; shown are tfstyle's defaults")
     add_arguments(settings, TransferConfig)
-    p.set_defaults(run=run)
+    # Its outputs are written atomically and closed when run returns.
+    p.set_defaults(run=run, exit_now=True)
 
 
 def run(args):

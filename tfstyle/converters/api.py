@@ -163,13 +163,15 @@ def load_converter(run_dir=None, model=None):
     return family.Converter.from_run(Run(run_dir), config, record)
 
 
-def one_shot_converter(style, loudness="quantile"):
+def one_shot_converter(style, loudness=None):
     """The shipped timbre prior as a harmonic converter of the instrument that the audio
-    files `style` play (their embedding and pitch and loudness profile; nothing trained)."""
-    from tfstyle import audio
+    files `style` play (their embedding and pitch and loudness profile; nothing trained).
+    `loudness`: as `tfstyle transfer --loudness`, by default the harmonic preset's."""
+    from tfstyle import audio, presets
     from tfstyle.converters.harmonic.family import Converter
     from tfstyle.harmonic.prior import Prior
 
+    loudness = loudness or presets.HARMONIC["loudness"]
     prior = Prior.load()
     clips = [audio.load(path, prior.config.sr, min_samples=4 * prior.config.hop_length)
              for path in style]

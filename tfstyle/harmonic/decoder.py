@@ -23,6 +23,22 @@ def exp_sigmoid(x, exponent=10.0, max_value=2.0, threshold=1e-7):
     return max_value * ops.sigmoid(x) ** ops.log(exponent) + threshold
 
 
+def synth_controls(raw, n_harmonics):
+    """The head's raw output [..., 1 + n_harmonics + n_noise_bands] → the synthesiser's
+    controls."""
+    return {
+        "amplitude": exp_sigmoid(raw[..., :1]),
+        "harmonic_distribution": exp_sigmoid(raw[..., 1:1 + n_harmonics]),
+        # Noise starts quiet (DDSP's -5 bias): the harmonics carry a pitched clip.
+        "noise_magnitudes": exp_sigmoid(raw[..., 1 + n_harmonics:] - 5.0),
+    }
+
+
+# The layers after the GRU (the output MLP and the head), by name prefix: what adapting the
+# timbre prior to one style moves (`trunk` gives what they read).
+OUTPUT_LAYERS = ("out_", "head")
+
+
 @keras.saving.register_keras_serializable(package="tfstyle")
 class HarmonicDecoder(keras.Model):
     """f0 and loudness (each [batch, frames, 1], scaled by `scale_f0` / `scale_loudness`) and
@@ -84,14 +100,8 @@ class HarmonicDecoder(keras.Model):
         sequence = gru(joined, initial_state=state)
         hidden = layers.Concatenate(name="with_inputs")([sequence] + conditions)
         raw = head(apply(out_mlp, hidden))
-        outputs = {
-            "amplitude": exp_sigmoid(raw[..., :1]),
-            "harmonic_distribution": exp_sigmoid(raw[..., 1:1 + n_harmonics]),
-            # Noise starts quiet (DDSP's -5 bias): the harmonics carry a pitched clip.
-            "noise_magnitudes": exp_sigmoid(raw[..., 1 + n_harmonics:] - 5.0),
-            # A GRU's output is its state: the last frame's is where the next block starts.
-            "state": sequence[:, -1],
-        }
+        # A GRU's output is its state: the last frame's is where the next block starts.
+        outputs = {**synth_controls(raw, n_harmonics), "state": sequence[:, -1]}
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # Config
@@ -101,6 +111,20 @@ class HarmonicDecoder(keras.Model):
         self.gru_units = gru_units
         self.seed = seed
         self.timbre_dims = timbre_dims
+
+    def trunk(self):
+        """The decoder up to its output layers: the same inputs → what the output MLP reads
+        ([batch, frames, width]: the GRU's sequence and the conditions)."""
+        return keras.Model(self.inputs, self.get_layer("with_inputs").output)
+
+    def output_layers(self):
+        return [layer for layer in self.layers if layer.name.startswith(OUTPUT_LAYERS)]
+
+    def outputs_from_trunk(self, hidden):
+        """`trunk`'s output → the synthesiser's controls, through the output layers."""
+        for layer in self.output_layers():
+            hidden = layer(hidden)
+        return synth_controls(hidden, self.n_harmonics)
 
     def initial_state(self, batch=1):
         return np.zeros((batch, self.gru_units), np.float32)
@@ -115,20 +139,27 @@ class HarmonicDecoder(keras.Model):
         # Python: ~100x slower).
         if getattr(self, "_decode", None) is None:
             self._decode = tf.function(lambda inputs: self(inputs, training=False),
-                                       reduce_retracing=True)
+                                       reduce_retracing=True, autograph=False)
         decode = self._decode
         state = self.initial_state()
         condition = {} if not self.timbre_dims else {
             "timbre": ops.convert_to_tensor(np.reshape(timbre, (1, self.timbre_dims)),
                                             "float32")}
-        for start in range(0, f0_scaled.shape[1], block_frames):
+        frames = f0_scaled.shape[1]
+        for start in range(0, frames, block_frames):
+            # Every block is decoded at full size, the last one padded with its last frame
+            # and cut after, so that one graph serves every block (a shorter last block
+            # would be traced anew: 0.1-0.2 s). Frames after the last do not reach earlier
+            # ones, and the last block's state is not used.
+            n = min(block_frames, frames - start)
+            index = np.minimum(np.arange(start, start + block_frames), frames - 1)
             outputs = decode({"f0_scaled": ops.convert_to_tensor(
-                               f0_scaled[:, start:start + block_frames], "float32"),
+                               np.asarray(f0_scaled)[:, index], "float32"),
                             "loudness_scaled": ops.convert_to_tensor(
-                               loudness_scaled[:, start:start + block_frames], "float32"),
+                               np.asarray(loudness_scaled)[:, index], "float32"),
                             "state": ops.convert_to_tensor(state, "float32"), **condition})
             state = outputs["state"]
-            yield outputs
+            yield {k: v if k == "state" else v[:, :n] for k, v in outputs.items()}
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "n_harmonics": self.n_harmonics,

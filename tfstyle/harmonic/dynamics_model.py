@@ -8,7 +8,9 @@ from tfstyle.harmonic.dynamics import N_FEATURES
 @keras.saving.register_keras_serializable(package="tfstyle")
 class DynamicsModel(keras.Model):
     """Features [batch, frames + 2 * receptive_field, N_FEATURES] (`dynamics.features`, the
-    context either side included) → the target's relative loudness [batch, frames]: the
+    context either side included), and with `timbre_dims` the target instrument's timbre
+    embedding [batch, timbre_dims] ({"features", "timbre"}) → the target's relative loudness
+    [batch, frames]: the
     input's own relative loudness plus a learned correction, which starts at zero (untrained,
     the model is `--loudness offset`).
 
@@ -18,7 +20,8 @@ class DynamicsModel(keras.Model):
     sustain and release together).
     """
 
-    def __init__(self, width=32, dilations=(1, 2, 4, 8, 16, 32, 64), seed=0, **kwargs):
+    def __init__(self, width=32, dilations=(1, 2, 4, 8, 16, 32, 64), seed=0, timbre_dims=0,
+                 **kwargs):
         seeds = iter(range(1000 * seed, 1000 * seed + 100))
 
         def init():
@@ -27,6 +30,14 @@ class DynamicsModel(keras.Model):
         dilations = tuple(int(d) for d in dilations)
         x = keras.Input((None, N_FEATURES), name="features")
         h = layers.Dense(width, kernel_initializer=init(), name="embed")(x)
+        inputs = x
+        if timbre_dims:
+            # The timbre prior's mapping: which instrument plays is an embedding
+            # (`prior.Prior`), added to every frame's features.
+            timbre = keras.Input((timbre_dims,), name="timbre")
+            inputs = {"features": x, "timbre": timbre}
+            h = h + layers.Dense(width, kernel_initializer=init(), name="timbre_in")(
+                timbre)[:, None, :]
         for d in dilations:
             r = layers.Conv1D(width, 3, dilation_rate=d, activation="relu",
                               kernel_initializer=init(), name=f"conv{d}")(h)
@@ -36,18 +47,28 @@ class DynamicsModel(keras.Model):
             layers.Activation("relu", name="out_act")(h))
         context = sum(dilations)
         own = layers.Cropping1D(context, name="own")(x)[..., 0]
-        super().__init__(inputs=x, outputs=own + correction[..., 0], **kwargs)
+        super().__init__(inputs=inputs, outputs=own + correction[..., 0], **kwargs)
         self.width, self.dilations, self.seed = width, dilations, seed
+        self.timbre_dims = timbre_dims
 
     @property
     def receptive_field(self):
         return sum(self.dilations)
 
-    def runner(self):
-        """The model as `dynamics.apply` calls it: one traced graph for every block."""
+    def runner(self, timbre=None):
+        """The model as `dynamics.apply` calls it: one traced graph for every block; a
+        conditioned model's `timbre` [timbre_dims] is the instrument's embedding."""
+        import numpy as np
         import tensorflow as tf
 
-        fn = tf.function(lambda x: self(x, training=False), reduce_retracing=True)
+        if self.timbre_dims:
+            condition = tf.constant(np.reshape(timbre, (1, self.timbre_dims)), tf.float32)
+            fn = tf.function(lambda x: self({"features": x, "timbre": condition},
+                                            training=False),
+                             reduce_retracing=True, autograph=False)
+        else:
+            fn = tf.function(lambda x: self(x, training=False), reduce_retracing=True,
+                             autograph=False)
 
         class Run:
             receptive_field = self.receptive_field
@@ -59,4 +80,5 @@ class DynamicsModel(keras.Model):
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "width": self.width,
-                "dilations": list(self.dilations), "seed": self.seed}
+                "dilations": list(self.dilations), "seed": self.seed,
+                "timbre_dims": self.timbre_dims}

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from tfstyle.errors import TfstyleError
 from tfstyle.harmonic import controls as ctl
 from tfstyle.harmonic.performance import (check_pitched, decoder_inputs, gate,
                                           monophony_warning, perform, render_blocks)
@@ -16,22 +17,23 @@ from tfstyle.optimise import Convergence, TransferResult, progress_bar
 # Frames per fitting window (64 × 256 samples ≈ 0.74 s at 22.05 kHz) and windows per step.
 WINDOW_FRAMES = 64
 BATCH = 4
-# The decoder layers that adapting the prior to a style moves (see Model.variables).
-ADAPTED = ("out_", "head")
+
+
 class Model:
     """The decoder, the synthesiser and the step that fits them: from scratch, or from the
     timbre prior (`prior.Prior`), conditioned on the style's embedding and adapted to it."""
 
-    def __init__(self, config, prior=None, style_audio=None):
+    def __init__(self, config, prior=None, style_audio=None, copy=True):
         self.config, self.prior, self.timbre = config, prior, None
         if prior is not None:
             import tensorflow as tf
 
-            # Copies: adapting to one style leaves the prior as it was for the next.
-            self.decoder = type(prior.decoder).from_config(prior.decoder.get_config())
-            self.decoder.set_weights(prior.decoder.get_weights())
-            self.synth = type(prior.synth).from_config(prior.synth.get_config())
-            self.synth.set_weights(prior.synth.get_weights())
+            self.decoder, self.synth = prior.decoder, prior.synth
+            if copy:   # adapting to one style leaves the prior as it was for the next
+                self.decoder = type(prior.decoder).from_config(prior.decoder.get_config())
+                self.decoder.set_weights(prior.decoder.get_weights())
+                self.synth = type(prior.synth).from_config(prior.synth.get_config())
+                self.synth.set_weights(prior.synth.get_weights())
             self.timbre = tf.Variable(prior.embed([style_audio])[None], name="timbre")
             return
         from tfstyle.harmonic.decoder import HarmonicDecoder
@@ -48,9 +50,10 @@ class Model:
         and loudness the same way for every instrument, stay as the prior learned them)."""
         if self.prior is None:
             return self.decoder.trainable_variables + self.synth.trainable_variables
-        adapted = [v for layer in self.decoder.layers if layer.name.startswith(ADAPTED)
+        adapted = [v for layer in self.decoder.output_layers()
                    for v in layer.trainable_variables]
-        return [self.timbre] + adapted + self.synth.trainable_variables
+        timbre = [self.timbre] if self.config.adapt == "decoder" else []
+        return timbre + adapted + self.synth.trainable_variables
 
     def condition(self, rows):
         import tensorflow as tf
@@ -59,6 +62,7 @@ class Model:
 
     def fit(self, style_audio, style, bar):
         """Adam on the multi-scale spectral loss over random windows of the style."""
+        import keras
         import tensorflow as tf
 
         from tfstyle import dsp
@@ -76,17 +80,31 @@ class Model:
         starts_pool = sounding if len(sounding) else np.arange(max(1, frames - window))
         rng = np.random.default_rng(cfg.seed)
         variables = self.variables()
-        optimizer = tf.keras.optimizers.Adam(cfg.learning_rate)
+        optimizer = keras.optimizers.Adam(cfg.learning_rate)
         optimizer.build(variables)
         state = tf.constant(self.decoder.initial_state(BATCH))   # each window starts afresh
+        head_only = self.prior is not None and cfg.adapt == "head"
+        if head_only:
+            # Nothing before the output layers moves: what they read is computed once, over
+            # the whole style, and each step runs only the output layers and the synthesiser.
+            trunk = self.decoder.trunk()
+            hidden = tf.function(lambda x: trunk(x, training=False), autograph=False)(
+                {k: tf.constant(v[None]) for k, v in inputs.items()}
+                | {"state": tf.constant(self.decoder.initial_state(1)),
+                   "timbre": self.timbre})
+            arrays["hidden"] = hidden.numpy()[0]
 
-        def loss_of(f0_scaled, loudness_scaled, f0, voiced, gate_, target):
-            outputs = self.decoder({"f0_scaled": f0_scaled, "loudness_scaled": loudness_scaled,
-                                    "state": state, **self.condition(BATCH)}, training=True)
+        def loss_of(f0_scaled, loudness_scaled, hidden, f0, voiced, gate_, target):
+            if head_only:
+                outputs = self.decoder.outputs_from_trunk(hidden)
+            else:
+                outputs = self.decoder({"f0_scaled": f0_scaled,
+                                        "loudness_scaled": loudness_scaled, "state": state,
+                                        **self.condition(BATCH)}, training=True)
             out = self.synth(outputs, f0, voiced, gate_)
             return dsp.multiscale_spectral_loss(target, out[:, :tf.shape(target)[1]])
 
-        @tf.function(reduce_retracing=True)
+        @tf.function(reduce_retracing=True, autograph=False)
         def step(*batch):
             with tf.GradientTape() as tape:
                 loss = loss_of(*batch)
@@ -97,8 +115,8 @@ class Model:
             starts = rng.choice(starts_pool, size=BATCH)
             batch = {k: np.stack([v[s:s + window] for s in starts]) for k, v in arrays.items()}
             target = np.stack([audio[s * hop:(s + window) * hop] for s in starts])
-            return (batch["f0_scaled"], batch["loudness_scaled"], batch["f0"], batch["voiced"],
-                    batch["gate"], target)
+            return (batch["f0_scaled"], batch["loudness_scaled"], batch.get("hidden", target),
+                    batch["f0"], batch["voiced"], batch["gate"], target)
 
         stopper = Convergence(cfg.tol, cfg.tol_window, cfg.steps)
         first = loss = None
@@ -152,15 +170,20 @@ def finish(result, synthesis_start):
     return result
 
 
+NO_PRIOR_DYNAMICS = ("--loudness learned needs the timbre prior's loudness mapping, and "
+                     "this prior has none (bench/train_prior.py --dynamics fits one); use "
+                     "--loudness offset")
+
+
 def load_prior(config):
     """The shipped timbre prior, checked against the transfer's rate and hop."""
-    from tfstyle.errors import TfstyleError
     from tfstyle.harmonic.prior import Prior
 
     prior = Prior.load()
     if (prior.config.sr, prior.config.hop_length) != (config.sr, config.hop_length):
         raise TfstyleError(f"the timbre prior works at {prior.config.sr} Hz with hop "
-                           f"{prior.config.hop_length}; use those, or --start scratch")
+                           f"{prior.config.hop_length}; use those, or --start scratch with "
+                           "--loudness offset or quantile")
     return prior
 
 
@@ -176,23 +199,32 @@ def transfer(level, style, config, progress, prior=None):
     check_pitched(style_controls, "style", len(style) / config.sr)
     warning = monophony_warning(content_controls)
     timings = {"analysis": time.perf_counter() - start_time}
-    if config.start == "prior" and prior is None:   # after the checks of the input
+    # The prior starts the synthesiser, or gives the learned loudness mapping (whose
+    # instrument is the style's embedding, whatever the start). One loaded here is this
+    # transfer's own: adapting it needs no copy (~0.5 s).
+    learned = config.loudness == "learned"
+    owned = (config.start == "prior" or learned) and prior is None
+    if owned:   # after the checks of the input
         prior = load_prior(config)
-
-    model = Model(config, prior if config.start == "prior" else None, style)
+    if learned and prior.dynamics is None:
+        raise TfstyleError(NO_PRIOR_DYNAMICS)
+    model = Model(config, prior if config.start == "prior" else None, style, copy=not owned)
     bar = progress_bar(config.steps, progress,
                        desc="adapting the prior" if model.prior else "fitting the style")
     stopper, first, last = model.fit(style, style_controls, bar)
     bar.close()
     timings["fit"] = time.perf_counter() - start_time - timings["analysis"]
+    timbre = None if model.timbre is None else model.timbre.numpy()[0]
+    dynamics = None
+    if learned:
+        dynamics = prior.dynamics.runner(prior.embed([style]) if timbre is None else timbre)
     played, gates, semitones = perform(content_controls, style_controls, hop / config.sr,
-                                       config.transpose, config.loudness)
+                                       config.transpose, config.loudness, dynamics)
     result = TransferResult(audio=None, sr=config.sr, losses={"spectral": last, "total": last},
                             initial_losses={"spectral": first, "total": first}, seconds=0.0,
                             steps=stopper.steps, max_steps=config.steps,
                             stop_reason=stopper.reason, transpose=semitones,
                             warnings=[warning] if warning else [], timings=timings,
                             samples=level.samples)
-    timbre = None if model.timbre is None else model.timbre.numpy()[0]
     return result, render_blocks(model.decoder, model.synth, played, gates, level.samples,
                                  timbre)

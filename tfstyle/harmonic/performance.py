@@ -76,7 +76,8 @@ LOUDNESS = {
                 "mapped onto its (controls.match_decay, map_loudness)",
     "learned": "the contour the instrument would give the input's notes, by a model fitted "
                "on paired renderings (dynamics), at the instrument's level; "
-               "only converters that carry one",
+               "converters that carry one, and the timbre prior's, told the instrument by "
+               "its embedding",
 }
 
 

@@ -15,11 +15,12 @@ import numpy as np
 
 from tfstyle.errors import TfstyleError
 from tfstyle.harmonic.decoder import HarmonicDecoder
+from tfstyle.harmonic.timbre import load_front_end, save_front_end
 
 HERE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                     "pretrained", "timbre_prior")
 FILES = {"encoder": "encoder.weights.h5", "decoder": "decoder.weights.h5",
-         "synth": "synth.weights.npz"}
+         "synth": "synth.weights.npz", "dynamics": "dynamics.weights.h5"}
 
 
 @dataclasses.dataclass
@@ -44,7 +45,8 @@ class PriorConfig:
 
 class Prior:
     """Encoder, conditioned decoder and synthesiser (whose reverb is shared by every
-    instrument)."""
+    instrument), and the loudness mapping conditioned on the same embedding (`dynamics`, a
+    `DynamicsModel`; None until one is fitted: `bench/train_prior.py --dynamics`)."""
 
     def __init__(self, config=None):
         from tfstyle.harmonic.synthesizer import HarmonicNoiseSynth
@@ -58,6 +60,8 @@ class Prior:
                                        timbre_dims=config.timbre_dims, name="decoder")
         self.synth = HarmonicNoiseSynth(config.sr, config.hop_length, config.reverb_taps,
                                         name="synth")
+        self.dynamics = None
+        self.record = {}
 
     def embed(self, clips):
         """The timbre embedding [timbre_dims] of one or more float waveforms at config.sr."""
@@ -107,13 +111,21 @@ class Prior:
         """The decoder of the instrument whose embedding is `timbre` (`BoundDecoder`)."""
         return BoundDecoder(self.decoder, timbre)
 
+    def bind_dynamics(self, timbre):
+        """The loudness mapping of that instrument (`BoundDynamics`), or None without one."""
+        return None if self.dynamics is None else BoundDynamics(self.dynamics, timbre)
+
     def save(self, folder, **record):
         """Weights and config.json (with `record`: data, steps, scores) into `folder`, each
         file written atomically."""
         from tfstyle.audio import atomic_path
 
         os.makedirs(folder, exist_ok=True)
-        for model, name in ((self.encoder, "encoder"), (self.decoder, "decoder")):
+        models = [(self.encoder, "encoder"), (self.decoder, "decoder")]
+        if self.dynamics is not None:
+            models.append((self.dynamics, "dynamics"))
+            record = {**record, "dynamics_model": self.dynamics.get_config()}
+        for model, name in models:
             # Keras insists on the .weights.h5 suffix.
             tmp = os.path.join(folder, ".partial." + FILES[name])
             model.save_weights(tmp)
@@ -121,6 +133,7 @@ class Prior:
         with atomic_path(os.path.join(folder, FILES["synth"])) as tmp:
             with open(tmp, "wb") as f:
                 np.savez(f, impulse_response=self.synth.impulse_response.numpy())
+        save_front_end(folder, self.config.sr)
         with atomic_path(os.path.join(folder, "config.json")) as tmp:
             with open(tmp, "w") as f:
                 json.dump({"config": dataclasses.asdict(self.config), **record}, f, indent=2)
@@ -137,32 +150,48 @@ class Prior:
             record = json.load(f)
         prior = cls(PriorConfig(**record["config"]))
         prior.record = record
+        load_front_end(folder, prior.config.sr)
         prior.encoder.load_weights(os.path.join(folder, FILES["encoder"]))
         prior.decoder.load_weights(os.path.join(folder, FILES["decoder"]))
         with np.load(os.path.join(folder, FILES["synth"])) as saved:
             prior.synth.impulse_response.assign(saved["impulse_response"])
+        if "dynamics_model" in record:
+            from tfstyle.harmonic.dynamics_model import DynamicsModel
+
+            prior.dynamics = DynamicsModel.from_config(record["dynamics_model"])
+            prior.dynamics.load_weights(os.path.join(folder, FILES["dynamics"]))
         return prior
 
 
+class _Bound(keras.Model):
+    """A conditioned model with one timbre embedding fixed, as a weight (exported with it)."""
+
+    def __init__(self, model, timbre, **kwargs):
+        super().__init__(**kwargs)
+        self.timbre = self.add_weight(shape=(1, model.timbre_dims), trainable=False,
+                                      initializer=keras.initializers.Constant(
+                                          np.reshape(timbre, (1, -1))), name="timbre")
+        self.timbre_dims = 0      # to its callers, an unconditioned model
+
+    def tiled(self, like):
+        return keras.ops.tile(self.timbre, [keras.ops.shape(like)[0], 1])
+
+
 @keras.saving.register_keras_serializable(package="tfstyle")
-class BoundDecoder(keras.Model):
+class BoundDecoder(_Bound):
     """The prior's conditioned decoder with one timbre embedding fixed: to everything that
     plays a decoder (block rendering, the exported graphs) it is an unconditioned
     `HarmonicDecoder` of that instrument."""
 
     def __init__(self, decoder, timbre, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(decoder, timbre, **kwargs)
         self.decoder = decoder
-        self.timbre = self.add_weight(shape=(1, decoder.timbre_dims), trainable=False,
-                                      initializer=keras.initializers.Constant(
-                                          np.reshape(timbre, (1, -1))), name="timbre")
-        self.gru_units, self.timbre_dims = decoder.gru_units, 0
+        self.gru_units = decoder.gru_units
         self.n_harmonics, self.n_noise_bands = decoder.n_harmonics, decoder.n_noise_bands
         self.built = True   # the decoder it wraps is, and its one weight exists
 
     def call(self, inputs, training=False):
-        rows = keras.ops.shape(inputs["f0_scaled"])[0]
-        return self.decoder({**inputs, "timbre": keras.ops.tile(self.timbre, [rows, 1])},
+        return self.decoder({**inputs, "timbre": self.tiled(inputs["f0_scaled"])},
                             training=training)
 
     def initial_state(self, batch=1):
@@ -170,6 +199,29 @@ class BoundDecoder(keras.Model):
 
     def decode_blocks(self, f0_scaled, loudness_scaled, block_frames, timbre=None):
         return HarmonicDecoder.decode_blocks(self, f0_scaled, loudness_scaled, block_frames)
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class BoundDynamics(_Bound):
+    """The prior's conditioned loudness mapping with one timbre embedding fixed: to a
+    converter (`dynamics.apply`, the exported graphs) it is the unconditioned
+    `DynamicsModel` of that instrument."""
+
+    def __init__(self, dynamics, timbre, **kwargs):
+        super().__init__(dynamics, timbre, **kwargs)
+        self.dynamics = dynamics
+        self.built = True
+
+    @property
+    def receptive_field(self):
+        return self.dynamics.receptive_field
+
+    def call(self, features, training=False):
+        return self.dynamics({"features": features, "timbre": self.tiled(features)},
+                             training=training)
+
+    def runner(self):
+        return self.dynamics.runner(self.timbre.numpy()[0])
 
 
 def available(folder=None):

@@ -59,7 +59,7 @@ class HarmonicNoiseSynth(keras.layers.Layer):
         """The graph that renders one block, carrying phase (built once per synthesiser, so
         every block of every clip reuses it)."""
         if getattr(self, "_block", None) is None:
-            @tf.function(reduce_retracing=True)
+            @tf.function(reduce_retracing=True, autograph=False)
             def block(outputs, f0, voiced, gate, phase, seed, n_samples):
                 dry, phase = self.dry(outputs, f0, voiced, gate, initial_phase=phase,
                                       seed=seed, n_samples=n_samples)
@@ -106,8 +106,14 @@ def render_blocks(decoder, synth, inputs, f0_hz, voiced, gate, n_samples, block_
         block = {k: v for k, v in current.items() if k != "state"}
         if following is not None:
             block = {k: tf.concat([v, following[k][:, :1]], axis=1) for k, v in block.items()}
-        ahead = min(stop + 1, frames)
-        controls = [tf.constant(np.asarray(a[start:ahead], np.float32)[None])
+        # Every block goes in at block_frames + 1 frames, the last one padded with its last
+        # frame (what the synthesiser holds past a block's end anyway), so that one graph
+        # serves them all.
+        size = block_frames + 1
+        rows = np.minimum(np.arange(size), int(block["amplitude"].shape[1]) - 1)
+        block = {k: tf.gather(v, rows, axis=1) for k, v in block.items()}
+        at = np.minimum(np.arange(start, start + size), min(stop + 1, frames) - 1)
+        controls = [tf.constant(np.asarray(a, np.float32)[at][None])
                     for a in (f0_hz, voiced, gate)]
         wet, phase = synthesise(block, *controls, phase, tf.constant([index, 1]),
                                 tf.constant((stop - start) * hop))

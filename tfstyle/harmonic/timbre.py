@@ -18,6 +18,41 @@ N_FFT, N_MELS = 1024, 64
 FLOOR_DB = 50.0
 
 
+# The front end's filterbank, stored with a model that reads it (`save_front_end`).
+FRONT_END_FILE = "front_end.npz"
+
+
+def _bank(sr):
+    from tfstyle import spectral
+
+    return spectral.mel_filterbank(sr, N_FFT, N_MELS, 0.0, sr / 2)
+
+
+def save_front_end(folder, sr):
+    """Stores the front end's mel filterbank in `folder` (written atomically)."""
+    import os
+
+    from tfstyle.audio import atomic_path
+
+    with atomic_path(os.path.join(folder, FRONT_END_FILE)) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, mel_filterbank=_bank(sr))
+
+
+def load_front_end(folder, sr):
+    """The filterbank `save_front_end` stored, if there is one, becomes the one `log_mel`
+    uses (it is librosa's, and so needs no librosa import to build)."""
+    import os
+
+    from tfstyle import spectral
+
+    path = os.path.join(folder, FRONT_END_FILE)
+    if os.path.exists(path):
+        with np.load(path) as saved:
+            spectral.remember_filterbank(saved["mel_filterbank"], sr, N_FFT, N_MELS, 0.0,
+                                         sr / 2)
+
+
 def log_mel(y, sr, hop_length):
     """(log-mel dB [..., frames, N_MELS], frame weights [..., frames] in 0..1) of waveforms
     [..., samples], on-graph (the project's front end, `tfstyle.spectral`)."""

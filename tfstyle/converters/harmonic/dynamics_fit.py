@@ -9,21 +9,27 @@ from tfstyle.harmonic import dynamics as dyn
 
 
 def examples(pairs, context):
-    """(features, targets) per (content, truth) Controls pair: the content's features padded
-    with `context` SILENCE frames either side, the truth's relative loudness, both cut to the
-    shorter clip. Pairs with fewer than 10 voiced frames on either side are left out (there
-    is no level to measure)."""
-    xs, ys = [], []
-    for content, truth in pairs:
+    """(features, targets, timbres) per (content, truth) Controls pair, or (content, truth,
+    the truth's instrument's timbre embedding) triple: the content's features padded with
+    `context` SILENCE frames either side, the truth's relative loudness, both cut to the
+    shorter clip (timbres None for pairs). Pairs with fewer than 10 voiced frames on either
+    side are left out (there is no level to measure)."""
+    xs, ys, timbres = [], [], []
+    for content, truth, *timbre in pairs:
         if content.voiced.sum() < 10 or truth.voiced.sum() < 10:
             continue
         n = min(len(content), len(truth))
         content, truth = content.slice(0, n), truth.slice(0, n)
         xs.append(dyn.pad(dyn.features(content), context, context))
         ys.append(dyn.relative(truth.loudness, dyn.level(truth.loudness, truth.voiced)))
+        timbres.append(np.asarray(timbre[0], np.float32) if timbre else None)
     if not xs:
         raise TfstyleError("no pair has a melody on both sides to fit a loudness mapping on")
-    return xs, ys
+    return xs, ys, (None if timbres[0] is None else np.stack(timbres))
+
+
+def _inputs(x, timbre):
+    return x if timbre is None else {"features": x, "timbre": timbre}
 
 
 def loss_of(predicted, target, weight):
@@ -45,20 +51,23 @@ def _whole_loss(predicted, targets):
 def offset_loss(pairs):
     """The loss of the untrained model (`--loudness offset`) over whole pairs: the baseline a
     fit must beat."""
-    xs, ys = examples(pairs, 0)
+    xs, ys, _ = examples(pairs, 0)
     return _whole_loss([x[:, 0] for x in xs], ys)
 
 
 def mapping_loss(model, pairs):
     """`offset_loss`'s measure for a fitted model: how far it places the truth's loudness."""
-    xs, ys = examples(pairs, model.receptive_field)
-    return _whole_loss([np.asarray(model(x[None]))[0] for x in xs], ys)
+    xs, ys, timbres = examples(pairs, model.receptive_field)
+    return _whole_loss([np.asarray(model(_inputs(
+        x[None], None if timbres is None else timbres[i:i + 1])))[0]
+        for i, x in enumerate(xs)], ys)
 
 
 def fit(pairs, steps=1500, batch_size=16, window_frames=256, learning_rate=1e-3, seed=0,
         log=None, **model_kwargs):
-    """A DynamicsModel fitted to (content Controls, truth Controls) pairs, and the mean loss
-    of its first and last 100 steps (`loss_of`).
+    """A DynamicsModel fitted to (content Controls, truth Controls) pairs, or (content,
+    truth, timbre embedding) triples for a conditioned one (`timbre_dims` in
+    `model_kwargs`), and the mean loss of its first and last 100 steps (`loss_of`).
 
     Each step reads `batch_size` random windows of `window_frames` frames of output (clips
     shorter than that are zero-padded, the padding unweighted)."""
@@ -69,14 +78,17 @@ def fit(pairs, steps=1500, batch_size=16, window_frames=256, learning_rate=1e-3,
 
     model = DynamicsModel(seed=seed, **model_kwargs)
     context = model.receptive_field
-    xs, ys = examples(pairs, context)
+    xs, ys, timbres = examples(pairs, context)
+    if (timbres is None) != (not model.timbre_dims):
+        raise TfstyleError("a conditioned loudness mapping needs a timbre embedding with "
+                           "every pair, an unconditioned one none")
     window = min(window_frames, max(len(y) for y in ys))
     optimizer = keras.optimizers.Adam(learning_rate)
 
-    @tf.function(reduce_retracing=True)
-    def step(x, y, weight):
+    @tf.function(reduce_retracing=True, autograph=False)
+    def step(x, timbre, y, weight):
         with tf.GradientTape() as tape:
-            loss = loss_of(model(x, training=True), y, weight)
+            loss = loss_of(model(_inputs(x, timbre), training=True), y, weight)
         optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
                                       model.trainable_variables))
         return loss
@@ -87,12 +99,13 @@ def fit(pairs, steps=1500, batch_size=16, window_frames=256, learning_rate=1e-3,
         x = np.tile(dyn.SILENCE, (batch_size, window + 2 * context, 1))
         y = np.full((batch_size, window), dyn.FLOOR, np.float32)
         weight = np.zeros((batch_size, window), np.float32)
-        for row, k in enumerate(rng.integers(0, len(ys), batch_size)):
+        rows = rng.integers(0, len(ys), batch_size)
+        for row, k in enumerate(rows):
             start = int(rng.integers(0, max(len(ys[k]) - window, 0) + 1))
             n = min(window, len(ys[k]) - start)
             x[row, :n + 2 * context] = xs[k][start:start + n + 2 * context]
             y[row, :n], weight[row, :n] = ys[k][start:start + n], 1.0
-        losses.append(float(step(x, y, weight)))
+        losses.append(float(step(x, None if timbres is None else timbres[rows], y, weight)))
         if log and (i + 1) % 250 == 0:
             print(f"loudness mapping: step {i + 1}/{steps}, loss {np.mean(losses[-250:]):.4f}",
                   file=log, flush=True)

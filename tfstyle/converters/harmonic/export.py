@@ -210,15 +210,24 @@ def _models(converter):
 
 
 def dynamics_fn(dynamics, frames=dyn.BLOCK_FRAMES):
-    """`dynamics.apply`'s call: features of `frames` frames and their context → relative
-    loudness."""
+    """`dynamics.apply`'s call: features of `frames` frames and their context (and, for the
+    timbre prior's conditioned mapping, the instrument's embedding) → relative loudness."""
     import tensorflow as tf
+
+    features = tf.TensorSpec([1, frames + 2 * dynamics.receptive_field, dyn.N_FEATURES],
+                             tf.float32, name="features")
+    if getattr(dynamics, "timbre_dims", 0):
+        def conditioned(features, timbre):
+            return {"loudness": dynamics({"features": features, "timbre": timbre},
+                                         training=False)}
+
+        return conditioned, [features, tf.TensorSpec([1, dynamics.timbre_dims], tf.float32,
+                                                      name="timbre")]
 
     def fn(features):
         return {"loudness": dynamics(features, training=False)}
 
-    return fn, [tf.TensorSpec([1, frames + 2 * dynamics.receptive_field, dyn.N_FEATURES],
-                              tf.float32, name="features")]
+    return fn, [features]
 
 
 def export_tflite(converter, path, quantize="none", encoder=None):
@@ -305,10 +314,11 @@ def dynamics_error(converter, path, seed=0):
     if converter.dynamics is None:
         return None
     rng = np.random.default_rng(seed)
-    _, (spec,) = dynamics_fn(converter.dynamics)
-    x = rng.uniform(-1, 1, spec.shape).astype(np.float32)
-    want = converter.dynamics(x, training=False).numpy()
-    got = Interpreter(model_path=path).get_signature_runner("dynamics")(features=x)["loudness"]
+    _, specs = dynamics_fn(converter.dynamics)
+    inputs = {spec.name: rng.uniform(-1, 1, spec.shape).astype(np.float32) for spec in specs}
+    want = np.asarray(converter.dynamics(inputs if len(specs) > 1 else inputs["features"],
+                                         training=False))
+    got = Interpreter(model_path=path).get_signature_runner("dynamics")(**inputs)["loudness"]
     return float(np.max(np.abs(got - want)))
 
 

@@ -5,6 +5,7 @@ import os
 import warnings
 
 from tfstyle.converters.harmonic.config import PRESETS, HarmonicConfig, preset  # noqa: F401
+from tfstyle.errors import TfstyleError
 
 NAME = "harmonic"
 Config = HarmonicConfig
@@ -54,8 +55,10 @@ class Converter:
     def __init__(self, config, decoder, synth, profile, source=None, dynamics=None):
         self.config, self.decoder, self.synth, self.source = config, decoder, synth, source
         self.profile, self.dynamics = profile, dynamics
-        # Tracing waits for the first call; making the runner costs nothing.
-        self._dynamics_runner = None if dynamics is None else dynamics.runner()
+        # Tracing waits for the first call; making the runner costs nothing. The prior's own
+        # mapping (`of_prior`) is told the instrument only in the exported graph.
+        self._dynamics_runner = None if dynamics is None or getattr(
+            dynamics, "timbre_dims", 0) else dynamics.runner()
         self.sr = config.sr
         self.min_samples = 1
 
@@ -92,7 +95,7 @@ class Converter:
         return cls(config, decoder, synth, cls._profile(record), path, dynamics)
 
     @staticmethod
-    def _prior_config(prior, loudness="quantile"):
+    def _prior_config(prior, loudness="offset"):
         p = prior.config
         return HarmonicConfig(sr=p.sr, hop_length=p.hop_length, harmonics=p.harmonics,
                               noise_bands=p.noise_bands, units=p.units,
@@ -102,14 +105,21 @@ class Converter:
     def of_prior(cls, prior):
         """The prior's conditioned decoder as a converter with no instrument yet: what
         exporting the prior with its encoder renders through (the embedding and the profile
-        come from the user's clip at run time)."""
-        return cls(cls._prior_config(prior), prior.decoder, prior.synth, None)
+        come from the user's clip at run time), with its loudness mapping where it has one,
+        as the harmonic preset plays."""
+        from tfstyle import presets
+
+        loudness = "offset" if prior.dynamics is None else presets.HARMONIC["loudness"]
+        return cls(cls._prior_config(prior, loudness), prior.decoder, prior.synth, None,
+                   dynamics=prior.dynamics)
 
     @classmethod
-    def from_prior(cls, prior, clips, loudness="quantile"):
+    def from_prior(cls, prior, clips, loudness="offset"):
         """A one-shot converter: the timbre prior (`harmonic.prior.Prior`) bound to the
         embedding of `clips` (float waveforms at its rate) of one instrument, playing into
-        their pitch and loudness profile. Nothing is trained."""
+        their pitch and loudness profile; with `loudness` "learned", through the prior's
+        loudness mapping bound to the same embedding. Nothing is trained."""
+        from tfstyle.harmonic.one_shot import NO_PRIOR_DYNAMICS
         from tfstyle.harmonic import controls as ctl
         from tfstyle.harmonic.performance import check_pitched
 
@@ -119,7 +129,13 @@ class Converter:
         check_pitched(controls, "style", sum(map(len, clips)) / p.sr,
                       "a one-shot converter learns the timbre of a melodic instrument")
         profile = ctl.Profile.of(controls, p.hop_length / p.sr)
-        return cls(config, prior.bind(prior.embed(clips)), prior.synth, profile)
+        timbre = prior.embed(clips)
+        converter = cls(config, prior.bind(timbre), prior.synth, profile)
+        if loudness != "learned":
+            return converter
+        if prior.dynamics is None:
+            raise TfstyleError(NO_PRIOR_DYNAMICS)
+        return converter.with_dynamics(prior.bind_dynamics(timbre))
 
     def with_dynamics(self, dynamics):
         """This converter with a fitted DynamicsModel, converting with it by default."""

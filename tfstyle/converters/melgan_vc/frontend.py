@@ -167,6 +167,7 @@ def mel_to_audio(mel, config, length, n_iter=64, seed=0):
 def optimize_inversion(mel, config, length, steps=2000, learning_rate=3e-3, seed=0):
     """The reference's inversion: Adam on a waveform (lr 0.003 × 0.9999 per step) minimising
     the L1 distance between its mel power and the target's (Decorsière et al. 2014)."""
+    import keras
     import tensorflow as tf
 
     from tfstyle import spectral
@@ -175,8 +176,8 @@ def optimize_inversion(mel, config, length, steps=2000, learning_rate=3e-3, seed
     fb = _filterbank(config)
     energy = _window_energy(config)
     y = tf.Variable(tf.random.stateless_normal([length], [seed, 7], stddev=1e-6))
-    schedule = tf.keras.optimizers.schedules.ExponentialDecay(learning_rate, 1, 0.9999)
-    optimizer = tf.keras.optimizers.Adam(schedule)
+    schedule = keras.optimizers.schedules.ExponentialDecay(learning_rate, 1, 0.9999)
+    optimizer = keras.optimizers.Adam(schedule)
     optimizer.build([y])
 
     @tf.function
