@@ -61,20 +61,19 @@ def _import_lean():
         return
     import types
 
-    absent = [name for name in ("sklearn", "keras._tf_keras") if name not in sys.modules]
-    for name in absent:
-        # sklearn: an ImportError inside Keras, which it expects; _tf_keras: an empty module
-        # in its place while Keras imports.
-        sys.modules[name] = None if name == "sklearn" else types.ModuleType(name)
+    # sklearn: an ImportError inside Keras, which it expects; _tf_keras: an empty module in
+    # its place while Keras imports.
+    stub = types.ModuleType("keras._tf_keras")
+    stand_ins = {name: value for name, value in (("sklearn", None), ("keras._tf_keras", stub))
+                 if name not in sys.modules}
+    sys.modules.update(stand_ins)
     try:
         import keras  # noqa: F401
     finally:
-        for name in absent:
+        for name in stand_ins:
             del sys.modules[name]
         keras = sys.modules.get("keras")
-        if keras is not None and isinstance(getattr(keras, "_tf_keras", None),
-                                            types.ModuleType) \
-                and not hasattr(keras._tf_keras, "keras"):
+        if getattr(keras, "_tf_keras", None) is stub:
             del keras._tf_keras   # the real one imports on first use
 
 

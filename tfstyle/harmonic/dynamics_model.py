@@ -10,9 +10,8 @@ class DynamicsModel(keras.Model):
     """Features [batch, frames + 2 * receptive_field, N_FEATURES] (`dynamics.features`, the
     context either side included), and with `timbre_dims` the target instrument's timbre
     embedding [batch, timbre_dims] ({"features", "timbre"}) → the target's relative loudness
-    [batch, frames]: the
-    input's own relative loudness plus a learned correction, which starts at zero (untrained,
-    the model is `--loudness offset`).
+    [batch, frames]: the input's own relative loudness plus a learned correction, which starts
+    at zero (untrained, the model is `--loudness offset`).
 
     Dilated convolutions (kernel 3, residual, no padding: the caller gives the context, so
     a block's output does not depend on where the block was cut): each frame reads
@@ -61,14 +60,12 @@ class DynamicsModel(keras.Model):
         import numpy as np
         import tensorflow as tf
 
+        inputs = lambda x: x   # noqa: E731
         if self.timbre_dims:
             condition = tf.constant(np.reshape(timbre, (1, self.timbre_dims)), tf.float32)
-            fn = tf.function(lambda x: self({"features": x, "timbre": condition},
-                                            training=False),
-                             reduce_retracing=True, autograph=False)
-        else:
-            fn = tf.function(lambda x: self(x, training=False), reduce_retracing=True,
-                             autograph=False)
+            inputs = lambda x: {"features": x, "timbre": condition}   # noqa: E731
+        fn = tf.function(lambda x: self(inputs(x), training=False), reduce_retracing=True,
+                         autograph=False)
 
         class Run:
             receptive_field = self.receptive_field

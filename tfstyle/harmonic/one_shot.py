@@ -115,7 +115,7 @@ class Model:
             starts = rng.choice(starts_pool, size=BATCH)
             batch = {k: np.stack([v[s:s + window] for s in starts]) for k, v in arrays.items()}
             target = np.stack([audio[s * hop:(s + window) * hop] for s in starts])
-            return (batch["f0_scaled"], batch["loudness_scaled"], batch.get("hidden", target),
+            return (batch["f0_scaled"], batch["loudness_scaled"], batch.get("hidden"),
                     batch["f0"], batch["voiced"], batch["gate"], target)
 
         stopper = Convergence(cfg.tol, cfg.tol_window, cfg.steps)

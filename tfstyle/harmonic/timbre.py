@@ -22,10 +22,9 @@ FLOOR_DB = 50.0
 FRONT_END_FILE = "front_end.npz"
 
 
-def _bank(sr):
-    from tfstyle import spectral
-
-    return spectral.mel_filterbank(sr, N_FFT, N_MELS, 0.0, sr / 2)
+def _bank_args(sr):
+    """The front end's filterbank settings, as `spectral.mel_filterbank` takes them."""
+    return dict(sr=sr, n_fft=N_FFT, n_mels=N_MELS, fmin=0.0, fmax=sr / 2)
 
 
 def save_front_end(folder, sr):
@@ -34,9 +33,11 @@ def save_front_end(folder, sr):
 
     from tfstyle.audio import atomic_path
 
+    from tfstyle import spectral
+
     with atomic_path(os.path.join(folder, FRONT_END_FILE)) as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, mel_filterbank=_bank(sr))
+            np.savez(f, mel_filterbank=spectral.mel_filterbank(**_bank_args(sr)))
 
 
 def load_front_end(folder, sr):
@@ -49,8 +50,7 @@ def load_front_end(folder, sr):
     path = os.path.join(folder, FRONT_END_FILE)
     if os.path.exists(path):
         with np.load(path) as saved:
-            spectral.remember_filterbank(saved["mel_filterbank"], sr, N_FFT, N_MELS, 0.0,
-                                         sr / 2)
+            spectral.remember_filterbank(saved["mel_filterbank"], **_bank_args(sr))
 
 
 def log_mel(y, sr, hop_length):
@@ -60,8 +60,8 @@ def log_mel(y, sr, hop_length):
 
     from tfstyle import spectral
 
-    mel = spectral.melspectrogram(y=tf.convert_to_tensor(y, tf.float32), sr=sr, n_fft=N_FFT,
-                                  hop_length=hop_length, n_mels=N_MELS, fmax=sr / 2)
+    mel = spectral.melspectrogram(y=tf.convert_to_tensor(y, tf.float32),
+                                  hop_length=hop_length, **_bank_args(sr))
     db = spectral.power_to_db(mel, top_db=None)
     level = 10.0 * tf.math.log(tf.reduce_sum(mel, -1) + 1e-10) / np.log(10.0)
     peak = tf.reduce_max(level, axis=-1, keepdims=True)
