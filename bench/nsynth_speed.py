@@ -12,7 +12,8 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from report import load_examples, table, write_section
-from tfstyle import presets, style_transfer
+from tfstyle import presets
+from tfstyle.optimisation import transfer as style_transfer
 from transfer_speed import matmul_gflops, seconds_per_step
 
 

@@ -251,6 +251,10 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="Adam learning rate of this session (default: the run's; a new "
                              "run starts at the harmonic preset's 2e-3)")
+    parser.add_argument("--start", choices=("scratch", "prior"), default="scratch",
+                        help="a new run's first weights: random, or the shipped timbre prior "
+                             "bound to the embedding of the training clips (the run's "
+                             "setting start=prior); a run keeps what it started from")
     parser.add_argument("--no-train", action="store_true", help="use the run as it is")
     parser.add_argument("--minutes-before", type=float, default=None,
                         help="training minutes the run had before this command (default: as "
@@ -340,7 +344,7 @@ def main():
                        verdicts=verdicts, bar=BAR_RATIO, chroma=BAR_CHROMA,
                        low=converter.profile.pitch_low, high=converter.profile.pitch_high,
                        sessions=_sessions(run_dir), dynamics=dynamics,
-                       mode=converter.config.loudness)
+                       mode=converter.config.loudness, origin=origin(converter))
     with open(os.path.join(out, "MODEL_CARD.md"), "w") as f:
         f.write(card)
     write_section(f"harmonic_{args.name}", f"Shipped harmonic converter: {args.name}",
@@ -362,6 +366,8 @@ def train(args, run, run_dir, folder):
     if not args.no_train:
         first = run.latest_step()
         settings = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
+        if not run.exists() and args.start == "prior":
+            settings["start"] = "prior"
         api.fit(b=folder, run_dir=run_dir, model="harmonic", max_minutes=args.minutes,
                 checkpoint_every=250, log=sys.stderr, progress=True, **settings)
         rate = run.load_config()[0].learning_rate
@@ -388,6 +394,16 @@ def development_ratio(converter, name, clips, sr=22050, soundfonts=(None,)):
         ratios.append(pairs.mean_mel_distance(outputs, truths, sr)
                       / pairs.mean_mel_distance(inputs, truths, sr))
     return float(np.mean(ratios))
+
+
+def origin(converter):
+    """The card's words on a converter trained from the timbre prior."""
+    if converter.start is None:
+        return ""
+    return (f"\n\nIts training started from the timbre prior (`tfstyle/pretrained/timbre_prior`,"
+            f" {converter.start.get('steps')} steps on many instruments), its decoder told the "
+            "instrument by the embedding of the training clips; the whole decoder and the "
+            "reverb were then fine-tuned on them (`--start prior`).")
 
 
 def _sessions(run_dir):
@@ -417,7 +433,7 @@ A harmonic-plus-noise synthesiser (after DDSP) whose decoder and reverb tfstyle 
 {name} recordings. It reads the input's pitch (YIN) and loudness, moves the pitch into the
 {name}'s range (whole octaves, `--transpose auto`), gives the input's notes the loudness
 contour a {name} would (`--loudness {mode}`: a learned mapping, below), and renders them with
-the learned {name} timbre: the melody is kept by construction. Settings: {config}.
+the learned {name} timbre: the melody is kept by construction. Settings: {config}.{origin}
 
 ## Data and training
 

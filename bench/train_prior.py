@@ -194,9 +194,11 @@ def fit_dynamics(prior, folder, steps=DYNAMICS_STEPS):
                   **clip_embeddings(prior, Data(folder, HELD_OUT))}
     train = dynamics_triples(controls, embeddings, list(TRAIN), list(TRAIN), 0)
     held = dynamics_triples(controls, embeddings, list(HELD_OUT), list(TRAIN), 1)
+    start = time.monotonic()
     model, first, last = dynamics_fit.fit(train, steps=steps, log=sys.stderr,
                                           timbre_dims=prior.config.timbre_dims)
-    record = {"steps": steps, "pairs": len(train), "first_loss": first, "last_loss": last}
+    record = {"steps": steps, "pairs": len(train), "first_loss": first, "last_loss": last,
+              "minutes": round((time.monotonic() - start) / 60, 1)}
     for title, triples in (("training", train[::10]), ("held out", held)):
         record[title] = {"mapping_db": 20 * dynamics_fit.mapping_loss(model, triples),
                          "offset_db": 20 * dynamics_fit.offset_loss(triples)}
@@ -510,9 +512,9 @@ def package(run_dir, data, reconstruction, dev, out=None):
 A harmonic-plus-noise decoder conditioned on a {prior.config.timbre_dims}-number timbre
 embedding, and the encoder that gives that embedding from a few seconds of an instrument
 (`tfstyle.harmonic.prior`). `tfstyle transfer --method harmonic --start prior` (and the
-automatic choice) embeds the style clip(s), then adapts a copy for a bounded number of steps,
-and the loudness mapping conditioned on the same embedding gives the content's notes the
-contour that instrument would give them; `tfstyle export --style CLIP` stores one embedding in
+automatic choice) embeds the style clip(s), then adapts its output layers and reverb for a
+bounded number of steps; with `--loudness learned`, the loudness mapping conditioned on the
+same embedding gives the content's notes the contour that instrument would give them; `tfstyle export --style CLIP` stores one embedding in
 an exported converter.
 
 - **Architecture**: encoder {prior.config.encoder_units}-unit frame MLP on {64}-band log-mel,
@@ -698,7 +700,9 @@ def dynamics_card(record):
             "`--loudness learned`: the contour the style's instrument would give the content's "
             "notes, from a dilated-convolution model (`DynamicsModel`, receptive field 127 "
             "frames either side) told the instrument by the same timbre embedding. Fitted "
-            f"({record['steps']} steps, {record['pairs']} pairs) on {2 * DYNAMICS_MELODIES} "
+            f"({record['steps']} steps, {record['pairs']} pairs"
+            + (f", {record['minutes']:g} min on 2 CPU cores" if "minutes" in record else "")
+            + f") on {2 * DYNAMICS_MELODIES} "
             f"melodies (two generators, a seed of their own) rendered by every training "
             "instrument on FluidR3_GM and MuseScore_General, each content paired with the "
             "same melody on the target instrument; the embedding is that of another clip of "

@@ -18,7 +18,8 @@ import numpy as np
 
 import pairs
 from report import load_examples, table, write_section
-from tfstyle import metrics, presets, style_transfer
+from tfstyle import metrics, presets
+from tfstyle.optimisation import transfer as style_transfer
 
 MEASURES = ("mel_distance", "chroma_correlation")
 

@@ -15,7 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tfstyle
 from report import load_examples, table, write_section
 from tfstyle import metrics
-from tfstyle.style_transfer import TransferConfig
+from tfstyle.optimisation.transfer import TransferConfig
 PAIRS = [("piano_melody", "violin_phrase"), ("piano_melody", "flute_phrase"),
          ("flute_phrase", "piano_melody"), ("violin_phrase", "flute_phrase"),
          ("speech", "violin_phrase")]

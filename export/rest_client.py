@@ -7,6 +7,10 @@
 The WAV travels as base64 ({"b64": ...}), 4/3 of its size, instead of a JSON list of floats
 (about 11x). Long files are cut client-side into --chunk-seconds pieces, each converted and
 crossfaded back (--overlap-seconds), so no request or response grows with the file.
+
+The timbre prior's SavedModel (`tfstyle export --prior`) takes a style clip beside the
+content: `--style cello.wav` sends it with every piece (keep it short: a few seconds carry the
+timbre).
 """
 import argparse
 import base64
@@ -19,10 +23,15 @@ import soundfile as sf
 from tfstyle.chunking import crossfade_map
 
 
-def payload(wav_bytes):
-    """The JSON body of a predict request for one WAV."""
-    return {"signature_name": "serving_default",
-            "instances": [{"b64": base64.b64encode(wav_bytes).decode("ascii")}]}
+def payload(wav_bytes, style_bytes=None):
+    """The JSON body of a predict request for one WAV (and the style WAV the timbre prior's
+    model takes beside it: then each instance names its inputs)."""
+    def b64(data):
+        return {"b64": base64.b64encode(data).decode("ascii")}
+
+    instance = b64(wav_bytes) if style_bytes is None else {"wav_bytes": b64(wav_bytes),
+                                                           "style_bytes": b64(style_bytes)}
+    return {"signature_name": "serving_default", "instances": [instance]}
 
 
 def parse(response):
@@ -59,9 +68,16 @@ def main():
     parser.add_argument("output")
     parser.add_argument("--url", default="http://localhost:8501/v1/models/tfstyle:predict")
     parser.add_argument("--chunk-seconds", type=float, default=30.0)
+    parser.add_argument("--style", default=None, metavar="WAV",
+                        help="for the timbre prior's model: the style clip sent with every "
+                             "piece")
     args = parser.parse_args()
     y, sr = sf.read(args.input, dtype="float32", always_2d=True)
-    out = convert(y.mean(axis=1), sr, lambda data: parse(post(args.url, payload(data))),
+    style = None
+    if args.style:
+        s, style_sr = sf.read(args.style, dtype="float32", always_2d=True)
+        style = wav_bytes(s.mean(axis=1), style_sr)
+    out = convert(y.mean(axis=1), sr, lambda data: parse(post(args.url, payload(data, style))),
                   args.chunk_seconds)
     sf.write(args.output, out, sr, subtype="PCM_16")
 

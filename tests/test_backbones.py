@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from tfstyle.errors import TfstyleError
-from tfstyle.features import backbones, weights
-from tfstyle.features.extractor import build
+from tfstyle.optimisation.features import backbones, weights
+from tfstyle.optimisation.features.extractor import build
 
 
 def _write_legacy_h5(model, path):

@@ -107,3 +107,17 @@ def test_help_documents_every_setting(capsys):
                    "--gl-iters", "--plot", "--preset", "--method", "--weights",
                    "--random-weights", "--optimizer", "--representation"]:
         assert option in text
+
+
+def test_the_progress_bar_ends_where_a_converged_run_ended(clips, tmp_path, capsys):
+    import re
+
+    content, style = clips
+    code, err = _run(capsys, ["transfer", content, style, "-o", str(tmp_path / "o.wav"),
+                              *FAST[:-5], "--steps", "300", "--tol", "0.5", "--tol-window",
+                              "3", "--gl-iters", "2"])
+    assert code == 0
+    taken = int(re.search(r"stopped after (\d+) of at most 300 steps: converged", err)[1])
+    assert taken < 300
+    last = [line for line in re.split(r"[\r\n]", err) if "optimising" in line][-1]
+    assert f"{taken}/{taken}" in last and "/300" not in last

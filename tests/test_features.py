@@ -3,8 +3,9 @@ import math
 
 import keras
 import numpy as np
+import pytest
 
-from tfstyle.features.random_cnn import RandomCNN1D
+from tfstyle.optimisation.features.random_cnn import RandomCNN1D
 
 
 def test_taps_shapes_and_frozen_weights():
@@ -38,3 +39,19 @@ def test_get_config_round_trip():
     assert set(clone(x)) == {"conv1"}
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(net))
     np.testing.assert_array_equal(net(x)["conv1"], restored(x)["conv1"])
+
+
+@pytest.mark.parametrize("kernel", [1, 3, 11])
+def test_the_tap_products_are_the_convolution(kernel):
+    import keras
+
+    from tfstyle.optimisation.features.random_cnn import TapConv1D
+
+    x = np.random.default_rng(0).normal(size=(2, 40, 24)).astype(np.float32)
+    taps = TapConv1D(16, kernel, padding="valid", use_bias=False)
+    conv = keras.layers.Conv1D(16, kernel, padding="valid", use_bias=False)
+    taps.build(x.shape), conv.build(x.shape)
+    conv.set_weights(taps.get_weights())
+    got, want = np.asarray(taps(x)), np.asarray(conv(x))
+    assert got.shape == want.shape == (2, 40 - kernel + 1, 16)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfstyle import losses
-from tfstyle.losses import GramStyleLoss, content_loss, gram
+from tfstyle.optimisation import losses
+from tfstyle.optimisation.losses import GramStyleLoss, content_loss, gram
 
 
 def _direct(F, S):
@@ -47,6 +47,43 @@ def test_normalisers_reductions_and_pooled_chunks():
     # A style given in chunks pools to the Gram of the whole.
     pooled = GramStyleLoss([S[:4].astype(np.float32), S[4:].astype(np.float32)])
     assert float(pooled(F)) == pytest.approx(np.mean(d ** 2), rel=1e-4)
+
+
+@pytest.mark.parametrize("positions", [(10, 7), (6, 4, 5)])
+def test_a_style_in_chunks_takes_the_frames_form_and_pools_exactly(positions):
+    """A long style clip's chunks (2-D maps too, [height, frames, C]) in the frames form:
+    loss and gradient equal to the direct Gram of the whole, in float64."""
+    rng = np.random.default_rng(3)
+    c = 96
+    shape = (3,) if len(positions) == 3 else ()
+    chunks = [rng.random(shape + (m, c)).astype(np.float32) for m in positions]
+    F = tf.Variable(rng.random(shape + (8, c)).astype(np.float32))
+    flat = [x.reshape(-1, c).astype(np.float64) for x in chunks]
+    whole = np.concatenate(flat)
+    f = F.numpy().reshape(-1, c).astype(np.float64)
+    d = f.T @ f / len(f) - whole.T @ whole / len(whole)
+    frames = GramStyleLoss(chunks, content_positions=len(f))
+    gram_form = GramStyleLoss(chunks)
+    assert frames.use_frames_form and not gram_form.use_frames_form
+    assert float(frames(F)) == pytest.approx(np.mean(d ** 2), rel=1e-4)
+    grads = []
+    for loss in (frames, gram_form):
+        with tf.GradientTape() as tape:
+            value = loss(F)
+        grads.append(tape.gradient(value, F).numpy())
+    # d/dF of mean((FᵀF/M − G)²) = 4·F·D / (M·C²), D the difference of the Grams.
+    want = (4.0 * f @ d / (len(f) * c * c)).reshape(F.shape)
+    for got in grads:
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+def test_the_cheaper_form_is_chosen_by_multiply_adds():
+    from tfstyle.optimisation.losses import frames_form_is_cheaper
+
+    assert frames_form_is_cheaper(215, 215, 4096)          # the default's 5 s clips
+    assert frames_form_is_cheaper(215, 2 * 1024, 4096)     # a long style in chunks
+    assert not frames_form_is_cheaper(128 * 216, 128 * 216, 64)   # VGG's first layer
+    assert frames_form_is_cheaper(8 * 13, 8 * 13, 512)     # and its fifth block
 
 
 def test_frames_form_gradient_matches_gram_form():

@@ -4,9 +4,10 @@ import pytest
 import tensorflow as tf
 
 from conftest import melody, tone
-from tfstyle import spectral, style_transfer
+from tfstyle import spectral
+from tfstyle.optimisation import transfer as style_transfer
 from tfstyle.errors import TfstyleError
-from tfstyle.features import nsynth
+from tfstyle.optimisation.features import nsynth
 
 
 def test_full_encoder_shapes_taps_and_names():

@@ -1,5 +1,6 @@
 """The timbre prior: the encoder's embedding, the conditioned decoder, a training step that
 learns, one-shot transfer from a prior (adapted or not) and its export as a converter."""
+import json
 import os
 import subprocess
 import sys
@@ -268,3 +269,138 @@ def test_a_style_clip_exports_a_one_shot_converter_the_runner_plays(tiny, tmp_pa
     capsys.readouterr()
     assert main(["export", "--model", "violin", "--style", str(tmp_path / "style.wav")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_style_profile_on_graph_is_the_numpy_one():
+    import tensorflow as tf
+
+    from tfstyle.converters.harmonic import graph
+    from tfstyle.harmonic import controls as ctl
+
+    # A decaying line: the decay rate has work to do.
+    y = (tune(8, notes=8) * np.linspace(1, 0.3, len(tune(8, notes=8)))).astype(np.float32)
+    want = ctl.Profile.of(ctl.analyse(y, SR, HOP), HOP / SR)
+    got = graph.style_profile(tf.constant(y), SR, HOP)
+    # The graph analyses in one piece, NumPy in blocks: the same frames up to rounding.
+    assert abs(float(got.pitch_low) - want.pitch_low) < 0.05
+    assert abs(float(got.pitch_high) - want.pitch_high) < 0.05
+    np.testing.assert_allclose(got.loudness_quantiles.numpy(), want.loudness_quantiles,
+                               atol=0.05)
+    assert want.decay < -1 and abs(float(got.decay) - want.decay) < 0.02 * abs(want.decay)
+    assert abs(float(graph.target_level(got)) - ctl.target_level(want)) < 0.05
+
+
+def test_the_prior_exports_a_saved_model_that_takes_the_style_beside_the_content(
+        tiny, tmp_path, monkeypatch):
+    import base64
+    import io
+
+    import tensorflow as tf
+
+    from tfstyle import metrics
+    from tfstyle.cli import main
+    from tfstyle.converters.harmonic import graph
+    from tfstyle.converters.harmonic.family import Converter
+    from tfstyle.harmonic import prior as prior_module
+
+    monkeypatch.setattr(prior_module, "HERE", tiny)
+    assert main(["export", "--prior", "--format", "saved_model", "--out",
+                 str(tmp_path / "models"), "--name", "one_shot"]) == 0
+    path = tmp_path / "models" / "one_shot" / "1"
+    loaded = tf.saved_model.load(str(path))
+    assert set(loaded.signatures) == {"serving_default", "waveform", "embed"}
+    prior = prior_module.Prior.load(tiny)
+    style, content = tune(6), tune(7)
+    rows = tf.constant(np.stack([style, tune(9, harmonics=(0.2, 1.0, 0.1, 0.8))]))
+    timbre = loaded.signatures["embed"](style=rows)["timbre"].numpy()
+    np.testing.assert_allclose(timbre[0], prior.embed([style]), atol=1e-4)
+    assert np.abs(timbre[1] - timbre[0]).max() > 1e-3
+    # As the converter that `--style` stores (its embedding and profile from NumPy), run
+    # through the same graph: the profile on-graph differs by rounding only.
+    got = loaded.signatures["waveform"](waveform=tf.constant(content[None]),
+                                        style=tf.constant(style[None]))["waveform"][0].numpy()
+    stored = Converter.from_prior(prior, [style])
+    want = graph.waveform_fn(stored.decoder, stored.synth, stored.config, stored.profile)(
+        tf.constant(content)).numpy()
+    assert got.shape == content.shape and np.all(np.isfinite(got))
+    assert metrics.mel_distance(got, want, SR) < 0.05 * metrics.mel_distance(content, want, SR)
+    # The style's embedding is the one it plays with: nearer the converter stored from that
+    # style than to the one stored from another.
+    other = Converter.from_prior(prior, [tune(9, harmonics=(0.2, 1.0, 0.1, 0.8))])
+    elsewhere = graph.waveform_fn(other.decoder, other.synth, other.config, stored.profile)(
+        tf.constant(content)).numpy()
+    assert metrics.mel_distance(got, want, SR) < 0.5 * metrics.mel_distance(got, elsewhere, SR)
+    # WAV bytes: content at another rate comes back at that rate, as long.
+    wavs = []
+    for y, rate in ((content[::2], SR // 2), (style, SR)):
+        buffer = io.BytesIO()
+        sf.write(buffer, y, rate, format="WAV", subtype="PCM_16")
+        wavs.append(tf.constant([buffer.getvalue()]))
+    out = loaded.signatures["serving_default"](wav_bytes=wavs[0], style_bytes=wavs[1])
+    decoded, rate = sf.read(io.BytesIO(out["audio_bytes"][0].numpy()))
+    assert rate == SR // 2 and abs(len(decoded) - len(content[::2])) <= 1
+    info = json.load(open(path / "assets.extra" / "tfstyle.json"))
+    assert info["model"] == "harmonic timbre prior (one-shot)" and info["timbre"]["dims"] == 8
+    # The REST client's request names both inputs, as TF Serving maps them to the signature.
+    sys.path.insert(0, os.path.join(ROOT, "export"))
+    try:
+        import rest_client
+    finally:
+        sys.path.pop(0)
+    body = rest_client.payload(b"RIFFcontent", b"RIFFstyle")
+    [instance] = body["instances"]
+    assert set(instance) == {"wav_bytes", "style_bytes"}
+    assert base64.b64decode(instance["style_bytes"]["b64"]) == b"RIFFstyle"
+
+
+def test_a_converter_trained_from_the_prior_starts_from_its_weights_and_ships(
+        tiny, tmp_path, monkeypatch, capsys):
+    from tfstyle import pretrained
+    from tfstyle.cli import main
+    from tfstyle.converters import api
+    from tfstyle.harmonic import prior as prior_module
+
+    monkeypatch.setattr(prior_module, "HERE", tiny)
+    (tmp_path / "b").mkdir()
+    clips = [tune(20 + i, harmonics=(1.0, 0.2, 0.6), notes=8) for i in range(2)]
+    for i, clip in enumerate(clips):
+        sf.write(tmp_path / "b" / f"{i}.wav", clip, SR)
+    arch = ["--harmonics", "8", "--noise-bands", "9", "--reverb-seconds", "0.02"]
+    run = str(tmp_path / "run")
+    # The architecture is the prior's: a setting that differs is a one-line error.
+    assert main(["fit", "--model", "harmonic", "--b", str(tmp_path / "b"), "--run-dir", run,
+                 "--start", "prior", "--steps", "1", "-q", *arch]) == 2
+    assert "start=prior takes the prior's architecture" in capsys.readouterr().err
+    assert main(["fit", "--model", "harmonic", "--b", str(tmp_path / "b"), "--run-dir", run,
+                 "--start", "prior", "--steps", "3", "-q", "--units", "16", *arch]) == 0
+    prior = prior_module.Prior.load(tiny)
+    from tfstyle.converters.harmonic import family
+    from tfstyle.converters.run import Run
+
+    config, record = Run(run).load_config()
+    # The clips as the run read them: 16-bit, their silence trimmed.
+    np.testing.assert_allclose(record["prior"]["timbre"], prior.embed(clips), atol=1e-3)
+    # Training starts from the prior bound to the clips' embedding...
+    start = family.build(config, record)
+    np.testing.assert_allclose(start.synth.get_weights()[0], prior.synth.get_weights()[0])
+    for got, want in zip(start.decoder.decoder.get_weights(), prior.decoder.get_weights()):
+        np.testing.assert_allclose(got, want)
+    # ...and moves the decoder, not the embedding.
+    trained = api.load_converter(run)
+    moved = [np.abs(a - b).max() for a, b in zip(trained.decoder.decoder.get_weights(),
+                                                  prior.decoder.get_weights())]
+    assert max(moved) > 0
+    np.testing.assert_allclose(trained.decoder.timbre.numpy()[0], record["prior"]["timbre"],
+                               rtol=1e-6)
+    # Resumed without the settings: the run keeps its start and its embedding.
+    assert main(["fit", "--run-dir", run, "--steps", "4", "-q"]) == 0
+    assert Run(run).latest_step() == 4
+    assert Run(run).load_config()[1]["prior"] == record["prior"]
+    # Packaged as the shipped converters are, it loads and converts the same.
+    out = str(tmp_path / "shipped")
+    pretrained.package(trained, out, **trained.record())
+    loaded = pretrained.load("violin", out)
+    content = tune(30)
+    a = np.concatenate(list(trained.convert_blocks([content])))
+    b = np.concatenate(list(loaded.convert_blocks([content])))
+    np.testing.assert_allclose(a, b, atol=1e-5)

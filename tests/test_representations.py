@@ -4,7 +4,7 @@ import pytest
 
 from conftest import melody
 from tfstyle import spectral
-from tfstyle.representations import Representation
+from tfstyle.optimisation.representations import Representation
 
 SR = 16000
 

@@ -16,16 +16,33 @@ def run_python(code):
     return done.stdout
 
 
-def test_tensorflow_starts_without_scikit_learn_or_keras_2_and_both_load_after():
+def test_tensorflow_starts_without_what_keras_imports_for_others_and_all_load_after():
     out = run_python(
         "import sys\n"
         "from tfstyle.cli.common import import_tensorflow\n"
         "tf = import_tensorflow()\n"
-        "print('sklearn' in sys.modules, 'keras._tf_keras.keras' in sys.modules)\n"
+        "print(*(m in sys.modules for m in ('sklearn', 'keras._tf_keras.keras', 'pandas',\n"
+        "                                   'matplotlib')))\n"
         "print(type(tf.keras.layers.Dense(2)).__name__)\n"
-        "import sklearn, keras\n"
+        "import sklearn, keras, pandas, matplotlib.pyplot\n"
         "print(keras.layers.Dense is tf.keras.layers.Dense)\n")
-    assert out.split() == ["False", "False", "Dense", "True"]
+    assert out.split() == ["False"] * 4 + ["Dense", "True"]
+
+
+def test_the_optimisation_command_imports_no_plotting_and_no_converters(tmp_path):
+    """`--method random-cnn` without --plot: matplotlib, TFDS, librosa, the converter
+    families' models and the timbre prior stay unloaded (the CLI reads the families'
+    settings for its --help, which are plain dataclasses)."""
+    out = run_python(
+        "import sys\n"
+        "from tfstyle.cli import main\n"
+        f"main(['transfer', 'examples/piano_melody.wav', 'examples/violin_phrase.wav', '-o',\n"
+        f"      {str(tmp_path / 'o.wav')!r}, '--method', 'random-cnn', '-q', '--steps', '2',\n"
+        "      '--gl-iters', '2'])\n"
+        "print(sorted(m for m in ('matplotlib', 'tensorflow_datasets', 'librosa',\n"
+        "    'tfstyle.converters.melgan_vc.generator', 'tfstyle.converters.harmonic.family',\n"
+        "    'tfstyle.harmonic.prior', 'tfstyle.harmonic.decoder') if m in sys.modules))\n")
+    assert out.strip().splitlines()[-1] == "[]"
 
 
 def test_the_prior_embeds_with_its_stored_filterbank_which_is_librosas(tmp_path):

@@ -4,9 +4,9 @@ import pytest
 
 import tfstyle
 from conftest import SR, melody, tone
-from tfstyle import style_transfer
+from tfstyle.optimisation import transfer as style_transfer
 from tfstyle.errors import TfstyleError
-from tfstyle.style_transfer import TransferConfig
+from tfstyle.optimisation.transfer import TransferConfig
 
 TINY = dict(method="random-cnn", sr=SR, n_fft=512, hop_length=128, filters=64, kernel_size=3, gl_iters=8)
 
@@ -116,6 +116,36 @@ def test_long_content_is_optimised_in_crossfaded_windows():
     seams = [w[0] for w in windows[1:]] + [w[1] for w in windows[:-1]]
     # No step where a window starts or ends larger than the signal's own frame-to-frame changes.
     assert max(jumps[s - 1] for s in seams) <= np.percentile(jumps, 99)
+
+
+def test_windows_of_a_long_clip_share_one_trace_and_the_compiled_rule_is_pythons():
+    from tfstyle.optimise import Convergence, progress_bar
+
+    content = melody([262, 294, 330, 349, 392, 440, 494, 523] * 2, sr=SR)   # 4 s
+    style = tone(1.0, SR, freqs=(220, 440, 660))
+    config = TransferConfig(**{**TINY, "steps": 40, "chunk_frames": 120, "tol": 0.02,
+                               "tol_window": 5}).validate()
+    opt = style_transfer.Optimisation(content, style, config)
+    windows = opt.windows(int(opt.content_rep.shape[0]))
+    assert len({stop - start for start, stop in windows}) == 1 and len(windows) > 3
+    objective = opt.objective(windows[0][1] - windows[0][0])
+    loop = style_transfer.AdamLoop(opt, objective)
+    bar = progress_bar(0, False)
+    stoppers = []
+    for index, (start, stop) in enumerate(windows):
+        objective.set_window(opt.content_rep[start:stop])
+        stoppers.append(Convergence(config.tol, config.tol_window, config.steps))
+        x, first, last = loop(opt.initial(opt.content_rep[start:stop], index), bar,
+                              stoppers[-1])
+        assert x.shape == (stop - start, opt.rep.channels) and last[1] < first[1]
+    for fn in (loop.step, loop.advance, loop.evaluate, objective._content_maps):
+        assert fn.experimental_get_tracing_count() == 1
+    # The compiled loop stopped where the Python rule, fed the same totals, stops.
+    for stopper in stoppers:
+        again = Convergence(config.tol, config.tol_window, config.steps)
+        assert any(again.update(t) for t in stopper.history) == (stopper.reason == "converged")
+        assert (again.steps, again.reason) == (stopper.steps, stopper.reason)
+    assert any(s.reason == "converged" for s in stoppers)
 
 
 def test_convergence_rule():

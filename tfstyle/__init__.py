@@ -1,10 +1,12 @@
 """tfstyle: neural audio style transfer in TensorFlow / Keras 3.
 
 The package is layered: a DSP core that imports no training code (`audio`, `spectral`, `phase`,
-`dsp`), feature networks (`features`) and the harmonic synthesiser (`harmonic`) on it, then
-optimisation and one-shot transfer (`style_transfer`) and the trained converters
-(`converters`: shared run, training, conversion and export plumbing, one sub-package per
-family), and the command line (`cli`) on top. `tfstyle.transfer`, `fit`, `convert` and
+`dsp`) and the settings of a transfer (`transfer_config`, `presets`) at the bottom; above
+them optimisation transfer (`optimisation`: representations, feature networks, losses, the
+engine), harmonic transfer (`harmonic`: the synthesiser, the timbre prior, one-shot transfer)
+and the trained converters (`converters`: shared run, training, conversion and export
+plumbing, one sub-package per family); `dispatch` chooses between the two transfer methods;
+the command line (`cli`) and the web page (`ui`) on top. `tfstyle.transfer`, `fit`, `convert` and
 `export` are the Python entry points of the commands of those names.
 """
 __version__ = "0.1.0"

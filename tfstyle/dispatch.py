@@ -3,7 +3,7 @@ here, and the methods below know nothing of each other.
 
 - `harmonic` (`tfstyle.harmonic.one_shot`): a synthesiser driven by the content's own pitch
   and loudness. It plays one melody line, with the timbre it learns from one.
-- optimisation transfer (`tfstyle.style_transfer`): anything else: chords, drums, speech,
+- optimisation transfer (`tfstyle.optimisation`): anything else: chords, drums, speech,
   mixtures, noise.
 
 `method="auto"` (the default) analyses the head of both clips and takes the harmonic method
@@ -110,8 +110,8 @@ def run(content, style, sr=None, config=None, progress=False, say=None, prior=No
         from tfstyle.harmonic import one_shot
         result = one_shot.run(content, style, config, progress, prior)
     else:
-        from tfstyle import style_transfer
-        result = style_transfer.Optimisation(content, style, config).run(progress)
+        from tfstyle.optimisation import transfer as optimisation
+        result = optimisation.Optimisation(content, style, config).run(progress)
     return _noted(result, choice, say)
 
 
@@ -130,12 +130,12 @@ def run_to_file(content_path, style, output, config, progress=False, say=None):
         content, _ = audio.stream(content_path, config.sr, min_samples=config.min_samples())
         result = one_shot.run_to_file(content(), style, output, config, progress)
     else:
-        from tfstyle import style_transfer
+        from tfstyle.optimisation import transfer as optimisation
         # A content shorter than the choice's head was read whole already.
         whole = head is not None and len(head) < int(CHOICE_SECONDS * config.sr)
         content = head if whole else audio.load(content_path, config.sr,
                                                 min_samples=config.min_samples())
-        result = style_transfer.Optimisation(content, style, config).run(progress)
+        result = optimisation.Optimisation(content, style, config).run(progress)
         audio.save(output, result.audio, result.sr)
     return _noted(result, choice, say)
 

@@ -55,6 +55,16 @@ class Convergence:
         return False
 
 
+    def record(self, totals):
+        """Steps run elsewhere (a compiled loop applying the same rule): their totals."""
+        self.steps += len(totals)
+        self.history.extend(float(t) for t in totals)
+
+    def stopped(self, finite=True):
+        """The compiled loop stopped before its step limit: converged, or diverged."""
+        self.reason = "converged" if finite else "diverged"
+
+
 def summarise(reasons):
     """One reason for all windows, or each reason with its count when they differ."""
     if len(set(reasons)) <= 1:

@@ -39,8 +39,9 @@ PRESETS = {
     "harmonic": Preset(
         "harmonic-plus-noise synthesiser from the timbre prior, driven by the content's pitch",
         "harmonic-plus-noise synthesis after DDSP: YIN pitch and A-weighted loudness of the "
-        "content (octave-shifted; its loudness contour as the style's instrument would play "
-        "the notes, by the prior's learned mapping, at the style's level) drive the timbre "
+        "content (octave-shifted; its own loudness contour moved to the style's level, or "
+        "with --loudness learned the contour the style's instrument would give the notes, by "
+        "the prior's learned mapping) drive the timbre "
         "prior's GRU decoder, trained on 54 instruments and told which one by the style's "
         "embedding; its output layers and reverb are then adapted to the style for at most "
         "15 steps (Adam 1e-3 on 4 windows of 0.74 s, stopped at convergence): 60 harmonics, "

@@ -13,7 +13,10 @@ OUT/NAME_waveform_QUANT.tflite (power-of-two n_fft only, e.g. the music-22k pres
 block of audio end to end. Harmonic: OUT/NAME_harmonic_QUANT.tflite renders a block of frames
 of pitch and loudness to audio, carrying its state from block to block; export/tflite_runner.py
 analyses the input and runs it over a file of any length. Each has a .json beside it with the
-settings and its measured error.
+settings and its measured error. --prior: the SavedModel's serving_default and waveform take a
+style clip beside each content (style_bytes, style) and do one-shot transfer on-graph (the
+style's embedding and pitch and loudness profile, no adaptation); embed gives a style's
+embedding; OUT/NAME_prior_QUANT.tflite has analyse, embed and render.
 
 examples:
   tfstyle export runs/p2v --out models/
@@ -22,6 +25,7 @@ examples:
   tfstyle export --model violin --out models/ --name violin
   tfstyle export --style cello1.wav cello2.wav --format tflite --out phone/ --name cello
   tfstyle export --prior --out phone/     # then: tflite_runner.py ... --style cello.wav
+  tfstyle export --prior --format saved_model --out models/ --name one_shot
   tfstyle info models/tfstyle"""
 
 
@@ -45,8 +49,9 @@ def add_parser(commands):
                         "is trained), e.g. for a phone app")
     p.add_argument("--prior", action="store_true",
                    help="instead of a run, --model or --style: the shipped timbre prior with "
-                        "its encoder, as TFLite (signatures analyse, embed, render); "
-                        "export/tflite_runner.py MODEL IN OUT --style CLIP then does one-shot "
+                        "its encoder: a SavedModel whose signatures take a style clip beside "
+                        "the content, and TFLite (signatures analyse, embed, render), with "
+                        "which export/tflite_runner.py MODEL IN OUT --style CLIP does one-shot "
                         "transfer on a device")
     p.add_argument("--format", choices=FORMATS, default="all", help="what to write (default: all)")
     p.add_argument("--out", default="export", metavar="DIR",

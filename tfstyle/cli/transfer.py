@@ -6,10 +6,10 @@ import sys
 import numpy as np
 
 from tfstyle import presets
-from tfstyle.features import PRETRAINED
+from tfstyle.optimisation.features import PRETRAINED
 from tfstyle.presets import PRESETS
 from tfstyle.settings import add_arguments, given
-from tfstyle.style_transfer import TransferConfig
+from tfstyle.optimisation.transfer import TransferConfig
 
 EPILOG = """examples:
   tfstyle transfer examples/piano_melody.wav examples/violin_phrase.wav -o out.wav --plot out.png
@@ -72,7 +72,7 @@ def run(args):
         from tfstyle import plotting
         plotting.check_writable(args.plot)
     if config.method in PRETRAINED and not config.random_weights:
-        from tfstyle.features.weights import resolve
+        from tfstyle.optimisation.features.weights import resolve
         resolve(config.method, config.weights)
     # Bad input is reported before TensorFlow's import: the content's header here, its
     # samples as they are read.

@@ -106,7 +106,7 @@ def fit(a=None, b=None, run_dir=None, model=None, preset=None, steps=None, max_m
     total = steps or (10000 if max_minutes is None else UNLIMITED)
     return train(run, family, config, domains, total, None if max_minutes is None
                  else max_minutes * 60, checkpoint_every, log_every, progress, started,
-                 strategy=strategy_, cluster=cluster, shard=shard)[0]
+                 strategy=strategy_, cluster=cluster, shard=shard, record=learned)[0]
 
 
 def plan_jobs(inputs, output, fmt="wav"):
@@ -183,23 +183,20 @@ def export(run_dir=None, out="export", fmt="all", quantize=("none",), name="tfst
     """Exports a run's latest converter (or the shipped `model`, or with `style`, a list of
     audio files of one instrument, the one-shot converter of the shipped timbre prior for
     it: `one_shot_converter`) to SavedModel and TFLite; with `prior`, the shipped timbre
-    prior itself with its encoder (TFLite only: `harmonic.export.export_prior`). Returns
+    prior itself with its encoder (`harmonic.export.export_prior`). Returns
     {artifact path: description}."""
     from tfstyle.converters.serving import FORMATS
 
     if fmt not in FORMATS:
         raise TfstyleError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if prior:
-        if fmt == "saved_model":
-            raise TfstyleError("the prior with its encoder exports to TFLite only; for a "
-                               "SavedModel give --style CLIP (its embedding stored)")
         from tfstyle.converters.harmonic.export import export_prior
         from tfstyle.converters.harmonic.family import Converter
         from tfstyle.harmonic.prior import Prior
 
         shipped = Prior.load()
-        written = export_prior(Converter.of_prior(shipped), shipped.encoder, out,
-                               list(quantize), name)
+        written = export_prior(Converter.of_prior(shipped), shipped.encoder, out, fmt,
+                               list(quantize), name, version)
     else:
         converter = one_shot_converter(style) if style else load_converter(run_dir, model)
         written = converter.export(out, fmt, list(quantize), name, version, gl_iters)

@@ -9,7 +9,7 @@ A family is a module with:
     check_domains(domains, config, log)   warnings about the training data
     prepare(domains, config, run, log, progress)  analysis done once per run (cached), and
                               what the run records of it
-    build(config)             the training model (a keras.Model with `cycle(batch)`,
+    build(config, record)     the training model (a keras.Model with `cycle(batch)`,
                               `checkpoint_objects()`, `steps_per_cycle`, `shown` and
                               `preview(clip)`), built under the current strategy
     pipeline(domains, config, rows, seed)  endless tf.data batches of `rows` rows

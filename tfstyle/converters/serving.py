@@ -75,47 +75,68 @@ def match_rms(audio, reference):
     return limit(audio * rms(reference) / rms(audio))
 
 
-def wav_bytes_fn(waveform, sr):
-    """[batch] 16-bit PCM WAV strings → WAV strings at each input's rate, through
-    `waveform` ([batch, samples] at `sr` → same)."""
+def decode_wav(data, sr, name="wav_bytes"):
+    """One 16-bit PCM WAV string → (its samples at `sr`, its own rate), with one-line
+    errors for what is not a WAV file or holds no samples."""
     import tensorflow as tf
 
-    def one(data):
-        checks = [tf.debugging.assert_equal(
-            tf.strings.substr(data, 0, 4), "RIFF",
-            message="wav_bytes: expected a 16-bit PCM WAV file (no RIFF header)")]
-        with tf.control_dependencies(checks):
-            decoded = tf.audio.decode_wav(data, desired_channels=1)
-        rate = decoded.sample_rate
-        y = decoded.audio[:, 0]
-        with tf.control_dependencies([tf.debugging.assert_greater(
-                tf.size(y), 0, message="wav_bytes: the WAV file holds no samples")]):
-            y = tf.identity(y)
-        y = tf.cond(tf.equal(rate, sr), lambda: y, lambda: resample(y, rate, sr))
-        out = waveform(y[None])[0]
+    checks = [tf.debugging.assert_equal(
+        tf.strings.substr(data, 0, 4), "RIFF",
+        message=f"{name}: expected a 16-bit PCM WAV file (no RIFF header)")]
+    with tf.control_dependencies(checks):
+        decoded = tf.audio.decode_wav(data, desired_channels=1)
+    rate = decoded.sample_rate
+    y = decoded.audio[:, 0]
+    with tf.control_dependencies([tf.debugging.assert_greater(
+            tf.size(y), 0, message=f"{name}: the WAV file holds no samples")]):
+        y = tf.identity(y)
+    return tf.cond(tf.equal(rate, sr), lambda: y, lambda: resample(y, rate, sr)), rate
+
+
+def wav_bytes_fn(waveform, sr, style=False):
+    """[batch] 16-bit PCM WAV strings → WAV strings at each input's rate, through
+    `waveform` ([batch, samples] at `sr` → same; with `style`, a second [batch, samples]
+    of style clips, which the returned function takes as WAV strings too)."""
+    import tensorflow as tf
+
+    def one(data, style_data=None):
+        y, rate = decode_wav(data, sr)
+        if style_data is None:
+            out = waveform(y[None])[0]
+        else:
+            out = waveform(y[None], decode_wav(style_data, sr, "style_bytes")[0][None])[0]
         out = tf.cond(tf.equal(rate, sr), lambda: out, lambda: resample(out, sr, rate))
         # Resampling back can overshoot the waveform signature's ceiling a little.
         return tf.audio.encode_wav(limit(out)[:, None], rate)
 
-    return lambda wav_bytes: tf.map_fn(one, wav_bytes,
-                                       fn_output_signature=tf.TensorSpec([], tf.string))
+    spec = tf.TensorSpec([], tf.string)
+    if style:
+        return lambda wav_bytes, style_bytes: tf.map_fn(
+            lambda pair: one(*pair), (wav_bytes, style_bytes), fn_output_signature=spec)
+    return lambda wav_bytes: tf.map_fn(one, wav_bytes, fn_output_signature=spec)
 
 
-def serving_archive(tracked, waveform, sr):
+def serving_archive(tracked, waveform, sr, style=False):
     """An ExportArchive tracking `tracked` with `serving_default` (WAV bytes) and `waveform`
-    ([batch, samples] float32 at `sr`) endpoints; a family may add more before writing."""
+    ([batch, samples] float32 at `sr`) endpoints; with `style`, each takes the style clips
+    as a second input too (`style_bytes`, `style`), as the timbre prior's one-shot model
+    does. A family may add more endpoints before writing."""
     import keras
     import tensorflow as tf
 
     archive = keras.export.ExportArchive()
     for item in tracked:
         archive.track(item)
-    wav_fn = wav_bytes_fn(waveform, sr)
-    archive.add_endpoint("serving_default", lambda wav_bytes: {"audio_bytes": wav_fn(wav_bytes)},
-                         input_signature=[tf.TensorSpec([None], tf.string, name="wav_bytes")])
-    archive.add_endpoint("waveform", lambda waveform_in: {"waveform": waveform(waveform_in)},
-                         input_signature=[tf.TensorSpec([None, None], tf.float32,
-                                                        name="waveform")])
+    wav_fn = wav_bytes_fn(waveform, sr, style)
+    strings = [tf.TensorSpec([None], tf.string, name="wav_bytes")]
+    floats = [tf.TensorSpec([None, None], tf.float32, name="waveform")]
+    if style:
+        strings.append(tf.TensorSpec([None], tf.string, name="style_bytes"))
+        floats.append(tf.TensorSpec([None, None], tf.float32, name="style"))
+    archive.add_endpoint("serving_default", lambda *x: {"audio_bytes": wav_fn(*x)},
+                         input_signature=strings)
+    archive.add_endpoint("waveform", lambda *x: {"waveform": waveform(*x)},
+                         input_signature=floats)
     return archive
 
 

@@ -38,12 +38,12 @@ _SEED_STRIDE = 7919     # separates the data seeds of workers that read differen
 _SIGNALLED = 1000.0     # a worker's stop flag when it received Ctrl-C or SIGTERM
 
 
-def build(family, config, strategy=None):
+def build(family, config, strategy=None, record=None):
     """The family's compiled training model and the step counter, under `strategy` (default:
-    the current one)."""
+    the current one); `record`: what the family's `prepare` gave the run."""
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
-        model = family.build(config)
+        model = family.build(config, record)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     return model, step
 
@@ -195,16 +195,17 @@ class _Loop:
 
 def train(run_dir, family, config, domains, total_steps=10000, max_seconds=None,
           checkpoint_every=500, log_every=25, progress=False, start_time=None, strategy=None,
-          cluster=None, shard="data"):
+          cluster=None, shard="data", record=None):
     """Trains (or resumes) the run of `family` on `domains` (a dict of `domains.Domain`, by
     role) under `strategy` (default: the current one).
 
     Returns (the step reached, the model). `cluster` says whether this process is the chief
-    (default: a single worker); `shard` is "data" or "files" (see the module docstring).
+    (default: a single worker); `shard` is "data" or "files" (see the module docstring);
+    `record` what the family's `prepare` returned.
     """
     strategy = strategy or tf.distribute.get_strategy()
     cluster = cluster or distribute.Cluster()
-    model, step = build(family, config, strategy)
+    model, step = build(family, config, strategy, record)
     # The other workers' checkpoints are a by-product of the collective save: keep them apart,
     # in one folder per run and task that the next start clears if a killed worker left it.
     scratch = None

@@ -117,6 +117,17 @@ class HarmonicDecoder(keras.Model):
         ([batch, frames, width]: the GRU's sequence and the conditions)."""
         return keras.Model(self.inputs, self.get_layer("with_inputs").output)
 
+    def trunk_outputs(self, inputs):
+        """`trunk`'s output for `inputs`, through one traced function per decoder, so repeated
+        transfers in one process (a server, the web page) trace it once."""
+        import tensorflow as tf
+
+        if getattr(self, "_trunk", None) is None:
+            trunk = self.trunk()
+            self._trunk = tf.function(lambda x: trunk(x, training=False),
+                                      reduce_retracing=True, autograph=False)
+        return self._trunk(inputs)
+
     def output_layers(self):
         return [layer for layer in self.layers if layer.name.startswith(OUTPUT_LAYERS)]
 

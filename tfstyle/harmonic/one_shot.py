@@ -87,8 +87,7 @@ class Model:
         if head_only:
             # Nothing before the output layers moves: what they read is computed once, over
             # the whole style, and each step runs only the output layers and the synthesiser.
-            trunk = self.decoder.trunk()
-            hidden = tf.function(lambda x: trunk(x, training=False), autograph=False)(
+            hidden = self.decoder.trunk_outputs(
                 {k: tf.constant(v[None]) for k, v in inputs.items()}
                 | {"state": tf.constant(self.decoder.initial_state(1)),
                    "timbre": self.timbre})

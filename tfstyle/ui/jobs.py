@@ -107,10 +107,10 @@ def transfer(content, style, preset="default", workspace=None, progress=False, *
     config = config.validate()
     content_audio = _load(content, "content", config.sr, config.min_samples())
     style_audio = _load(style, "style", config.sr, config.min_samples())
-    from tfstyle.features import PRETRAINED
+    from tfstyle.optimisation.features import PRETRAINED
 
     if config.method in PRETRAINED and not config.random_weights:
-        from tfstyle.features.weights import resolve
+        from tfstyle.optimisation.features.weights import resolve
 
         resolve(config.method, config.weights)
     folder = workspace.job()

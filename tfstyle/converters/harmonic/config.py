@@ -33,6 +33,12 @@ class HarmonicConfig(Settings):
     trim_db: float = setting(40.0, "trim leading/trailing silence quieter than this many dB "
                                    "below a clip's peak (0: keep everything)")
     seed: int = setting(0, "seed of weights and data order")
+    start: str = setting("scratch", "the weights training starts from: scratch (random) or "
+                                    "prior (the shipped timbre prior's decoder and reverb, "
+                                    "told the instrument by the embedding of the training "
+                                    "clips, then all of the decoder fine-tuned; the "
+                                    "architecture is the prior's, so the other model "
+                                    "settings must be its own)", choices=("scratch", "prior"))
 
     def validate(self):
         for name in ("sr", "hop_length", "harmonics", "window_frames", "batch_size", "units"):

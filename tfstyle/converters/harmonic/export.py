@@ -70,6 +70,41 @@ def export_saved_model(converter, base, name="tfstyle", version=None):
     return serving.write_archive(archive, path, metadata(converter))
 
 
+def prior_metadata(converter, encoder):
+    return {**metadata(converter), "model": "harmonic timbre prior (one-shot)",
+            "timbre": {"dims": converter.decoder.timbre_dims},
+            "signatures": {"serving_default": "wav_bytes, style_bytes -> audio_bytes",
+                           "waveform": "waveform, style [batch, samples] -> waveform",
+                           "embed": "style [batch, samples] -> timbre [batch, dims]"}}
+
+
+def export_prior_saved_model(converter, encoder, base, name="tfstyle", version=None):
+    """The timbre prior with its encoder as a SavedModel: `serving_default` and `waveform`
+    take a style clip beside each content (`graph.one_shot_fn`: the embedding and the
+    profile taken from it on-graph, nothing adapted), `embed` gives a style's embedding."""
+    import tensorflow as tf
+
+    from tfstyle.converters.harmonic import graph
+
+    config = converter.config
+    one = graph.one_shot_fn(encoder, converter.decoder, converter.synth, config,
+                            converter.dynamics)
+
+    def waveform(contents, styles):
+        return tf.map_fn(lambda pair: one(*pair), (contents, styles),
+                         fn_output_signature=tf.TensorSpec([None], tf.float32))
+
+    def embed(styles):
+        return {"timbre": tf.map_fn(lambda y: graph.embed(encoder, y, config)[0], styles)}
+
+    path = serving.version_path(base, name, version)
+    archive = serving.serving_archive(_models(converter) + [encoder], waveform, config.sr,
+                                      style=True)
+    archive.add_endpoint("embed", embed, input_signature=[
+        tf.TensorSpec([None, None], tf.float32, name="style")])
+    return serving.write_archive(archive, path, prior_metadata(converter, encoder))
+
+
 def _dft(n):
     """Real DFT matrices of size n: x @ cos, x @ sin give rfft's real and -imaginary parts;
     (re @ icos - im @ isin) inverts a one-sided spectrum (irfft)."""
@@ -267,15 +302,23 @@ def embed_fn(encoder, config):
     return fn, [tf.TensorSpec([1, int(EMBED_SECONDS * config.sr)], tf.float32, name="clip")]
 
 
-def export_prior(converter, encoder, out, quantize=("none",), name="tfstyle"):
-    """The timbre prior with its encoder as one TFLite file per quantization: `analyse`,
-    `embed` (a style clip → its embedding) and `render` (which takes the embedding), so an
-    app does one-shot transfer with any clip its user records; the runner takes the
-    instrument's pitch and loudness profile from the same clip. `converter`: the prior's
-    (`Converter.of_prior`). Returns {path: description}."""
-    os.makedirs(out, exist_ok=True)
-    return dict(write_tflite(converter, os.path.join(out, f"{name}_prior_{q}.tflite"), q,
-                             encoder) for q in quantize)
+def export_prior(converter, encoder, out, fmt="all", quantize=("none",), name="tfstyle",
+                 version=None):
+    """The timbre prior with its encoder: a SavedModel (`export_prior_saved_model`) and one
+    TFLite file per quantization with `analyse`, `embed` (a style clip → its embedding) and
+    `render` (which takes the embedding), so an app does one-shot transfer with any clip its
+    user records; the runner takes the instrument's pitch and loudness profile from the same
+    clip. `converter`: the prior's (`Converter.of_prior`). Returns {path: description}."""
+    written = {}
+    if fmt in ("saved_model", "all"):
+        path = export_prior_saved_model(converter, encoder, out, name, version)
+        written[path] = ("SavedModel of the timbre prior (serving_default, waveform: content "
+                         "and style in; embed)")
+    if fmt in ("tflite", "all"):
+        os.makedirs(out, exist_ok=True)
+        written.update(write_tflite(converter, os.path.join(out, f"{name}_prior_{q}.tflite"),
+                                    q, encoder) for q in quantize)
+    return written
 
 
 def write_tflite(converter, path, quantize, encoder=None):

@@ -27,17 +27,48 @@ def check_domains(domains, config, log):
 
 def prepare(domains, config, run, log=None, progress=False):
     """Analyses the target's pitch and loudness (or reads the run's cache); returns the
-    domains and what the run records of them (the target's profile, used at conversion)."""
+    domains and what the run records of them (the target's profile, used at conversion; for
+    a run that starts from the timbre prior, the prior's architecture and the embedding of
+    the target's clips)."""
     from tfstyle.converters.harmonic import data
 
     target = data.analyse(domains["b"], config, run.cache_dir, progress)
-    return {"b": target}, {"profile": dataclasses.asdict(data.profile(target, config))}
+    learned = {"profile": dataclasses.asdict(data.profile(target, config))}
+    if config.start == "prior":
+        learned["prior"] = prior_start(domains["b"].clips, config, run)
+    return {"b": target}, learned
 
 
-def build(config):
-    from tfstyle.converters.harmonic.trainer import HarmonicTrainer, build_networks
+def prior_start(clips, config, run):
+    """What a run started from the shipped timbre prior records: the prior's architecture and
+    the embedding of the target's clips (a resumed run keeps the one it started with)."""
+    from tfstyle.harmonic.prior import Prior
 
-    return HarmonicTrainer(*build_networks(config), config)
+    if run.exists():
+        saved = run.load_config()[1].get("prior")
+        if saved:
+            return saved
+    prior = Prior.load()
+    p = prior.config
+    mismatched = [f"{name}={getattr(config, name)} (the prior's: {getattr(p, name)})"
+                  for name in ("sr", "hop_length", "harmonics", "noise_bands", "units",
+                               "reverb_seconds") if getattr(config, name) != getattr(p, name)]
+    if mismatched:
+        raise TfstyleError("start=prior takes the prior's architecture; leave out "
+                           + ", ".join(mismatched))
+    return {"config": dataclasses.asdict(p), "steps": prior.record.get("steps"),
+            "timbre": [float(v) for v in prior.embed(clips)]}
+
+
+def build(config, record=None):
+    """The training model; one that starts from the prior (`record["prior"]`) has its
+    weights, which a resumed run's checkpoint then replaces."""
+    from tfstyle.converters.harmonic.trainer import HarmonicTrainer, build_networks, load_prior
+
+    decoder, synth = build_networks(config, record)
+    if config.start == "prior":
+        load_prior(decoder, synth)
+    return HarmonicTrainer(decoder, synth, config)
 
 
 def pipeline(domains, config, rows, seed):
@@ -52,9 +83,11 @@ class Converter:
 
     family = NAME
 
-    def __init__(self, config, decoder, synth, profile, source=None, dynamics=None):
+    def __init__(self, config, decoder, synth, profile, source=None, dynamics=None,
+                 start=None):
         self.config, self.decoder, self.synth, self.source = config, decoder, synth, source
-        self.profile, self.dynamics = profile, dynamics
+        # A converter trained from the timbre prior: its architecture and first embedding.
+        self.profile, self.dynamics, self.start = profile, dynamics, start
         # Tracing waits for the first call; making the runner costs nothing. The prior's own
         # mapping (`of_prior`) is told the instrument only in the exported graph.
         self._dynamics_runner = None if dynamics is None or getattr(
@@ -72,15 +105,16 @@ class Converter:
     def from_run(cls, run, config, record):
         from tfstyle.converters.harmonic.trainer import build_networks
 
-        decoder, synth = build_networks(config)
+        decoder, synth = build_networks(config, record)
         run.restore({"decoder": decoder, "synth": synth})
-        return cls(config, decoder, synth, cls._profile(record), run.path)
+        return cls(config, decoder, synth, cls._profile(record), run.path,
+                   start=record.get("prior"))
 
     @classmethod
     def from_folder(cls, path, config, record):
         from tfstyle.converters.harmonic.trainer import build_networks
 
-        decoder, synth = build_networks(config)
+        decoder, synth = build_networks(config, record)
         import numpy as np
 
         decoder.load_weights(os.path.join(path, WEIGHTS["decoder"]))
@@ -92,7 +126,8 @@ class Converter:
 
             dynamics = DynamicsModel.from_config(record["dynamics"])
             dynamics.load_weights(os.path.join(path, WEIGHTS["dynamics"]))
-        return cls(config, decoder, synth, cls._profile(record), path, dynamics)
+        return cls(config, decoder, synth, cls._profile(record), path, dynamics,
+                   record.get("prior"))
 
     @staticmethod
     def _prior_config(prior, loudness="offset"):
@@ -142,7 +177,7 @@ class Converter:
         import dataclasses
 
         return Converter(dataclasses.replace(self.config, loudness="learned"), self.decoder,
-                         self.synth, self.profile, self.source, dynamics)
+                         self.synth, self.profile, self.source, dynamics, self.start)
 
     def perform(self, controls, transpose=None, loudness=None):
         """(played controls, gates, semitones) of an input's controls on the target."""
@@ -191,7 +226,8 @@ class Converter:
 
     def record(self):
         return {"profile": dataclasses.asdict(self.profile),
-                "dynamics": None if self.dynamics is None else self.dynamics.get_config()}
+                "dynamics": None if self.dynamics is None else self.dynamics.get_config(),
+                **({} if self.start is None else {"prior": self.start})}
 
     def export(self, out, fmt, quantize, name, version, gl_iters=None, log=None):
         from tfstyle.converters.harmonic.export import export_converter

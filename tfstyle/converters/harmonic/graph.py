@@ -5,7 +5,13 @@ decoder → synthesiser.
 
 The same steps as `ctl.analyse` and `performance.perform` in NumPy (tested against them), so a
 SavedModel needs nothing but TensorFlow. One clip at a time, [samples] → [samples].
+
+The timbre prior's one-shot graph (`one_shot_fn`) takes the profile and the embedding from a
+style clip on-graph too (`style_profile`, the encoder), so a server does one-shot transfer
+with a clip its user sends, and nothing is adapted.
 """
+import collections
+
 import numpy as np
 import tensorflow as tf
 
@@ -113,7 +119,7 @@ def map_loudness(loudness, voiced, target_quantiles):
     src = _quantiles(tf.boolean_mask(loudness, voiced), q)
     src = src + tf.range(tf.shape(src)[0], dtype=tf.float32) * 1e-6
     src = tf.scan(tf.maximum, src)
-    dst = tf.constant(target_quantiles, tf.float32)
+    dst = tf.convert_to_tensor(target_quantiles, tf.float32)
     mapped = _interp(loudness, src, dst)
     mapped = tf.where(loudness < src[0], loudness + (dst[0] - src[0]), mapped)
     return tf.where(loudness > src[-1], loudness + (dst[-1] - src[-1]), mapped)
@@ -190,9 +196,30 @@ def _voiced_level(loudness, voiced, quantile):
     return _quantiles(tf.boolean_mask(loudness, voiced), tf.constant([quantile]))[0]
 
 
+def target_level(profile, quantile=ctl.OFFSET_QUANTILE):
+    """`ctl.target_level` of a Profile or a `StyleProfile` of tensors."""
+    return _interp(tf.constant([quantile], tf.float32), tf.constant(ctl.QUANTILES, tf.float32),
+                   tf.convert_to_tensor(profile.loudness_quantiles, tf.float32))[0]
+
+
+# `ctl.Profile` as tensors, taken from a style clip on-graph (`style_profile`).
+StyleProfile = collections.namedtuple("StyleProfile",
+                                      "pitch_low pitch_high loudness_quantiles decay")
+
+
+def style_profile(y, sr, hop_length):
+    """`ctl.Profile.of(ctl.analyse(y))` of a waveform [samples], on-graph."""
+    f0, voiced, loudness = analyse(y, sr, hop_length)
+    low, high = tf.unstack(_quantiles(tf.boolean_mask(hz_to_midi(f0), voiced),
+                                      tf.constant([0.05, 0.95])))
+    return StyleProfile(low, high, _quantiles(tf.boolean_mask(loudness, voiced),
+                                              tf.constant(ctl.QUANTILES, tf.float32)),
+                        decay_rate(loudness, _notes(f0, voiced), hop_length / sr))
+
+
 def offset_loudness(loudness, voiced, profile, quantile=ctl.OFFSET_QUANTILE):
     """`ctl.offset_loudness` on tensors."""
-    target = ctl.target_level(profile, quantile)
+    target = target_level(profile, quantile)
     level = _voiced_level(loudness, voiced, quantile)
     return loudness + (target - level)
 
@@ -206,25 +233,29 @@ def dynamics_features(f0, voiced, loudness):
     return tf.stack([rel, tf.cast(voiced, tf.float32), step, pitch], -1)
 
 
-def learned_loudness(dynamics, f0, voiced, loudness, target_level):
-    """`dynamics.apply` on tensors: the whole clip in one call, SILENCE either side."""
+def learned_loudness(dynamics, f0, voiced, loudness, level, timbre=None):
+    """`dynamics.apply` on tensors: the whole clip in one call, SILENCE either side; the
+    prior's conditioned mapping is told the instrument by `timbre` [1, dims]."""
     silence = tf.tile(tf.constant(dyn.SILENCE)[None], [dynamics.receptive_field, 1])
-    x = tf.concat([silence, dynamics_features(f0, voiced, loudness), silence], 0)
-    return target_level + dyn.DB_SCALE * dynamics(x[None], training=False)[0]
+    x = tf.concat([silence, dynamics_features(f0, voiced, loudness), silence], 0)[None]
+    if timbre is not None:
+        x = {"features": x, "timbre": timbre}
+    return level + dyn.DB_SCALE * dynamics(x, training=False)[0]
 
 
 def perform(f0, voiced, loudness, profile, frame_seconds, transpose="auto",
-            loudness_mode="quantile", dynamics=None):
+            loudness_mode="quantile", dynamics=None, timbre=None):
     """(f0, loudness, gate) of the performance, as `performance.perform` (`loudness_mode` is
-    its `loudness`, `dynamics` the DynamicsModel itself)."""
+    its `loudness`, `dynamics` the DynamicsModel itself, `timbre` the embedding a
+    conditioned one takes). `profile`: a `ctl.Profile` or a `StyleProfile`."""
     if str(transpose).strip().lower() == "auto":
         shift = octave_shift(f0, voiced, profile)
     else:
         shift = tf.constant(float(transpose))
     moved = f0 * 2.0 ** (shift / 12.0)
     if loudness_mode == "learned":
-        played = learned_loudness(dynamics, moved, voiced, loudness,
-                                  ctl.target_level(profile))
+        played = learned_loudness(dynamics, moved, voiced, loudness, target_level(profile),
+                                  timbre)
     elif loudness_mode == "offset":
         played = offset_loudness(loudness, voiced, profile)
     else:
@@ -248,20 +279,43 @@ def decode(decoder, f0, loudness, state, timbre=None):
                    training=False)
 
 
-def waveform_fn(decoder, synth, config, profile, dynamics=None):
-    """[samples] at config.sr → the converted [samples], leveled like `tfstyle convert`."""
+def convert(y, decoder, synth, config, profile, dynamics=None, timbre=None):
+    """One waveform [samples] at config.sr played on the target (a conditioned decoder's and
+    mapping's instrument: `timbre` [1, dims]), leveled like `tfstyle convert`."""
     from tfstyle.converters.serving import match_rms
 
     hop = config.hop_length
+    n = tf.shape(y)[0]
+    f0, voiced, loudness = analyse(y, config.sr, hop)
+    f0, played, gate = perform(f0, voiced, loudness, profile, hop / config.sr,
+                               config.transpose, config.loudness, dynamics, timbre)
+    outputs = decode(decoder, f0[None], played[None], tf.zeros([1, decoder.gru_units]), timbre)
+    outputs = {k: v for k, v in outputs.items() if k != "state"}
+    audio = synth(outputs, f0[None], tf.cast(voiced, tf.float32)[None], gate[None])[0, :n]
+    return match_rms(audio, y)
 
-    def convert(y):
-        n = tf.shape(y)[0]
-        f0, voiced, loudness = analyse(y, config.sr, hop)
-        f0, played, gate = perform(f0, voiced, loudness, profile, hop / config.sr,
-                                   config.transpose, config.loudness, dynamics)
-        outputs = decode(decoder, f0[None], played[None], tf.zeros([1, decoder.gru_units]))
-        outputs = {k: v for k, v in outputs.items() if k != "state"}
-        audio = synth(outputs, f0[None], tf.cast(voiced, tf.float32)[None], gate[None])[0, :n]
-        return match_rms(audio, y)
 
-    return convert
+def waveform_fn(decoder, synth, config, profile, dynamics=None):
+    """[samples] at config.sr → the converted [samples], leveled like `tfstyle convert`."""
+    return lambda y: convert(y, decoder, synth, config, profile, dynamics)
+
+
+def embed(encoder, style, config):
+    """The timbre embedding [1, dims] of a style waveform [samples] (`timbre.embed`)."""
+    from tfstyle.harmonic.timbre import log_mel
+
+    db, weight = log_mel(style[None], config.sr, config.hop_length)
+    return encoder({"log_mel": db, "weight": weight}, training=False)
+
+
+def one_shot_fn(encoder, decoder, synth, config, dynamics=None):
+    """(content [samples], style [samples]) at config.sr → the content played by the style's
+    instrument: the timbre prior's conditioned decoder (and loudness mapping) told the
+    instrument by the style's embedding, into the style's profile (`Converter.from_prior`,
+    nothing adapted)."""
+    def one_shot(y, style):
+        profile = style_profile(style, config.sr, config.hop_length)
+        return convert(y, decoder, synth, config, profile, dynamics,
+                       embed(encoder, style, config))
+
+    return one_shot

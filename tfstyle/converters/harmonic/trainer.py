@@ -13,15 +13,42 @@ import tensorflow as tf
 from tfstyle import dsp
 
 
-def build_networks(config):
+def build_networks(config, record=None):
+    """(decoder, synthesiser) of a converter. A run started from the timbre prior
+    (`config.start`) has the prior's conditioned decoder bound to the embedding its run
+    recorded (`record["prior"]`, from `family.prepare`), with random weights until they are
+    loaded (`load_prior`) or restored."""
     from tfstyle.harmonic.decoder import HarmonicDecoder
     from tfstyle.harmonic.synthesizer import HarmonicNoiseSynth
 
     keras.utils.set_random_seed(config.seed)
+    synth = HarmonicNoiseSynth(config.sr, config.hop_length, config.reverb_taps, name="synth")
+    if config.start == "prior":
+        from tfstyle.errors import TfstyleError
+        from tfstyle.harmonic.prior import BoundDecoder
+
+        start = (record or {}).get("prior")
+        if not start:
+            raise TfstyleError("this harmonic converter starts from the timbre prior, but its "
+                               "record has no 'prior' (architecture and embedding)")
+        p = start["config"]
+        decoder = HarmonicDecoder(p["harmonics"], p["noise_bands"], p["units"],
+                                  p["gru_units"], seed=config.seed,
+                                  timbre_dims=p["timbre_dims"], name="decoder")
+        return BoundDecoder(decoder, np.asarray(start["timbre"], np.float32),
+                            name="bound_decoder"), synth
     decoder = HarmonicDecoder(config.harmonics, config.noise_bands, config.units, config.units,
                               seed=config.seed, name="decoder")
-    synth = HarmonicNoiseSynth(config.sr, config.hop_length, config.reverb_taps, name="synth")
     return decoder, synth
+
+
+def load_prior(decoder, synth):
+    """The shipped timbre prior's weights into the networks of a run that starts from it."""
+    from tfstyle.harmonic.prior import Prior
+
+    prior = Prior.load()
+    decoder.decoder.set_weights(prior.decoder.get_weights())
+    synth.set_weights(prior.synth.get_weights())
 
 
 class HarmonicTrainer(keras.Model):

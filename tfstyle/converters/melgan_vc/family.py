@@ -22,8 +22,9 @@ def prepare(domains, config, run, log=None, progress=False):
     return domains, {}
 
 
-def build(config):
-    """The compiled MelGANVC training model (call under the strategy's scope)."""
+def build(config, record=None):
+    """The compiled MelGANVC training model (call under the strategy's scope); it needs
+    nothing of the run's record."""
     import keras
 
     from tfstyle.converters.melgan_vc.trainer import MelGANVC, build_networks

@@ -7,7 +7,7 @@ are seeded He-normal and never trained.
 """
 import keras
 
-from tfstyle.features.random_cnn import conv_taps
+from tfstyle.optimisation.features.random_cnn import conv_taps
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")

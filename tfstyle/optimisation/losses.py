@@ -48,8 +48,11 @@ class GramStyleLoss:
 
     ‖FᵀF/Mx − SᵀS/Ms‖² expands into ‖FFᵀ‖²/Mx² − 2‖FSᵀ‖²/(Mx·Ms) + ‖SSᵀ‖²/Ms², which needs
     only Mx×Mx and Mx×Ms products. When the clips are shorter than there are channels (5 s of
-    audio is ~215 frames against 4096 filters) that costs O(M²·C) instead of the O(M·C²) of
-    forming C×C Grams. The form is chosen from the static shapes when the loss is built.
+    audio is ~215 frames against 4096 filters) that costs O(Mx·(Mx + Ms)·C) instead of the
+    O(Mx·C²) of forming C×C Grams. A style in chunks S₁…S_K (a long clip taken window by
+    window) pools the same way: its Gram is ΣSₖᵀSₖ/Ms, so the cross term is Σ‖FSₖᵀ‖². The form
+    is chosen from the static shapes when the loss is built, per map: the deep layers of a
+    2-D network have few positions and many channels, the first ones the opposite.
 
     Args:
         style_features: [..., Ms, C] style activations, or a list of such maps (chunks of a long
@@ -68,13 +71,17 @@ class GramStyleLoss:
         c = int(chunks[0].shape[-1])
         mx = content_positions
         self.channels, self.norm, self.reduction = c, norm, reduction
-        self.use_frames_form = (len(chunks) == 1 and mx is not None
-                                and mx * mx * c + mx * ms * c < mx * c * c + c * c)
+        self.use_frames_form = mx is not None and frames_form_is_cheaper(mx, ms, c)
         self._ms = float(ms)
         if self.use_frames_form:
-            self._style = chunks[0]
-            self._style_energy = tf.reduce_sum(
-                tf.square(tf.matmul(chunks[0], chunks[0], transpose_b=True)))
+            self._style = tf.concat(chunks, axis=0)
+            # ‖ΣSₖᵀSₖ‖², once, in whichever order is cheaper.
+            if ms < c:
+                self._style_energy = tf.reduce_sum(
+                    tf.square(tf.matmul(self._style, self._style, transpose_b=True)))
+            else:
+                self._style_energy = tf.reduce_sum(tf.square(
+                    tf.matmul(self._style, self._style, transpose_a=True)))
         else:
             self._gram = tf.add_n([tf.matmul(s, s, transpose_a=True) for s in chunks]) / ms
 
@@ -95,6 +102,12 @@ class GramStyleLoss:
         cross = tf.reduce_sum(tf.square(tf.matmul(f, self._style, transpose_b=True)))
         return (own / mx ** 2 - 2.0 * cross / (mx * self._ms)
                 + self._style_energy / self._ms ** 2) * self._scale()
+
+
+def frames_form_is_cheaper(mx, ms, c):
+    """Whether the frames form's multiply-adds per evaluation, FFᵀ and FSᵀ (Mx²·C + Mx·Ms·C),
+    are fewer than forming the Gram and comparing it (Mx·C² + C²)."""
+    return mx * mx * c + mx * ms * c < mx * c * c + c * c
 
 
 def align_frames(x, frames, axis=-2):

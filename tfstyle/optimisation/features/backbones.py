@@ -13,7 +13,7 @@ import keras
 import tensorflow as tf
 
 from tfstyle.errors import TfstyleError
-from tfstyle.features.weights import resolve
+from tfstyle.optimisation.features.weights import resolve
 
 # ViT geometry used with random weights: ViT-Tiny/16 (5.7 M parameters).
 VIT_RANDOM = dict(image_shape=(224, 224, 3), patch_size=16, num_layers=12, num_heads=3,

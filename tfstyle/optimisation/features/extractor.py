@@ -3,9 +3,9 @@ docstring for the networks)."""
 import tensorflow as tf
 
 from tfstyle.errors import TfstyleError
-from tfstyle.features.catalog import NETWORKS
-from tfstyle.features.random_cnn import RandomCNN1D
-from tfstyle.features.random_cnn2d import RandomCNN2D
+from tfstyle.optimisation.features.catalog import NETWORKS
+from tfstyle.optimisation.features.random_cnn import RandomCNN1D
+from tfstyle.optimisation.features.random_cnn2d import RandomCNN2D
 
 
 
@@ -83,7 +83,7 @@ def build(network, channels, filters="4096", kernel_size="3", activation="relu",
             to_maps=lambda taps: {n: t[0] for n, t in taps.items()})
 
     if network == "nsynth":
-        from tfstyle.features import nsynth, weights as weight_files
+        from tfstyle.optimisation.features import nsynth, weights as weight_files
 
         model = nsynth.NSynthEncoder(seed=seed)
         if not random_weights:
@@ -95,7 +95,7 @@ def build(network, channels, filters="4096", kernel_size="3", activation="relu",
                                 model.receptive_field,
                                 to_maps=lambda taps: {n: t[0] for n, t in taps.items()})
 
-    from tfstyle.features import backbones
+    from tfstyle.optimisation.features import backbones
 
     lo, hi = image_range
     if network == "vit":

@@ -15,11 +15,11 @@ so networks, layers and losses mix freely.
 | nsynth     | mu-law waveform at 16 kHz      | relu_a_i, relu_b_i, res_i, bottleneck |
 """
 
-from tfstyle.features.catalog import NETWORKS, PRETRAINED  # noqa: F401
+from tfstyle.optimisation.features.catalog import NETWORKS, PRETRAINED  # noqa: F401
 
 
 def build(*args, **kwargs):
-    """See `tfstyle.features.extractor.build` (imported on use: it loads TensorFlow)."""
-    from tfstyle.features.extractor import build as _build
+    """See `tfstyle.optimisation.features.extractor.build` (imported on use: it loads TensorFlow)."""
+    from tfstyle.optimisation.features.extractor import build as _build
 
     return _build(*args, **kwargs)
