@@ -279,15 +279,19 @@ def test_the_style_profile_on_graph_is_the_numpy_one():
 
     # A decaying line: the decay rate has work to do.
     y = (tune(8, notes=8) * np.linspace(1, 0.3, len(tune(8, notes=8)))).astype(np.float32)
-    want = ctl.Profile.of(ctl.analyse(y, SR, HOP), HOP / SR)
+    # From the same analysis (the graph's, which test_harmonic_converter compares with
+    # NumPy's), so that only the profile's own arithmetic is compared: a frame whose voicing
+    # rounding tips on another CPU cannot move the figures.
+    f0, voiced, loudness = (t.numpy() for t in graph.analyse(tf.constant(y), SR, HOP))
+    zeros = np.zeros_like(f0)
+    want = ctl.Profile.of(ctl.Controls(f0, zeros, loudness, voiced, zeros), HOP / SR)
     got = graph.style_profile(tf.constant(y), SR, HOP)
-    # The graph analyses in one piece, NumPy in blocks: the same frames up to rounding.
-    assert abs(float(got.pitch_low) - want.pitch_low) < 0.05
-    assert abs(float(got.pitch_high) - want.pitch_high) < 0.05
+    assert abs(float(got.pitch_low) - want.pitch_low) < 1e-3
+    assert abs(float(got.pitch_high) - want.pitch_high) < 1e-3
     np.testing.assert_allclose(got.loudness_quantiles.numpy(), want.loudness_quantiles,
-                               atol=0.05)
-    assert want.decay < -1 and abs(float(got.decay) - want.decay) < 0.02 * abs(want.decay)
-    assert abs(float(graph.target_level(got)) - ctl.target_level(want)) < 0.05
+                               atol=1e-3)
+    assert want.decay < -1 and abs(float(got.decay) - want.decay) < 1e-3 * abs(want.decay)
+    assert abs(float(graph.target_level(got)) - ctl.target_level(want)) < 1e-3
 
 
 def test_the_prior_exports_a_saved_model_that_takes_the_style_beside_the_content(

@@ -29,6 +29,13 @@ class TransferResult:
             self.samples = len(self.audio)
 
 
+def converged(before, total, tol):
+    """The rule on two totals `window` steps apart: improved by no more than `tol` (relative).
+    Python floats or tensors alike (`abs` is `tf.abs` on a tensor), so the compiled loop of
+    optimisation transfer applies the very same rule on-graph."""
+    return before - total <= tol * abs(before)
+
+
 class Convergence:
     """Decides when an optimisation has converged: the total loss improved by less than `tol`
     (relative) over the last `window` steps. Measured on the comparison data
@@ -49,11 +56,10 @@ class Convergence:
             return True
         if self.tol > 0 and len(self.history) > self.window:
             before = self.history[-self.window - 1]
-            if before - total <= self.tol * abs(before):
+            if converged(before, total, self.tol):
                 self.reason = "converged"
                 return True
         return False
-
 
     def record(self, totals):
         """Steps run elsewhere (a compiled loop applying the same rule): their totals."""

@@ -17,7 +17,8 @@ import numpy as np
 
 from tfstyle import audio, presets
 from tfstyle.errors import TfstyleError
-from tfstyle.optimise import Convergence, TransferResult, progress_bar, summarise
+from tfstyle.optimise import (Convergence, TransferResult, converged, progress_bar,
+                              summarise)
 # The settings live in their own module so that `presets` can build on them.
 from tfstyle.transfer_config import AUTO_CHUNK, NSYNTH_SR, TransferConfig
 
@@ -328,8 +329,8 @@ class AdamLoop:
                 history.scatter_nd_update([[n]], [total])
                 count.assign_add(1)
                 before = history[tf.maximum(n - window, 0)]
-                converged = (tol > 0) & (n >= window) & (before - total <= tol * tf.abs(before))
-                return i + 1, converged | ~tf.math.is_finite(total), values
+                stop = (tol > 0) & (n >= window) & converged(before, total, tol)
+                return i + 1, stop | ~tf.math.is_finite(total), values
 
             return tf.while_loop(lambda i, stop, _: (i < limit) & ~stop, body,
                                  [tf.constant(0), tf.constant(False), tf.zeros([5])])

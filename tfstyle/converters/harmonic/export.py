@@ -293,11 +293,10 @@ def embed_fn(encoder, config):
     """A style clip [1, EMBED_SECONDS · sr] → its timbre embedding [1, dims]."""
     import tensorflow as tf
 
-    from tfstyle.harmonic.timbre import log_mel
+    from tfstyle.converters.harmonic import graph
 
     def fn(clip):
-        db, weight = log_mel(clip, config.sr, config.hop_length)
-        return {"timbre": encoder({"log_mel": db, "weight": weight}, training=False)}
+        return {"timbre": graph.embed(encoder, clip[0], config)}
 
     return fn, [tf.TensorSpec([1, int(EMBED_SECONDS * config.sr)], tf.float32, name="clip")]
 
