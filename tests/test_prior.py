@@ -334,6 +334,10 @@ def test_the_prior_exports_a_saved_model_that_takes_the_style_beside_the_content
     elsewhere = graph.waveform_fn(other.decoder, other.synth, other.config, stored.profile)(
         tf.constant(content)).numpy()
     assert metrics.mel_distance(got, want, SR) < 0.5 * metrics.mel_distance(got, elsewhere, SR)
+    # A silent style is refused with one message, not a failure deep in the graph.
+    with pytest.raises(tf.errors.InvalidArgumentError, match="style: no pitched frames"):
+        loaded.signatures["waveform"](waveform=tf.constant(content[None]),
+                                      style=tf.zeros([1, SR]))
     # WAV bytes: content at another rate comes back at that rate, as long.
     wavs = []
     for y, rate in ((content[::2], SR // 2), (style, SR)):

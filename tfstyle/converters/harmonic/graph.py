@@ -208,8 +208,14 @@ StyleProfile = collections.namedtuple("StyleProfile",
 
 
 def style_profile(y, sr, hop_length):
-    """`ctl.Profile.of(ctl.analyse(y))` of a waveform [samples], on-graph."""
+    """`ctl.Profile.of(ctl.analyse(y))` of a waveform [samples], on-graph; a style with no
+    pitched frame fails with one message, as `tfstyle transfer` refuses it."""
     f0, voiced, loudness = analyse(y, sr, hop_length)
+    with tf.control_dependencies([tf.debugging.assert_greater(
+            tf.reduce_sum(tf.cast(voiced, tf.int32)), 0,
+            message="style: no pitched frames; one-shot transfer takes the timbre of a "
+                    "melodic instrument")]):
+        voiced = tf.identity(voiced)
     low, high = tf.unstack(_quantiles(tf.boolean_mask(hz_to_midi(f0), voiced),
                                       tf.constant([0.05, 0.95])))
     return StyleProfile(low, high, _quantiles(tf.boolean_mask(loudness, voiced),
