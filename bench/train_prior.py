@@ -183,10 +183,11 @@ def clip_embeddings(prior, data):
     return out
 
 
-def fit_dynamics(prior, folder, steps=DYNAMICS_STEPS):
+def fit_dynamics(prior, folder, steps=DYNAMICS_STEPS, checkpoints=None):
     """The prior's loudness mapping, conditioned on its embedding, fitted on TRAIN
-    instruments' pairs; and its record: losses on training and on held-out targets against
-    the content's own contour (`--loudness offset`)."""
+    instruments' pairs (resuming from the `checkpoints` folder when a fit there was cut
+    short); and its record: losses on training and on held-out targets against the content's
+    own contour (`--loudness offset`)."""
     from tfstyle.converters.harmonic import dynamics_fit
 
     controls = render_dynamics(folder, {**TRAIN, **HELD_OUT})
@@ -196,7 +197,8 @@ def fit_dynamics(prior, folder, steps=DYNAMICS_STEPS):
     held = dynamics_triples(controls, embeddings, list(HELD_OUT), list(TRAIN), 1)
     start = time.monotonic()
     model, first, last = dynamics_fit.fit(train, steps=steps, log=sys.stderr,
-                                          timbre_dims=prior.config.timbre_dims)
+                                          timbre_dims=prior.config.timbre_dims,
+                                          checkpoint_dir=checkpoints)
     record = {"steps": steps, "pairs": len(train), "first_loss": first, "last_loss": last,
               "minutes": round((time.monotonic() - start) / 60, 1)}
     for title, triples in (("training", train[::10]), ("held out", held)):
@@ -582,7 +584,8 @@ def main(argv=None):
                    help="fit the prior's loudness mapping on paired renderings (the same "
                         "melodies on every instrument) and store it with the prior: in the "
                         "shipped package with --shipped, else in the run folder for "
-                        "--package")
+                        "--package; checkpointed in RUN/dynamics_fit/, so a killed fit "
+                        "resumes when run again")
     p.add_argument("--package", action="store_true",
                    help="reconstruction and development scores, then the shipped prior")
     args = p.parse_args(argv)
@@ -631,8 +634,14 @@ def fitted_dynamics(args, folder):
 
     from tfstyle.harmonic.prior import HERE, Prior
 
-    prior = Prior.load() if args.shipped else restore(args.run_dir, args.seed)[0]
-    prior.dynamics, record = fit_dynamics(prior, folder, args.dynamics_steps)
+    if args.shipped:
+        prior, which = Prior.load(), "shipped"
+    else:
+        prior, step = restore(args.run_dir, args.seed)
+        which = f"step-{step}"
+    # Checkpoints per prior fitted for: a killed fit resumes where it was.
+    checkpoints = os.path.join(args.run_dir, "dynamics_fit", which)
+    prior.dynamics, record = fit_dynamics(prior, folder, args.dynamics_steps, checkpoints)
     if args.shipped:
         kept = {k: v for k, v in prior.record.items() if k not in ("config", "dynamics_model")}
         prior.save(HERE, **{**kept, "dynamics": record})

@@ -2,6 +2,8 @@
 without TensorFlow: either family, told apart by the model's .json.
 
     python export/tflite_runner.py phone/tfstyle_generator_int8.tflite in.wav out.wav
+    python export/tflite_runner.py phone/tfstyle_generator_none.tflite in.wav out.wav \
+        --vocoder phone/tfstyle_vocoder_none.tflite
     python export/tflite_runner.py phone/violin_harmonic_none.tflite in.wav out.wav
     python export/tflite_runner.py phone/tfstyle_prior_none.tflite in.wav out.wav --style cello.wav
 
@@ -13,7 +15,10 @@ none of which imports TensorFlow.
 MelGAN-VC (`*_generator_*.tflite`): the front end is the one recorded in the .json: normalised
 HTK mel on a centred, reflect-padded STFT. The audio is read in blocks (--block-seconds,
 crossfaded), each block's mel goes through the generator one slice at a time with half-slice
-hops and a Hann crossfade, and Griffin-Lim recovers the phase.
+hops and a Hann crossfade, and Griffin-Lim recovers the phase; or, with `--vocoder` (the
+`*_vocoder_*.tflite` of `tfstyle export RUN --vocoder VOCODER_RUN`), the WaveNet vocoder turns
+the mel into sound, called on fixed blocks of frames that carry its receptive field of context
+on each side (silence, -1, beyond the ends).
 
 Harmonic (`*_harmonic_*.tflite`, and the timbre prior's `*_prior_*.tflite`, which needs
 `--style CLIP`: its `embed` signature gives the instrument's embedding, and the clip's own
@@ -211,12 +216,41 @@ class Runner:
         return librosa.griffinlim(magnitude, n_iter=n_iter, hop_length=m["hop_length"],
                                   n_fft=m["n_fft"], length=length, random_state=0)
 
+    def set_vocoder(self, model_path, threads=2):
+        from ai_edge_litert.interpreter import Interpreter
+
+        meta = load_meta(model_path)
+        if any(meta[k] != self.meta[k] for k in ("sr", "n_fft", "hop_length", "n_mels")):
+            raise SystemExit(f"{model_path}: a vocoder of another mel than the generator's")
+        self.vocoder = Interpreter(model_path=model_path,
+                                   num_threads=threads).get_signature_runner()
+        self.vocoder_frames = meta["tflite"]["input"][1]
+        self.context = meta["tflite"]["context_frames"]
+
+    def vocode(self, mel, length):
+        """The vocoder over blocks of its fixed size: each keeps its middle, the context on
+        each side covering the receptive field."""
+        hop, frames, context = self.meta["hop_length"], len(mel), self.context
+        keep = self.vocoder_frames - 2 * context
+        padded = np.concatenate([np.full((context, mel.shape[1]), -1.0, np.float32), mel,
+                                 np.full((keep + context, mel.shape[1]), -1.0, np.float32)])
+        out = []
+        for start in range(0, frames, keep):
+            block = padded[start:start + self.vocoder_frames][None].astype(np.float32)
+            audio = self.vocoder(mel=block)["waveform"][0]
+            out.append(audio[context * hop:(context + keep) * hop])
+        out = np.concatenate(out)
+        return np.pad(out, (0, max(0, length - len(out))))[:length]
+
     def convert(self, y, block_seconds=30.0, n_iter=64):
         sr = self.meta["sr"]
 
         def one(piece):
             padded = np.pad(piece, (0, max(0, self.meta["n_fft"] - len(piece))))
-            return self.to_audio(self.convert_mel(self.mel(padded)), len(padded), n_iter)
+            mel = self.convert_mel(self.mel(padded))
+            if getattr(self, "vocoder", None) is not None:
+                return self.vocode(mel, len(padded))
+            return self.to_audio(mel, len(padded), n_iter)
 
         return crossfade_map(y, int(block_seconds * sr), sr, one)
 
@@ -230,6 +264,9 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--block-seconds", type=float, default=30.0)
     parser.add_argument("--gl-iters", type=int, default=64, help="MelGAN-VC only")
+    parser.add_argument("--vocoder", default=None, metavar="VOCODER_TFLITE",
+                        help="MelGAN-VC only: the *_vocoder_*.tflite of the same export, used "
+                             "instead of Griffin-Lim")
     parser.add_argument("--transpose", default=None,
                         help="harmonic only: semitones, or auto (default: the model's)")
     parser.add_argument("--style", nargs="+", default=None, metavar="CLIP",
@@ -251,6 +288,8 @@ def main():
                           runner.sr, lambda: level.rms)
         return
     runner = Runner(args.model, args.threads)
+    if args.vocoder:
+        runner.set_vocoder(args.vocoder, args.threads)
     y, sr = sf.read(args.input, dtype="float32", always_2d=True)
     y = y.mean(axis=1)
     if sr != runner.meta["sr"]:

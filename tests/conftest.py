@@ -47,3 +47,28 @@ def random_dynamics(seed=0):
     head.kernel.assign(rng.normal(0, 0.5, head.kernel.shape).astype(np.float32))
     head.bias.assign(np.full(head.bias.shape, 0.1, np.float32))
     return model
+
+
+def kill_after_first_checkpoint(command, run, timeout=240, settle=1.0):
+    """Starts `command` (a `tfstyle fit` writing `run`), kills it with SIGKILL once its first
+    checkpoint is written (and `settle` seconds more), and returns the step of the latest
+    checkpoint left behind."""
+    import signal
+    import subprocess
+    import time
+
+    import tensorflow as tf
+
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + timeout
+        index = os.path.join(run, "checkpoints", "checkpoint")
+        while not os.path.exists(index) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+        time.sleep(settle)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    latest = tf.train.latest_checkpoint(os.path.join(run, "checkpoints"))
+    assert latest is not None, "no checkpoint before the kill"
+    return int(latest.rsplit("-", 1)[1])

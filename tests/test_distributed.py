@@ -154,6 +154,29 @@ def test_two_harmonic_workers_step_as_one_device_on_the_global_batch(tmp_path):
     assert "worker 1 of 2 workers: step 6" in read(logs[1])
 
 
+def test_vocoder_workers_and_replicas_step_as_one_device_on_the_global_batch(tmp_path):
+    """The vocoder on the same loop, through both of its phases (the discriminator joins at
+    step 2 inside a `tf.cond`, its optimizer applied outside it): two workers with 1 row
+    each, and two replicas in one worker, end identical to each other and close to one
+    device with 2 rows (the yardstick as above)."""
+    runs = [("multi-worker", "1", "run2", "w0.npy"), ("multi-worker", "1", "run2", "w1.npy"),
+            ("default", "2", "run1", "single.npy"), ("mirrored-2cpu", "1", "run3", "m.npy"),
+            ("default", "1", "run4", "control.npy")]
+    commands = [[sys.executable, WORKER, strategy, rows, "5", str(tmp_path / run),
+                 str(tmp_path / out), "vocoder"] for strategy, rows, run, out in runs]
+    envs = [{"TF_CONFIG": c} for c in distribute.local_tf_configs(2)] + [{}, {}, {}]
+    logs = [str(tmp_path / f"log{i}") for i in range(len(runs))]
+    with processes(commands, envs, logs) as procs:
+        codes = wait_all(procs)
+    assert codes == [0] * len(runs), [read(log)[-2000:] for log in logs]
+    w0, w1, single, mirrored, control = (np.load(tmp_path / run[3]) for run in runs)
+    np.testing.assert_array_equal(w0, w1)
+    data_effect = np.abs(control - single).mean()
+    for distributed in (w0, mirrored):
+        order_effect = np.abs(distributed - single).mean()
+        assert order_effect * 10 < data_effect, (order_effect, data_effect)
+
+
 @pytest.fixture(scope="module")
 def domains(tmp_path_factory):
     from train_worker import synthetic_domain

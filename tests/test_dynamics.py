@@ -160,3 +160,26 @@ def test_learned_without_a_model_is_a_clear_error():
     content, truth = pairs(6, 1)[0]
     with pytest.raises(TfstyleError, match="needs a converter with a learned loudness"):
         perform(content, ctl.Profile.of(truth, FRAME), FRAME, "auto", "learned")
+
+
+def test_a_fit_cut_short_resumes_from_its_checkpoint_and_ends_as_an_uncut_one(tmp_path):
+    import os
+
+    from tfstyle.converters.harmonic import dynamics_fit
+
+    train = pairs(4, 6)
+    settings = dict(steps=20, batch_size=4, window_frames=64, width=8, dilations=(1, 2))
+    whole, first, last = dynamics_fit.fit(train, **settings)
+    folder = str(tmp_path / "fit")
+    dynamics_fit.fit(train, **{**settings, "steps": 12}, checkpoint_dir=folder,
+                     checkpoint_every=5)
+    # The save at step 12 cut short before its state was written: the fit resumes from 10.
+    os.remove(os.path.join(folder, "state-12.json"))
+    resumed, first_again, last_again = dynamics_fit.fit(train, **settings,
+                                                        checkpoint_dir=folder,
+                                                        checkpoint_every=5)
+    assert (first_again, last_again) == pytest.approx((first, last), rel=1e-5)
+    for a, b in zip(whole.get_weights(), resumed.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert sorted(f for f in os.listdir(folder) if f.startswith("state-")) == [
+        "state-15.json", "state-20.json"]

@@ -3,16 +3,14 @@ after SIGKILL), conversion, the on-graph control mapping against the NumPy one, 
 TFLite export with the LiteRT runner, and shipped-model packaging."""
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import melody, random_dynamics
+from conftest import kill_after_first_checkpoint, melody, random_dynamics
 from tfstyle.cli import main
 
 SR = 22050
@@ -34,8 +32,6 @@ def trained(tmp_path_factory):
     import contextlib
     import io
 
-    import tensorflow as tf
-
     root = tmp_path_factory.mktemp("harmonic")
     (root / "b").mkdir()
     for i in range(3):
@@ -44,19 +40,7 @@ def trained(tmp_path_factory):
     command = [sys.executable, "-m", "tfstyle", "fit", "--model", "harmonic", "--b",
                str(root / "b"), "--run-dir", run, "--steps", "100000", "--checkpoint-every",
                "2", "--log-every", "2", *TINY]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 240
-        index = os.path.join(run, "checkpoints", "checkpoint")
-        while not os.path.exists(index) and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.5)
-        time.sleep(1)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    latest = tf.train.latest_checkpoint(os.path.join(run, "checkpoints"))
-    assert latest is not None, "no checkpoint before the kill"
-    killed_at = int(latest.rsplit("-", 1)[1])
+    killed_at = kill_after_first_checkpoint(command, run)
     cache = os.path.join(run, "cache")
     analysed = {f: os.path.getmtime(os.path.join(cache, f)) for f in os.listdir(cache)}
     log = io.StringIO()

@@ -5,8 +5,8 @@ with a single-device run.
 
     python tests/train_worker.py STRATEGY BATCH_SIZE STEPS RUN_DIR WEIGHTS.npy [FAMILY]
 
-FAMILY is melgan-vc (default: generator, critic and siamese on domains a and b) or harmonic
-(decoder and reverb on domain b).
+FAMILY is melgan-vc (default: generator, critic and siamese on domains a and b), harmonic
+(decoder and reverb on domain b) or vocoder (generator and discriminator on domain b).
 
 STRATEGY is one of tfstyle's, or "mirrored-2cpu": MirroredStrategy over two logical CPUs, which
 exercises two replicas inside one worker without a GPU.
@@ -38,6 +38,16 @@ def tiny(family_name, rows):
                                  noise_bands=9, reverb_seconds=0.02, batch_size=rows, sr=16000)
         return (family, settings, {"b": synthetic_domain("b", (0.3, 1.0, 0.6), 1)},
                 lambda model: (model.decoder, model.synth))
+    if family_name == "vocoder":
+        from tfstyle.converters.vocoder import config, family
+
+        # The discriminator joins at step 2, so the strategies run both phases.
+        settings = config.preset("wavenet-16k", n_fft=192, hop_length=64, n_mels=32,
+                                 upsample="4,4,4", channels="8,8,4", dilations="1,3",
+                                 segment_frames=16, scales=2, adversarial_start=2,
+                                 batch_size=rows)
+        return (family, settings, {"b": synthetic_domain("b", (0.3, 1.0, 0.6), 1)},
+                lambda model: (model.generator, model.discriminator))
     from tfstyle.converters.melgan_vc import family, frontend
 
     settings = frontend.preset("melgan-vc", n_mels=16, generator_filters=8, critic_filters=8,

@@ -55,3 +55,12 @@ def given(args, cls):
     """The fields of `cls` that were given on the command line."""
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)
             if getattr(args, f.name) is not None}
+
+
+def from_preset(cls, presets, name, kind, overrides):
+    """`cls` with the settings of preset `name` ({name: (description, settings)}) and
+    `overrides` on top, validated; an unknown name is a one-line error naming `kind`'s."""
+    if name not in presets:
+        raise TfstyleError(f"unknown preset {name!r}; a {kind} run takes one of "
+                           f"{', '.join(presets)}")
+    return cls(**{**presets[name][1], **overrides}).validate()

@@ -13,11 +13,12 @@ GL_INITS = ("content", "random", "zeros")
 REPRESENTATIONS = ("log1p_stft", "mel_db", "mfcc", "waveform")
 OPTIMIZERS = ("adam", "lbfgs")
 # Frames per optimisation window when --chunk-frames is 0 (auto): whole clips up to these sizes.
-# For the random CNN ~24 s windows are also the cheapest: on a 1-minute clip, windows of 256
-# and 512 frames took 1501 and 808 Adam steps in all against 452 (each window converges in
-# about as many steps as a whole clip), more than the frames-order Gram (T²·C) saves.
+# For the random CNN each window converges in about as many steps as a whole clip, while a
+# step's frames-order Gram grows as T²·C: on a 1-minute clip (bench/optimisation_speed.py,
+# windows of equal length), windows of 1024, 512 and 384 frames took 174 s (445 steps), 142 s
+# (796) and 136 s (1033).
 # NSynth windows are in samples (2 s at 16 kHz).
-AUTO_CHUNK = {"random-cnn": 1024, "cnn2d": 1024, "vgg19": 512, "resnet50": 512, "vit": 224,
+AUTO_CHUNK = {"random-cnn": 384, "cnn2d": 1024, "vgg19": 512, "resnet50": 512, "vit": 224,
               "nsynth": 32768}
 # The NSynth encoder was trained on 16 kHz audio; waveform transfer runs at that rate.
 NSYNTH_SR = 16000

@@ -62,6 +62,10 @@ def add_parser(commands):
     p.add_argument("--inversion", choices=INVERSIONS, default="griffin-lim",
                    help="MelGAN-VC models: phase recovery, fast Griffin-Lim or the reference's "
                         "gradient-based inversion (much slower) (default: griffin-lim)")
+    p.add_argument("--vocoder", metavar="RUN", default=None,
+                   help="MelGAN-VC models: turn the converted mel into sound with this "
+                        "vocoder ('tfstyle fit --model vocoder' run on the same mel front end) "
+                        "instead of --inversion")
     p.add_argument("--gl-iters", type=int, default=64,
                    help="MelGAN-VC models: Griffin-Lim iterations (default: 64)")
     p.add_argument("--optimize-steps", type=int, default=2000,
@@ -97,6 +101,11 @@ def run(args):
         options[name] = value
     if options.get("loudness") == "learned" and not record.get("dynamics"):
         raise TfstyleError(NO_DYNAMICS)
+    if args.vocoder:
+        from tfstyle.converters.api import check_vocoder
+
+        check_vocoder(args.vocoder, family, config)
+        options["vocoder"] = args.vocoder
     jobs = plan_jobs(inputs, args.output, args.format)
     import_tensorflow(pooled=True)
     from tfstyle.converters.api import convert

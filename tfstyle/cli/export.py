@@ -13,7 +13,9 @@ OUT/NAME_waveform_QUANT.tflite (power-of-two n_fft only, e.g. the music-22k pres
 block of audio end to end. Harmonic: OUT/NAME_harmonic_QUANT.tflite renders a block of frames
 of pitch and loudness to audio, carrying its state from block to block; export/tflite_runner.py
 analyses the input and runs it over a file of any length. Each has a .json beside it with the
-settings and its measured error. --prior: the SavedModel's serving_default and waveform take a
+settings and its measured error. MelGAN-VC with --vocoder VOCODER_RUN: the SavedModel's
+serving_default and waveform use the vocoder instead of Griffin-Lim, and
+OUT/NAME_vocoder_QUANT.tflite vocodes a block of 128 mel frames. --prior: the SavedModel's serving_default and waveform take a
 style clip beside each content (style_bytes, style) and do one-shot transfer on-graph (the
 style's embedding and pitch and loudness profile, no adaptation); embed gives a style's
 embedding; OUT/NAME_prior_QUANT.tflite has analyse, embed and render.
@@ -22,6 +24,7 @@ examples:
   tfstyle export runs/p2v --out models/
   tfstyle export runs/p2v --format tflite --quantize float16 int8 --out phone/
   tfstyle export --model piano-violin --out models/
+  tfstyle export runs/p2v --vocoder runs/vocoder --out models/
   tfstyle export --model violin --out models/ --name violin
   tfstyle export --style cello1.wav cello2.wav --format tflite --out phone/ --name cello
   tfstyle export --prior --out phone/     # then: tflite_runner.py ... --style cello.wav
@@ -64,6 +67,10 @@ def add_parser(commands):
     p.add_argument("--gl-iters", type=int, default=64,
                    help="MelGAN-VC: Griffin-Lim iterations inside the waveform signatures "
                         "(default: 64)")
+    p.add_argument("--vocoder", metavar="VOCODER_RUN", default=None,
+                   help="MelGAN-VC: a 'tfstyle fit --model vocoder' run on the same mel front "
+                        "end, which the SavedModel uses instead of Griffin-Lim and which is "
+                        "written as a TFLite model too")
     p.set_defaults(run=run)
 
     i = commands.add_parser("info", help="show what an exported model expects",
@@ -88,13 +95,18 @@ def run(args):
         for path in args.style:   # bad files are reported before TensorFlow loads
             audio.stream(path, 22050)
     elif not args.prior:
-        check_converter(args.run_dir, args.model)
+        family, config, _ = check_converter(args.run_dir, args.model)
+        if args.vocoder:
+            from tfstyle.converters.api import check_vocoder
+            check_vocoder(args.vocoder, family, config)
+    if args.vocoder and (args.style or args.prior):
+        raise TfstyleError("--vocoder goes with a MelGAN-VC run or model")
     import_tensorflow()
     from tfstyle.converters.api import export
 
     export(args.run_dir, args.out, args.format, args.quantize, args.name, args.version,
            args.gl_iters, log=sys.stderr, model=args.model, style=args.style,
-           prior=args.prior)
+           prior=args.prior, vocoder=args.vocoder)
 
 
 def show(args):

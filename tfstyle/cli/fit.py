@@ -8,15 +8,21 @@ from tfstyle.converters.harmonic.config import PRESETS as HARMONIC_PRESETS
 from tfstyle.converters.harmonic.config import HarmonicConfig
 from tfstyle.converters.melgan_vc.frontend import PRESETS as MELGAN_PRESETS
 from tfstyle.converters.melgan_vc.frontend import MelGANConfig
+from tfstyle.converters.vocoder.config import PRESETS as VOCODER_PRESETS
+from tfstyle.converters.vocoder.config import VocoderConfig
 
 # Each family's settings, by the --model value; shown together, checked per family.
-SETTINGS = {"melgan-vc": MelGANConfig, "harmonic": HarmonicConfig}
-PRESETS = {**MELGAN_PRESETS, **HARMONIC_PRESETS}
+SETTINGS = {"melgan-vc": MelGANConfig, "harmonic": HarmonicConfig, "vocoder": VocoderConfig}
+FAMILY_PRESETS = {"melgan-vc": MELGAN_PRESETS, "harmonic": HARMONIC_PRESETS,
+                  "vocoder": VOCODER_PRESETS}
+PRESETS = {**MELGAN_PRESETS, **HARMONIC_PRESETS, **VOCODER_PRESETS}
 
 EPILOG = """models (--model): melgan-vc (default) learns A -> B from two unpaired domains of any
 audio (speech, timbres) and converts mel spectrograms; harmonic learns one instrument from
 --b alone (10-20 min of monophonic melodies) and resynthesises any melody's pitch and loudness
-with it: the melody is kept by construction.
+with it: the melody is kept by construction; vocoder learns to turn the normalised mel of
+--b's audio back into sound (a mel-conditioned WaveNet), for MelGAN-VC's conversion in place
+of Griffin-Lim (tfstyle convert --vocoder RUN).
 
 domain specs (--a, --b): a folder (recursive), a text file listing audio files, a
 quoted glob, or tfds:NAME[/CONFIG][?split=S&FEATURE=VALUE[,VALUE]&take=N] for a prepared
@@ -36,6 +42,7 @@ config.json; options given again override them). Watch training with
 examples:
   tfstyle fit --a recordings/piano --b recordings/violin --run-dir runs/p2v --preset music-22k
   tfstyle fit --model harmonic --b recordings/violin --run-dir runs/violin --max-minutes 30
+  tfstyle fit --model vocoder --b 'recordings/**/*.wav' --run-dir runs/vocoder --max-minutes 60
   tfstyle fit --a speakerA.txt --b 'data/B/**/*.flac' --run-dir runs/vc --max-minutes 60
   tfstyle fit --a 'tfds:timbre_pairs/piano_violin?instrument=piano' \\
               --b 'tfds:timbre_pairs/piano_violin?instrument=violin' --run-dir runs/pv
@@ -46,13 +53,16 @@ examples:
 
 def add_parser(commands):
     p = commands.add_parser(
-        "fit", help="train a converter: MelGAN-VC between two domains, or a harmonic model "
-                    "of one instrument",
+        "fit", help="train a converter: MelGAN-VC between two domains, a harmonic model "
+                    "of one instrument, or a vocoder",
         description="Train a converter with checkpoints, resume and TensorBoard logs in RUN. "
                     "--model melgan-vc (generator, critic, siamese; hinge, identity, TraVeL and "
                     "margin losses) learns from unpaired audio of domains A and B; --model "
                     "harmonic (decoder and reverb of a harmonic-plus-noise synthesiser, "
-                    "multi-scale spectral loss) learns domain B's instrument.",
+                    "multi-scale spectral loss) learns domain B's instrument; --model vocoder "
+                    "(a mel-conditioned WaveNet and a multi-scale discriminator; "
+                    "multi-resolution STFT, mel, adversarial and feature-matching losses) learns "
+                    "to turn the mel of domain B's audio back into it.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", choices=list(SETTINGS), default=None,
                    help="the kind of converter of a new run (default: melgan-vc; an existing "
@@ -66,7 +76,7 @@ def add_parser(commands):
     p.add_argument("--preset", choices=list(PRESETS), default=None,
                    help="front-end and model recipe for a new run: " + "; ".join(
                        f"{k}: {v[0]}" for k, v in PRESETS.items()) + " (default: melgan-vc, "
-                       "or harmonic with --model harmonic)")
+                       "harmonic with --model harmonic, wavenet-16k with --model vocoder)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, default=None,
                         help="train until this many batches in total (default: 10000)")
@@ -142,10 +152,10 @@ def run(args):
     run_ = Run(args.run_dir)
     if run_.exists():
         family = run_.load_config()[1]["family"]
-    else:   # a harmonic preset says which model it is
-        family = args.model or ("harmonic" if args.preset in HARMONIC_PRESETS else "melgan-vc")
-    if args.preset and args.preset not in (MELGAN_PRESETS if family == "melgan-vc"
-                                           else HARMONIC_PRESETS):
+    else:   # a harmonic or vocoder preset says which model it is
+        family = args.model or next((name for name, presets in FAMILY_PRESETS.items()
+                                     if args.preset in presets), "melgan-vc")
+    if args.preset and args.preset not in FAMILY_PRESETS[family]:
         raise TfstyleError(f"--preset {args.preset} is not a preset of a {family} model")
     if not run_.exists() and not args.b:
         raise TfstyleError("a new run needs --b (the target domain)")

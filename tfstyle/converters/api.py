@@ -152,6 +152,22 @@ def check_converter(run_dir=None, model=None):
     return families.get(record.get("family", "melgan-vc")), config, record
 
 
+def check_vocoder(run_dir, family, config):
+    """Fails fast, before TensorFlow loads, unless `run_dir` is a vocoder run whose mel front
+    end is the one of the MelGAN-VC converter (`family`, `config`) it will serve."""
+    if family.NAME != "melgan-vc":
+        raise TfstyleError(f"--vocoder applies to MelGAN-VC models; this one is {family.NAME}")
+    _, vocoder_config, record = check_converter(run_dir)
+    if record.get("family") != "vocoder":
+        raise TfstyleError(f"{run_dir} is a {record.get('family', 'melgan-vc')} run, not a "
+                           "vocoder ('tfstyle fit --model vocoder')")
+    different = vocoder_config.front_end_differences(config)
+    if different:
+        raise TfstyleError(f"{run_dir} inverts another mel than this model's ("
+                           + ", ".join(f"{n} {getattr(vocoder_config, n)} against "
+                                       f"{getattr(config, n)}" for n in different) + ")")
+
+
 def load_converter(run_dir=None, model=None):
     """The family's Converter of a run's latest checkpoint or of a model shipped with tfstyle."""
     from tfstyle import pretrained
@@ -179,11 +195,13 @@ def one_shot_converter(style, loudness=None):
 
 
 def export(run_dir=None, out="export", fmt="all", quantize=("none",), name="tfstyle",
-           version=None, gl_iters=64, log=None, model=None, style=None, prior=False):
+           version=None, gl_iters=64, log=None, model=None, style=None, prior=False,
+           vocoder=None):
     """Exports a run's latest converter (or the shipped `model`, or with `style`, a list of
     audio files of one instrument, the one-shot converter of the shipped timbre prior for
     it: `one_shot_converter`) to SavedModel and TFLite; with `prior`, the shipped timbre
-    prior itself with its encoder (`harmonic.export.export_prior`). Returns
+    prior itself with its encoder (`harmonic.export.export_prior`). `vocoder`: a vocoder run
+    that a MelGAN-VC export uses instead of Griffin-Lim (`check_vocoder`). Returns
     {artifact path: description}."""
     from tfstyle.converters.serving import FORMATS
 
@@ -199,7 +217,14 @@ def export(run_dir=None, out="export", fmt="all", quantize=("none",), name="tfst
                                list(quantize), name, version)
     else:
         converter = one_shot_converter(style) if style else load_converter(run_dir, model)
-        written = converter.export(out, fmt, list(quantize), name, version, gl_iters)
+        extra = {}
+        if vocoder:
+            from tfstyle.converters import families
+
+            check_vocoder(vocoder, families.get(converter.family), converter.config)
+            extra["vocoder"] = load_converter(vocoder).generator
+        written = converter.export(out, fmt, list(quantize), name, version, gl_iters,
+                                   **extra)
     if log:
         for path, description in written.items():
             print(f"wrote {path}: {description}", file=log)
@@ -213,7 +238,8 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
 
     Give `inputs` (files, folders, globs) and `output` (file or folder), or explicit `jobs`
     [(source, destination)]. Unreadable inputs are reported and skipped; the rest go on.
-    `options` are the family's (MelGAN-VC: inversion, gl_iters, optimize_steps; harmonic:
+    `options` are the family's (MelGAN-VC: inversion, gl_iters, optimize_steps, vocoder: a
+    vocoder run that replaces the inversion (`check_vocoder`); harmonic:
     transpose, loudness); a family ignores the other's. Memory stays flat with the input's
     length; the lowest peak needs TensorFlow's pooling allocator, which only an environment variable set
     before TensorFlow loads can choose: `TF_CPU_ALLOCATOR_USE_BFC=true` (the CLI sets it).
@@ -223,6 +249,8 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
     if jobs is None:
         jobs = plan_jobs(list(inputs), output)
     converter = load_converter(run_dir, model)
+    if options.get("vocoder"):
+        options["vocoder"] = load_converter(options["vocoder"]).generator
     written, failed, kept = [], [], 0
     log = log or sys.stderr
     for index, (source, destination) in enumerate(jobs, start=1):

@@ -24,7 +24,8 @@ import importlib
 from tfstyle.errors import TfstyleError
 
 FAMILIES = {"melgan-vc": "tfstyle.converters.melgan_vc.family",
-            "harmonic": "tfstyle.converters.harmonic.family"}
+            "harmonic": "tfstyle.converters.harmonic.family",
+            "vocoder": "tfstyle.converters.vocoder.family"}
 
 
 def get(name):

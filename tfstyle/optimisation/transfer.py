@@ -95,8 +95,9 @@ class Optimisation:
 
     def windows(self, frames, equal=True):
         """(start, stop) frame ranges covering [0, frames) with crossfade overlaps. With
-        `equal` (the content's) every window has the same length, the last one ending at the
-        clip's end, so the compiled step serves them all."""
+        `equal` (the content's) every window has the same length, as short as covers the
+        clip with as many windows as `chunk` needs, so the compiled step serves them all
+        and no frames are optimised twice beyond the overlaps."""
         if frames <= self.chunk:
             return [(0, frames)]
         # The overlap always covers the receptive field; windows grow if they must.
@@ -107,8 +108,12 @@ class Optimisation:
         starts = list(range(0, frames - overlap, chunk - overlap))
         if not equal:
             return [(s, min(s + chunk, frames)) for s in starts]
-        starts = sorted({min(s, frames - chunk) for s in starts})
-        return [(s, s + chunk) for s in starts]
+        # n windows of `length` overlap by at least `overlap`: n·length − (n−1)·overlap ≥
+        # frames, and the floor'd starts step by at most length − overlap.
+        n = len(starts)
+        length = -(-(frames + (n - 1) * overlap) // n)
+        starts = [i * (frames - length) // (n - 1) for i in range(n)]
+        return [(s, s + length) for s in starts]
 
     def style_maps(self):
         """Style activations, computed once, window by window for a long style clip (each

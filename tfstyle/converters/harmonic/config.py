@@ -4,7 +4,7 @@ import dataclasses
 from tfstyle.errors import TfstyleError
 from tfstyle.harmonic.controls import FRAME_LENGTH
 from tfstyle.harmonic.performance import LOUDNESS
-from tfstyle.settings import Settings, check_choices, setting
+from tfstyle.settings import Settings, check_choices, from_preset, setting
 
 
 @dataclasses.dataclass
@@ -85,7 +85,4 @@ PRESETS = {
 
 
 def preset(name, **overrides):
-    if name not in PRESETS:
-        raise TfstyleError(f"unknown preset {name!r}; a harmonic run takes one of "
-                           f"{', '.join(PRESETS)}")
-    return HarmonicConfig(**{**PRESETS[name][1], **overrides}).validate()
+    return from_preset(HarmonicConfig, PRESETS, name, "harmonic", overrides)

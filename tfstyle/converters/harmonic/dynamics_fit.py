@@ -64,13 +64,16 @@ def mapping_loss(model, pairs):
 
 
 def fit(pairs, steps=1500, batch_size=16, window_frames=256, learning_rate=1e-3, seed=0,
-        log=None, **model_kwargs):
+        log=None, checkpoint_dir=None, checkpoint_every=250, **model_kwargs):
     """A DynamicsModel fitted to (content Controls, truth Controls) pairs, or (content,
     truth, timbre embedding) triples for a conditioned one (`timbre_dims` in
     `model_kwargs`), and the mean loss of its first and last 100 steps (`loss_of`).
 
     Each step reads `batch_size` random windows of `window_frames` frames of output (clips
-    shorter than that are zero-padded, the padding unweighted)."""
+    shorter than that are zero-padded, the padding unweighted). With `checkpoint_dir`, the
+    weights, the optimizer, the window sampler's state and the losses so far are saved there
+    every `checkpoint_every` steps, and a fit started again with the same arguments resumes
+    from the last save: it ends exactly as one that was never stopped."""
     import keras
     import tensorflow as tf
 
@@ -95,7 +98,9 @@ def fit(pairs, steps=1500, batch_size=16, window_frames=256, learning_rate=1e-3,
 
     rng = np.random.default_rng(seed)
     losses = []
-    for i in range(steps):
+    saver = _Saver(checkpoint_dir, model, optimizer) if checkpoint_dir else None
+    done = saver.restore(rng, losses) if saver else 0
+    for i in range(done, steps):
         x = np.tile(dyn.SILENCE, (batch_size, window + 2 * context, 1))
         y = np.full((batch_size, window), dyn.FLOOR, np.float32)
         weight = np.zeros((batch_size, window), np.float32)
@@ -109,4 +114,56 @@ def fit(pairs, steps=1500, batch_size=16, window_frames=256, learning_rate=1e-3,
         if log and (i + 1) % 250 == 0:
             print(f"loudness mapping: step {i + 1}/{steps}, loss {np.mean(losses[-250:]):.4f}",
                   file=log, flush=True)
+        if saver and ((i + 1) % checkpoint_every == 0 or i + 1 == steps):
+            saver.save(i + 1, rng, losses)
     return model, float(np.mean(losses[:100])), float(np.mean(losses[-100:]))
+
+
+class _Saver:
+    """A fit's checkpoints: TensorFlow's for the model and optimizer, and beside each a JSON
+    file with the sampler's state and the losses, written after it (a checkpoint without
+    its JSON is one that was cut short, and is not resumed from)."""
+
+    def __init__(self, folder, model, optimizer):
+        import tensorflow as tf
+
+        self.folder = folder
+        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, folder, max_to_keep=2)
+
+    def _state_path(self, step):
+        import os
+
+        return os.path.join(self.folder, f"state-{step}.json")
+
+    def restore(self, rng, losses):
+        """The step resumed from (0: none), with `rng` and `losses` set to its state."""
+        import json
+        import os
+
+        for path in reversed(self.manager.checkpoints):
+            step = int(path.rsplit("-", 1)[1])
+            if os.path.exists(self._state_path(step)):
+                self.checkpoint.restore(path).assert_existing_objects_matched()
+                with open(self._state_path(step)) as f:
+                    state = json.load(f)
+                rng.bit_generator.state = state["rng"]
+                losses[:] = state["losses"]
+                return step
+        return 0
+
+    def save(self, step, rng, losses):
+        import json
+        import os
+
+        self.manager.save(checkpoint_number=step)
+        tmp = self._state_path(step) + ".partial"
+        with open(tmp, "w") as f:
+            json.dump({"rng": rng.bit_generator.state, "losses": losses}, f)
+        os.replace(tmp, self._state_path(step))
+        # The states of the checkpoints the manager let go.
+        kept = {os.path.basename(self._state_path(int(p.rsplit("-", 1)[1])))
+                for p in self.manager.checkpoints}
+        for name in os.listdir(self.folder):
+            if name.startswith("state-") and name.endswith(".json") and name not in kept:
+                os.remove(os.path.join(self.folder, name))

@@ -57,18 +57,20 @@ def convert_mel(generator, mel, config):
 
 def convert_audio(generator, y, config, inversion="griffin-lim", gl_iters=64,
                   optimize_steps=2000, segment_seconds=SEGMENT_SECONDS, overlap_seconds=1.0,
-                  seed=0):
+                  seed=0, vocoder=None):
     """Waveform at config.sr → converted waveform of the same length."""
     return np.concatenate(list(convert_blocks(generator, [y], config, inversion, gl_iters,
                                               optimize_steps, segment_seconds,
-                                              overlap_seconds, seed)))
+                                              overlap_seconds, seed, vocoder)))
 
 
 def convert_blocks(generator, blocks, config, inversion="griffin-lim", gl_iters=64,
                    optimize_steps=2000, segment_seconds=SEGMENT_SECONDS, overlap_seconds=1.0,
-                   seed=0):
+                   seed=0, vocoder=None):
     """Successive blocks of a waveform at config.sr → successive blocks of its conversion,
-    as many samples in all: memory stays at about one segment whatever the length."""
+    as many samples in all: memory stays at about one segment whatever the length.
+    `vocoder`: a vocoder generator (`tfstyle.converters.vocoder`) of the same mel front end,
+    which turns the converted mel into sound instead of `inversion`."""
     from tfstyle.converters.melgan_vc import frontend
 
     if inversion not in INVERSIONS:
@@ -78,7 +80,11 @@ def convert_blocks(generator, blocks, config, inversion="griffin-lim", gl_iters=
         if length < config.n_fft:   # reflect padding needs a little audio
             piece = np.pad(piece, (0, config.n_fft - length))
         mel = convert_mel(generator, frontend.normalized_mel(piece, config), config)
-        if inversion == "griffin-lim":
+        if vocoder is not None:
+            from tfstyle.converters.vocoder.synthesis import vocode
+
+            audio = vocode(vocoder, mel.numpy(), len(piece))
+        elif inversion == "griffin-lim":
             audio = frontend.mel_to_audio(mel, config, len(piece), gl_iters, seed)
         else:
             audio = frontend.optimize_inversion(mel, config, len(piece), optimize_steps,

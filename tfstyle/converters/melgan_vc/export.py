@@ -7,6 +7,8 @@ SavedModel (TF Serving layout `OUT/<name>/<version>/`), three signatures:
 - `waveform`: float32 `waveform` [batch, samples] at the model's rate → `waveform` likewise;
 - `mel`: normalised `mel` [batch, frames, n_mels] → converted `mel`.
 The model's front-end settings, slice size and latency are in `assets.extra/tfstyle.json`.
+With a vocoder (`tfstyle export RUN --vocoder VOCODER_RUN`), `serving_default` and `waveform`
+turn the converted mel into sound with it instead of Griffin-Lim.
 
 TFLite, TFLITE_BUILTINS only (no Flex runtime exists for Python, and phones rarely ship one),
 float32, float16 or dynamic-range int8:
@@ -15,7 +17,10 @@ float32, float16 or dynamic-range int8:
   overlapping slices like `convert_mel`;
 - when n_fft is a power of two (RFFT2D's requirement), a waveform model [1, samples] → same for
   blocks of 8 slices: mel, crossfaded generator slices, mel inversion and 16 Griffin-Lim
-  iterations written with real DFT matmuls (irfft and complex ops would need Flex).
+  iterations written with real DFT matmuls (irfft and complex ops would need Flex);
+- with a vocoder, the vocoder on a fixed block of `VOCODER_FRAMES` mel frames, [1, frames,
+  n_mels] → [1, frames · hop]; devices run it over blocks that carry its receptive field of
+  context on each side (`tfstyle.converters.vocoder.synthesis`).
 
 Spectral normalisation is frozen into plain kernels first: the exported graph has no variable
 updates, so it is stateless and convertible.
@@ -28,6 +33,8 @@ from tfstyle.converters import serving
 
 # Griffin-Lim iterations unrolled into the waveform TFLite model (each adds a DFT pair).
 WAVEFORM_GL_ITERS = 16
+# Mel frames per call of the vocoder TFLite model (a fixed size keeps every op a builtin).
+VOCODER_FRAMES = 128
 
 
 def freeze_generator(generator, config):
@@ -52,9 +59,15 @@ def freeze_generator(generator, config):
     return frozen
 
 
-def metadata(config, run_dir=None):
+def metadata(config, run_dir=None, vocoder=None):
     hop, frames = config.hop_length, config.frames
-    return {
+    inversion = {"inversion": "griffin-lim"} if vocoder is None else {
+        "inversion": "wavenet vocoder",
+        "vocoder": {"receptive_field_frames": vocoder.receptive_field(),
+                    "parameters": int(vocoder.count_params()),
+                    "upsample": vocoder.upsample, "channels": vocoder.channels,
+                    "dilations": vocoder.dilations}}
+    return {**inversion,
         "model": "melgan-vc generator", "family": "melgan-vc", "tfstyle_format": 1,
         "sr": config.sr, "n_fft": config.n_fft, "hop_length": hop, "n_mels": config.n_mels,
         "fmin": config.fmin, "fmax": config.fmax, "min_level_db": config.min_level_db,
@@ -70,7 +83,7 @@ def metadata(config, run_dir=None):
     }
 
 
-def _waveform_fn(generator, config, gl_iters):
+def _waveform_fn(generator, config, gl_iters, vocoder=None):
     import tensorflow as tf
 
     from tfstyle import phase
@@ -82,6 +95,9 @@ def _waveform_fn(generator, config, gl_iters):
         length = tf.shape(y)[0]
         padded = tf.pad(y, [[0, tf.maximum(config.n_fft - length, 0)]])
         mel = convert.convert_mel(generator, frontend.normalized_mel(padded, config), config)
+        if vocoder is not None:
+            audio = vocoder(mel[None], training=False)[0][:length]
+            return serving.match_rms(audio, y)
         magnitude = frontend.linear_magnitude(mel, config)
         angles = phase._initial_angles(magnitude, "random", 0)
         audio = phase._griffin_lim(magnitude, angles, tf.constant(gl_iters), alpha,
@@ -150,15 +166,16 @@ def waveform_error(generator, path, config, samples, seed=0):
 
 
 def export_saved_model(generator, config, base, name="tfstyle", version=None, gl_iters=64,
-                       run_dir=None):
+                       run_dir=None, vocoder=None):
     """Writes OUT/<name>/<version>/ (the next free version by default); returns its path."""
     import tensorflow as tf
 
     from tfstyle.converters.melgan_vc import convert
 
     path = serving.version_path(base, name, version)
-    archive = serving.serving_archive([generator], _waveform_fn(generator, config, gl_iters),
-                                      config.sr)
+    archive = serving.serving_archive(
+        [generator] + ([vocoder] if vocoder is not None else []),
+        _waveform_fn(generator, config, gl_iters, vocoder), config.sr)
 
     def mel_fn(mel):
         return tf.map_fn(lambda m: convert.convert_mel(generator, m, config), mel)
@@ -166,7 +183,7 @@ def export_saved_model(generator, config, base, name="tfstyle", version=None, gl
     archive.add_endpoint("mel", lambda mel: {"mel": mel_fn(mel)},
                          input_signature=[tf.TensorSpec([None, None, config.n_mels], tf.float32,
                                                         name="mel")])
-    return serving.write_archive(archive, path, metadata(config, run_dir))
+    return serving.write_archive(archive, path, metadata(config, run_dir, vocoder))
 
 
 def export_tflite(generator, config, path, quantize="none", waveform_samples=None,
@@ -186,14 +203,36 @@ def export_tflite(generator, config, path, quantize="none", waveform_samples=Non
     return serving.to_tflite([generator], {"serving_default": endpoint}, path, quantize)
 
 
+def vocoder_error(vocoder, path, frames=VOCODER_FRAMES, seed=0):
+    """Max absolute difference between the vocoder TFLite model and Keras on a random mel."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    mel = np.random.default_rng(seed).uniform(-1, 0.5, (1, frames, vocoder.n_mels))
+    mel = mel.astype(np.float32)
+    got = Interpreter(model_path=path).get_signature_runner()(mel=mel)["waveform"]
+    return float(np.max(np.abs(got - np.asarray(vocoder(mel, training=False)))))
+
+
+def export_vocoder_tflite(vocoder, path, quantize="none", frames=VOCODER_FRAMES):
+    """The vocoder on `frames` mel frames, TFLite builtins only; returns (path, ops)."""
+    import tensorflow as tf
+
+    endpoint = (lambda mel: {"waveform": vocoder(mel, training=False)},
+                [tf.TensorSpec([1, frames, vocoder.n_mels], tf.float32, name="mel")])
+    return serving.to_tflite([vocoder], {"serving_default": endpoint}, path, quantize)
+
+
 def export_generator(frozen, config, out, fmt="all", quantize=("none",), name="tfstyle",
-                     version=None, gl_iters=64, source=None, log=None):
+                     version=None, gl_iters=64, source=None, log=None, vocoder=None):
     """Exports a frozen generator (`freeze_generator`); returns {artifact path: description}.
-    `source` (a run or shipped-model folder) is recorded in the metadata."""
+    `source` (a run or shipped-model folder) is recorded in the metadata; `vocoder` (a
+    vocoder generator of the same mel front end) replaces Griffin-Lim in the SavedModel and
+    is written as a TFLite model of its own."""
     written = {}
+    inversion = "Griffin-Lim" if vocoder is None else "the WaveNet vocoder"
     if fmt in ("saved_model", "all"):
-        path = export_saved_model(frozen, config, out, name, version, gl_iters, source)
-        written[path] = "SavedModel (serving_default, waveform, mel)"
+        path = export_saved_model(frozen, config, out, name, version, gl_iters, source, vocoder)
+        written[path] = f"SavedModel (serving_default, waveform, mel; {inversion})"
     if fmt in ("tflite", "all"):
         os.makedirs(out, exist_ok=True)
         for q in quantize:
@@ -205,6 +244,20 @@ def export_generator(frozen, config, out, fmt="all", quantize=("none",), name="t
                 "max_abs_error_vs_keras": error, "ops": ops, "bytes": os.path.getsize(path)}})
             written[path] = (f"TFLite generator slice, {q}: {os.path.getsize(path) / 1e6:.1f} MB, "
                              f"max error vs Keras {error:.2g}, ops {', '.join(ops)}")
+            if vocoder is not None:
+                path = os.path.join(out, f"{name}_vocoder_{q}.tflite")
+                path, ops = export_vocoder_tflite(vocoder, path, q)
+                error = vocoder_error(vocoder, path)
+                serving.write_json(path + ".json", {**metadata(config, source, vocoder),
+                                                    "tflite": {
+                    "input": [1, VOCODER_FRAMES, config.n_mels],
+                    "output": [1, VOCODER_FRAMES * config.hop_length], "quantize": q,
+                    "context_frames": vocoder.receptive_field(),
+                    "max_abs_error_vs_keras": error, "ops": ops,
+                    "bytes": os.path.getsize(path)}})
+                written[path] = (f"TFLite vocoder ({VOCODER_FRAMES} frames per call), {q}: "
+                                 f"{os.path.getsize(path) / 1e6:.1f} MB, max error vs Keras "
+                                 f"{error:.2g}")
             if config.n_fft & (config.n_fft - 1):
                 written[f"(no {name}_waveform_{q}.tflite)"] = (
                     f"n_fft {config.n_fft} is not a power of two, which TFLite's RFFT2D needs; "

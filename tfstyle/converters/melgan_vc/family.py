@@ -70,11 +70,11 @@ class Converter:
         return cls(config, generator, path)
 
     def convert_blocks(self, blocks, inversion="griffin-lim", gl_iters=64,
-                       optimize_steps=2000, **_):
+                       optimize_steps=2000, vocoder=None, **_):
         from tfstyle.converters.melgan_vc.convert import convert_blocks
 
         return convert_blocks(self.generator, blocks, self.config, inversion, gl_iters,
-                              optimize_steps)
+                              optimize_steps, vocoder=vocoder)
 
     def frozen(self):
         from tfstyle.converters.melgan_vc.export import freeze_generator
@@ -87,8 +87,8 @@ class Converter:
 
         save_weights(self.frozen(), out, WEIGHTS)
 
-    def export(self, out, fmt, quantize, name, version, gl_iters, log=None):
+    def export(self, out, fmt, quantize, name, version, gl_iters, log=None, vocoder=None):
         from tfstyle.converters.melgan_vc.export import export_generator
 
         return export_generator(self.frozen(), self.config, out, fmt, quantize, name, version,
-                                gl_iters, self.source, log)
+                                gl_iters, self.source, log, vocoder)

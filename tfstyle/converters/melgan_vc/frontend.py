@@ -14,21 +14,46 @@ import dataclasses
 import numpy as np
 
 from tfstyle.errors import TfstyleError
-from tfstyle.settings import Settings, check_choices, setting
+from tfstyle.settings import Settings, check_choices, from_preset, setting
 
 
 @dataclasses.dataclass
-class MelGANConfig(Settings):
-    """Every setting of a MelGAN-VC model and its training (the `melgan-vc` preset's values)."""
+class MelFrontEnd(Settings):
+    """The normalised mel's settings, which MelGAN-VC and the vocoder that inverts its mel
+    share (`tfstyle.converters.vocoder`)."""
 
     sr: int = setting(16000, "sample rate in Hz; audio is resampled to it")
     n_fft: int = setting(1152, "FFT size (the reference uses 6 × hop)")
     hop_length: int = setting(192, "STFT hop in samples")
-    n_mels: int = setting(192, "mel bands (the generator's first kernel spans all of them)")
+    n_mels: int = setting(192, "mel bands (MelGAN-VC's generator's first kernel spans all of "
+                               "them)")
     fmin: float = setting(0.0, "lowest mel frequency in Hz")
     fmax: float = setting(8000.0, "highest mel frequency in Hz")
     min_level_db: float = setting(-100.0, "dB level mapped to -1")
     ref_level_db: float = setting(20.0, "dB offset subtracted before normalising")
+
+    def check_front_end(self):
+        if self.hop_length > self.n_fft:
+            raise TfstyleError(f"hop_length ({self.hop_length}) must not exceed n_fft")
+        if not 0 <= self.fmin < self.fmax <= self.sr / 2:
+            raise TfstyleError(f"need 0 <= fmin < fmax <= sr/2, got fmin {self.fmin}, "
+                               f"fmax {self.fmax}, sr {self.sr}")
+        if self.min_level_db >= 0:
+            raise TfstyleError("min_level_db must be negative")
+
+    def seconds(self, frames):
+        return frames * self.hop_length / self.sr
+
+    def front_end_differences(self, other):
+        """The names of the front-end settings in which `other` differs from this one."""
+        return [f.name for f in dataclasses.fields(MelFrontEnd)
+                if getattr(other, f.name) != getattr(self, f.name)]
+
+
+@dataclasses.dataclass
+class MelGANConfig(MelFrontEnd):
+    """Every setting of a MelGAN-VC model and its training (the `melgan-vc` preset's values)."""
+
     frames: int = setting(24, "generator slice width in frames (a multiple of 4); the critic "
                              "sees 3 slices")
     batch_size: int = setting(16, "batch size per replica (per worker on CPU machines, "
@@ -62,15 +87,11 @@ class MelGANConfig(Settings):
         if self.frames % 4:
             raise TfstyleError(f"frames must be a multiple of 4 (two stride-2 stages), got "
                                f"{self.frames}")
-        if self.hop_length > self.n_fft:
-            raise TfstyleError(f"hop_length ({self.hop_length}) must not exceed n_fft")
-        if not 0 <= self.fmin < self.fmax <= self.sr / 2:
-            raise TfstyleError(f"need 0 <= fmin < fmax <= sr/2, got fmin {self.fmin}, "
-                               f"fmax {self.fmax}, sr {self.sr}")
+        self.check_front_end()
         if self.pitch_weight < 0 or self.identity_weight < 0 or self.travel_weight < 0:
             raise TfstyleError("loss weights must not be negative")
-        if not self.learning_rate > 0 or self.min_level_db >= 0:
-            raise TfstyleError("learning_rate must be positive and min_level_db negative")
+        if not self.learning_rate > 0:
+            raise TfstyleError("learning_rate must be positive")
         check_choices(self)
         return self
 
@@ -82,9 +103,6 @@ class MelGANConfig(Settings):
     def min_samples(self):
         """Audio needed for one critic crop (3 slices)."""
         return (self.crop_frames - 1) * self.hop_length + 1
-
-    def seconds(self, frames):
-        return frames * self.hop_length / self.sr
 
 
 PRESETS = {
@@ -99,9 +117,7 @@ PRESETS = {
 
 
 def preset(name, **overrides):
-    if name not in PRESETS:
-        raise TfstyleError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
-    return MelGANConfig(**{**PRESETS[name][1], **overrides}).validate()
+    return from_preset(MelGANConfig, PRESETS, name, "MelGAN-VC", overrides)
 
 
 # On-graph recipe ------------------------------------------------------------------------------

@@ -29,16 +29,21 @@ def conv_taps(x, convs, activation):
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class TapConv1D(keras.layers.Conv1D):
-    """Conv1D ('valid', stride 1, no bias) computed as one matrix product per kernel tap,
-    x[t + i] @ W[i] summed over i, with Conv1D's weights and their layout. On 2 CPU cores the
-    products and their gradients ran 15-20 % faster than the convolution op for the random
-    CNN's sizes (1025 bins → 4096 filters, kernels 3 and 11; bench/optimisation_speed.py),
-    and the optimisation step is nearly all this layer."""
+    """Conv1D ('valid', stride 1, no bias) computed as one matrix product: the k shifted
+    copies of the input side by side (x[t], ..., x[t + k - 1]: "im2col") times the kernel
+    seen as one [k·channels, filters] matrix, with Conv1D's weights and their layout. On
+    2 CPU cores under XLA this ran faster than the convolution op and than one product per
+    tap (the default step's sizes, 1025 bins → 4096 filters of width 3 over 216 frames:
+    71 ms against 75 ms per tap and 90+ ms with the op), and the optimisation step is nearly
+    all this layer."""
 
     def call(self, inputs):
         k = self.kernel_size[0]
-        return sum(ops.matmul(inputs[:, i:(i - (k - 1)) or None], self.kernel[i])
-                   for i in range(k))
+        if k == 1:
+            return ops.matmul(inputs, self.kernel[0])
+        frames = ops.concatenate([inputs[:, i:(i - (k - 1)) or None] for i in range(k)],
+                                 axis=-1)
+        return ops.matmul(frames, ops.reshape(self.kernel, (-1, self.filters)))
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")

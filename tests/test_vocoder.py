@@ -1,0 +1,242 @@
+"""The WaveNet vocoder: generator shapes and receptive field, vocoding in blocks against one
+piece, the multi-resolution STFT loss against librosa, `fit --model vocoder` (the spectral loss
+falls, the discriminator joins at its step, resume after SIGKILL), resynthesis through
+`tfstyle convert`, and MelGAN-VC's conversion through `--vocoder`."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import kill_after_first_checkpoint, melody
+from tfstyle.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SR = 16000
+# A tiny front end and network: 32 mel bands, hop 64 = 4·4·4; n_fft not a power of two, so
+# the MelGAN-VC export writes no waveform TFLite model (TFLite's RFFT2D needs one), which
+# these tests do not need.
+FRONT = ["--n-fft", "192", "--hop-length", "64", "--n-mels", "32"]
+TINY = FRONT + ["--upsample", "4,4,4", "--channels", "8,8,4", "--dilations", "1,3",
+                "--segment-frames", "16", "--batch-size", "2", "--scales", "2", "-q"]
+
+
+def tiny_config(**overrides):
+    from tfstyle.converters.vocoder.config import VocoderConfig
+
+    return VocoderConfig(n_fft=192, hop_length=64, n_mels=32, upsample="4,4,4",
+                         channels="8,8,4", dilations="1,3", segment_frames=16, batch_size=2,
+                         scales=2, **overrides).validate()
+
+
+def tune(seed, notes=6):
+    rng = np.random.default_rng(seed)
+    return melody(list(220.0 * 2 ** (rng.integers(0, 12, notes) / 12)), 0.25, sr=SR,
+                  harmonics=(1.0, 0.5, 0.25), seed=seed)
+
+
+def test_the_generator_gives_a_hop_of_samples_per_frame_and_sees_only_its_receptive_field():
+    import keras
+
+    from tfstyle.converters.vocoder.generator import WaveNetVocoder, build
+
+    config = tiny_config()
+    net = build(config)
+    rng = np.random.default_rng(0)
+    mel = rng.uniform(-1, 1, (1, 60, 32)).astype(np.float32)
+    out = np.asarray(net(mel))
+    assert out.shape == (1, 60 * 64) and np.abs(out).max() <= 1.0
+    # A change at frame 30 moves samples within the receptive field of it, and none beyond.
+    field = net.receptive_field()
+    changed = mel.copy()
+    changed[0, 30] += 1.0
+    diff = np.abs(np.asarray(net(changed)) - out)[0]
+    moved = np.nonzero(diff > 1e-6)[0]
+    assert len(moved)
+    assert moved.min() >= (30 - field) * 64 and moved.max() < (31 + field) * 64
+    again = WaveNetVocoder.from_config(net.get_config())
+    again.set_weights(net.get_weights())
+    np.testing.assert_allclose(np.asarray(again(mel)), out, atol=1e-6)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(net))
+    assert restored.get_config() == net.get_config()
+
+
+def test_a_long_mel_vocoded_in_blocks_is_the_one_piece_output():
+    from tfstyle.converters.vocoder import synthesis
+    from tfstyle.converters.vocoder.generator import build
+
+    net = build(tiny_config())
+    mel = np.random.default_rng(1).uniform(-1, 1, (250, 32)).astype(np.float32)
+    whole = synthesis.vocode(net, mel, block_frames=10 ** 6)
+    blocks = synthesis.vocode(net, mel, block_frames=40)
+    assert whole.shape == blocks.shape == (250 * 64,)
+    np.testing.assert_allclose(blocks, whole, atol=1e-4 * np.abs(whole).max())
+    # Trimmed or padded to a length.
+    assert synthesis.vocode(net, mel, length=1000).shape == (1000,)
+
+
+def test_the_multi_resolution_stft_loss_is_librosas_spectra_compared():
+    import librosa
+
+    from tfstyle.dsp.spectral_loss import multi_resolution_stft_loss
+
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(2, 4000)).astype(np.float32)
+    b = (a + 0.3 * rng.normal(size=a.shape)).astype(np.float32)
+    resolutions = ((256, 120, 30), (512, 300, 60))
+    total, convergence, log_mag = (float(v) for v in
+                                   multi_resolution_stft_loss(a, b, resolutions))
+    want_sc, want_log = 0.0, 0.0
+    for n_fft, win, hop in resolutions:
+        sa = np.abs(librosa.stft(a, n_fft=n_fft, hop_length=hop, win_length=win,
+                                 pad_mode="constant")).transpose(0, 2, 1)
+        sb = np.abs(librosa.stft(b, n_fft=n_fft, hop_length=hop, win_length=win,
+                                 pad_mode="constant")).transpose(0, 2, 1)
+        want_sc += np.linalg.norm(sa - sb) / np.linalg.norm(sa)
+        want_log += np.mean(np.abs(np.log(sa + 1e-7) - np.log(sb + 1e-7)))
+    assert convergence == pytest.approx(want_sc / 2, rel=1e-3)
+    assert log_mag == pytest.approx(want_log / 2, rel=1e-3)
+    assert total == pytest.approx(convergence + log_mag, rel=1e-6)
+    assert float(multi_resolution_stft_loss(a, a, resolutions)[0]) == pytest.approx(0, abs=1e-6)
+
+
+def test_the_spectral_loss_falls_then_the_discriminator_joins_at_its_step():
+    import tensorflow as tf
+
+    from tfstyle.converters.vocoder import family
+    from tfstyle.converters.vocoder.data import training_pipeline
+    from tfstyle.domains import Domain
+    from tfstyle.dsp.spectral_loss import multi_resolution_stft_loss
+
+    config = tiny_config(adversarial_start=30, learning_rate=2e-3)
+    clips = [tune(i) for i in range(3)]
+    batches = iter(training_pipeline(Domain("tunes", clips, ["0", "1", "2"], []), config))
+    mel, audio = next(batches)
+    assert mel.shape == (2, 16, 32) and audio.shape == (2, 16 * 64)
+    model = family.build(config)
+    step = tf.function(model.cycle)
+    fixed = lambda: float(multi_resolution_stft_loss(audio, model.generator(mel))[0])
+    d_before = [v.numpy().copy() for v in model.discriminator.trainable_variables]
+    first = fixed()
+    losses = [step(next(batches)) for _ in range(30)]
+    assert fixed() < first
+    # Before its step the discriminator is neither run nor moved.
+    assert all(float(l["d_loss"]) == 0 and float(l["g_adv"]) == 0 for l in losses)
+    for before, v in zip(d_before, model.discriminator.trainable_variables):
+        np.testing.assert_array_equal(before, v.numpy())
+    joined = step(next(batches))
+    assert float(joined["d_loss"]) > 0 and float(joined["g_adv"]) > 0
+    assert any(not np.array_equal(b, v.numpy())
+               for b, v in zip(d_before, model.discriminator.trainable_variables))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A vocoder run started as a user would, killed with SIGKILL after its first checkpoint,
+    then resumed (in this process) from the run alone."""
+    import contextlib
+    import io
+
+    root = tmp_path_factory.mktemp("vocoder")
+    (root / "b").mkdir()
+    for i in range(3):
+        sf.write(root / "b" / f"{i}.wav", tune(i), SR)
+    run = str(root / "run")
+    command = [sys.executable, "-m", "tfstyle", "fit", "--model", "vocoder", "--b",
+               str(root / "b"), "--run-dir", run, "--steps", "100000", "--checkpoint-every",
+               "2", "--log-every", "2", "--adversarial-start", "3", *TINY]
+    killed_at = kill_after_first_checkpoint(command, run)
+    log = io.StringIO()
+    with contextlib.redirect_stderr(log):
+        assert main(["fit", "--run-dir", run, "--steps", str(killed_at + 2), "-q"]) == 0
+    return root, run, killed_at, log.getvalue()
+
+
+def test_a_killed_vocoder_run_resumes_and_resynthesises(run, tmp_path):
+    import tensorflow as tf
+
+    root, run_dir, killed_at, log = run
+    assert f"from step {killed_at}" in log
+    assert tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints")).endswith(
+        f"-{killed_at + 2}")
+    assert os.listdir(os.path.join(run_dir, "tensorboard"))
+    out = tmp_path / "resynthesised.wav"
+    assert main(["convert", run_dir, str(root / "b" / "0.wav"), "-o", str(out), "-q"]) == 0
+    y, sr = sf.read(out)
+    assert sr == SR and len(y) == len(tune(0)) and np.all(np.isfinite(y))
+
+
+@pytest.fixture(scope="module")
+def melgan(run):
+    """A MelGAN-VC run of the vocoder's mel front end."""
+    root = run[0]
+    path = str(root / "melgan")
+    assert main(["fit", "--a", str(root / "b"), "--b", str(root / "b"), "--run-dir", path,
+                 "--steps", "3", "--generator-filters", "8", "--critic-filters", "8",
+                 "--embedding", "4", "--batch-size", "2", *FRONT, "-q"]) == 0
+    return path
+
+
+def test_melgan_vc_converts_through_a_vocoder_of_its_front_end(run, melgan, tmp_path, capsys):
+    root, vocoder_run, _, _ = run
+    source = str(root / "b" / "1.wav")
+    outs = {}
+    for name, flags in (("vocoder", ["--vocoder", vocoder_run]), ("griffin-lim", [])):
+        outs[name] = tmp_path / f"{name}.wav"
+        assert main(["convert", melgan, source, "-o", str(outs[name]), "-q", *flags]) == 0
+    a, _ = sf.read(outs["vocoder"])
+    b, _ = sf.read(outs["griffin-lim"])
+    assert len(a) == len(b) == len(tune(1)) and not np.allclose(a, b)
+    # A vocoder of another mel, or a run that is no vocoder: one line, exit 2, nothing written.
+    other = str(tmp_path / "other")
+    assert main(["fit", "--a", str(root / "b"), "--b", str(root / "b"), "--run-dir", other,
+                 "--steps", "1", "--generator-filters", "8", "--critic-filters", "8",
+                 "--embedding", "4", "--batch-size", "2", "--n-fft", "256", "--hop-length",
+                 "64", "--n-mels", "24", "-q"]) == 0
+    capsys.readouterr()
+    for vocoder, message in ((vocoder_run, "inverts another mel"), (melgan, "not a vocoder")):
+        out = tmp_path / "never.wav"
+        code = main(["convert", other, source, "-o", str(out), "--vocoder", vocoder, "-q"])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and message in err and len(err.splitlines()) == 1
+        assert not out.exists()
+
+
+def test_a_melgan_vc_export_carries_the_vocoder(run, melgan, tmp_path):
+    import json
+
+    import tensorflow as tf
+
+    from tfstyle.converters.api import load_converter
+    from tfstyle.converters.melgan_vc.convert import convert_audio
+
+    root, vocoder_run, _, _ = run
+    out = tmp_path / "export"
+    assert main(["export", melgan, "--vocoder", vocoder_run, "--out", str(out), "--name", "m"]
+                ) == 0
+    meta = json.load(open(out / "m" / "1" / "assets.extra" / "tfstyle.json"))
+    assert meta["inversion"] == "wavenet vocoder"
+    y = tune(2)
+    served = tf.saved_model.load(str(out / "m" / "1")).signatures["waveform"](
+        waveform=tf.constant(y[None], tf.float32))["waveform"].numpy()[0]
+    converter, vocoder = load_converter(melgan), load_converter(vocoder_run)
+    want = convert_audio(converter.frozen(), y, converter.config, vocoder=vocoder.generator)
+    rms = lambda x: np.sqrt(np.mean(x ** 2))
+    np.testing.assert_allclose(served / rms(served), want / rms(want), atol=1e-3)
+    tflite = json.load(open(out / "m_vocoder_none.tflite.json"))["tflite"]
+    assert tflite["max_abs_error_vs_keras"] < 1e-4
+    assert tflite["context_frames"] == vocoder.generator.receptive_field()
+    # The LiteRT runner with the generator slice and the vocoder, on a file.
+    wav = tmp_path / "in.wav"
+    sf.write(wav, np.tile(y, 3), SR)
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "export", "tflite_runner.py"),
+                           str(out / "m_generator_none.tflite"), str(wav),
+                           str(tmp_path / "runner.wav"), "--vocoder",
+                           str(out / "m_vocoder_none.tflite")], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": ROOT})
+    assert done.returncode == 0, done.stderr
+    got, sr = sf.read(tmp_path / "runner.wav")
+    assert sr == SR and len(got) == 3 * len(y) and np.all(np.isfinite(got))

@@ -1,0 +1,96 @@
+"""The vocoder as a converter family (see `tfstyle.converters.families`): trained on one domain
+of audio (--b), it learns to turn that audio's normalised mel back into the audio. As a
+converter it resynthesises: audio → mel → vocoder, which is how its quality is heard and
+measured; MelGAN-VC's conversion uses it in place of Griffin-Lim (`--vocoder`)."""
+from tfstyle.converters.vocoder.config import PRESETS, VocoderConfig, preset  # noqa: F401
+
+NAME = "vocoder"
+Config = VocoderConfig
+DEFAULT_PRESET = "wavenet-16k"
+ROLES = ("b",)                 # the audio whose mel it learns to invert
+WEIGHTS = "vocoder.weights.h5"
+
+
+def check_domains(domains, config, log):
+    minutes = domains["b"].seconds / config.sr / 60
+    if minutes < 10 and log:
+        print(f"tfstyle: warning: only {minutes:.1f} min of audio; a vocoder usually needs an "
+              "hour or more of varied audio to serve sounds it did not hear", file=log)
+
+
+def prepare(domains, config, run, log=None, progress=False):
+    """Nothing to compute before training: the pipeline caches the mels as it goes."""
+    return domains, {}
+
+
+def build(config, record=None):
+    """The compiled VocoderGAN training model (call under the strategy's scope)."""
+    import keras
+
+    from tfstyle.converters.vocoder import discriminator, generator
+    from tfstyle.converters.vocoder.trainer import VocoderGAN
+
+    keras.utils.set_random_seed(config.seed)
+    model = VocoderGAN(generator.build(config),
+                       discriminator.MultiScaleDiscriminator(config.scales, name="discriminator"),
+                       config)
+    adam = lambda: keras.optimizers.Adam(config.learning_rate, beta_1=0.8, beta_2=0.99)
+    model.compile(g_optimizer=adam(), d_optimizer=adam())
+    return model
+
+
+def pipeline(domains, config, rows, seed):
+    from tfstyle.converters.vocoder.data import training_pipeline
+
+    return training_pipeline(domains["b"], config, rows=rows, seed=seed)
+
+
+class Converter:
+    """A trained vocoder: `vocode(mel)`, resynthesis of audio (`convert_blocks`), package."""
+
+    family = NAME
+
+    def __init__(self, config, generator, source=None):
+        self.config, self.generator, self.source = config, generator, source
+        self.sr, self.min_samples = config.sr, config.n_fft
+
+    @classmethod
+    def from_run(cls, run, config, record=None):
+        from tfstyle.converters.vocoder import generator
+
+        network = generator.build(config)
+        run.restore({"generator": network})
+        return cls(config, network, run.path)
+
+    @classmethod
+    def from_folder(cls, path, config, record=None):
+        """A shipped vocoder's folder (written by `package`)."""
+        import os
+
+        from tfstyle.converters.vocoder import generator
+
+        network = generator.build(config)
+        network.load_weights(os.path.join(path, WEIGHTS))
+        return cls(config, network, path)
+
+    def vocode(self, mel, length=None):
+        """Normalised mel [frames, n_mels] of this vocoder's front end → waveform."""
+        from tfstyle.converters.vocoder.synthesis import vocode
+
+        return vocode(self.generator, mel, length)
+
+    def convert_blocks(self, blocks, **_):
+        from tfstyle.converters.vocoder.synthesis import resynthesise_blocks
+
+        return resynthesise_blocks(self.generator, blocks, self.config)
+
+    def package(self, out):
+        from tfstyle.converters.serving import save_weights
+
+        save_weights(self.generator, out, WEIGHTS)
+
+    def export(self, out, fmt, quantize, name, version, gl_iters=None, log=None):
+        from tfstyle.errors import TfstyleError
+
+        raise TfstyleError("a vocoder is not exported on its own; it goes inside the export of "
+                           "the MelGAN-VC model whose mel it inverts")

@@ -1,0 +1,79 @@
+"""Vocoding of any length: a normalised mel [frames, n_mels] → waveform, and audio resynthesised
+through its own mel, block by block in bounded memory.
+
+A mel longer than `BLOCK_FRAMES` is vocoded in blocks that carry the generator's receptive field
+of context on each side, so each block's kept samples are what the whole mel would give; the
+kept parts meet with a short linear crossfade over `FADE_FRAMES` frames of context that both
+blocks computed, so even float rounding leaves no step at a join.
+"""
+import numpy as np
+
+# Frames per block (a few seconds at MelGAN-VC's hop): what bounds the activations' memory.
+BLOCK_FRAMES = 400
+FADE_FRAMES = 2
+# Segments of `resynthesise_blocks` (audio in, audio out), as MelGAN-VC's conversion cuts them.
+SEGMENT_SECONDS = 5.0
+OVERLAP_SECONDS = 0.5
+
+_traced = {}
+
+
+def _function(generator):
+    """One traced call per generator, for any number of frames."""
+    import tensorflow as tf
+
+    key = id(generator)
+    if key not in _traced:
+        _traced.clear()   # one generator at a time: don't hold on to old ones
+        _traced[key] = (generator, tf.function(
+            lambda mel: generator(mel, training=False), autograph=False,
+            input_signature=[tf.TensorSpec([None, None, generator.n_mels], tf.float32)]))
+    return _traced[key][1]
+
+
+def vocode(generator, mel, length=None, block_frames=BLOCK_FRAMES):
+    """Normalised mel [frames, n_mels] → float32 waveform [frames · hop] (or `length`)."""
+    mel = np.asarray(mel, np.float32)
+    frames, hop = len(mel), generator.hop_length
+    call = _function(generator)
+    context = generator.receptive_field() + FADE_FRAMES
+    if frames <= block_frames + 2 * context:
+        audio = call(mel[None]).numpy()[0]
+    else:
+        audio = np.zeros(frames * hop, np.float32)
+        fade = FADE_FRAMES * hop
+        ramp = np.linspace(0.0, 1.0, fade, endpoint=False, dtype=np.float32)
+        for start in range(0, frames, block_frames):
+            stop = min(start + block_frames, frames)
+            lo, hi = max(0, start - context), min(frames, stop + context)
+            piece = call(mel[None, lo:hi]).numpy()[0]
+            # Kept: [start, stop), extended back over the fade into the previous block's part.
+            a = (start - lo) * hop
+            keep = piece[a - (fade if start else 0):(stop - lo) * hop]
+            if start:
+                begin = start * hop - fade
+                audio[begin:begin + fade] = (audio[begin:begin + fade] * (1.0 - ramp)
+                                             + keep[:fade] * ramp)
+                keep = keep[fade:]
+            audio[start * hop:stop * hop] = keep
+    return audio if length is None else np.pad(audio, (0, max(0, length - len(audio))))[:length]
+
+
+def resynthesise(generator, y, config):
+    """Waveform at config.sr → the same through its normalised mel and the vocoder."""
+    from tfstyle.converters.melgan_vc.frontend import normalized_mel
+
+    y = np.asarray(y, np.float32)
+    padded = np.pad(y, (0, max(0, config.n_fft - len(y))))   # reflect padding needs audio
+    return vocode(generator, normalized_mel(padded, config).numpy(), len(y))
+
+
+def resynthesise_blocks(generator, blocks, config, segment_seconds=SEGMENT_SECONDS,
+                        overlap_seconds=OVERLAP_SECONDS):
+    """Successive blocks of a waveform → successive blocks of its resynthesis, in segments
+    analysed apart (as conversion analyses them) and crossfaded."""
+    from tfstyle.chunking import crossfade_blocks
+
+    return crossfade_blocks(blocks, int(segment_seconds * config.sr),
+                            int(overlap_seconds * config.sr),
+                            lambda piece: resynthesise(generator, piece, config))
