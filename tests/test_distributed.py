@@ -98,6 +98,22 @@ def test_fit_cli_rejects_bad_distribution_options(tmp_path, capsys, monkeypatch)
     assert not (tmp_path / "run").exists()
 
 
+def _train_all(tmp_path, runs, steps, *family):
+    """Runs tests/train_worker.py for each (strategy, rows, run folder, weights file), the
+    multi-worker ones given a TF_CONFIG of a local two-worker cluster, all at once; returns
+    (the saved weights in order, the log files)."""
+    commands = [[sys.executable, WORKER, strategy, rows, steps, str(tmp_path / run),
+                 str(tmp_path / out), *family] for strategy, rows, run, out in runs]
+    configs = iter(distribute.local_tf_configs(2))
+    envs = [{"TF_CONFIG": next(configs)} if strategy == "multi-worker" else {}
+            for strategy, *_ in runs]
+    logs = [str(tmp_path / f"log{i}") for i in range(len(runs))]
+    with processes(commands, envs, logs) as procs:
+        codes = wait_all(procs)
+    assert codes == [0] * len(runs), [read(log)[-2000:] for log in logs]
+    return [np.load(tmp_path / run[3]) for run in runs], logs
+
+
 def test_two_workers_step_exactly_as_one_device_on_the_global_batch(tmp_path):
     """Two workers with 2 rows each, and two replicas in one worker, end identical to one
     device with 4 rows, up to the order of floating-point sums."""
@@ -105,14 +121,7 @@ def test_two_workers_step_exactly_as_one_device_on_the_global_batch(tmp_path):
     runs = [("multi-worker", "2", "run2", "w0.npy"), ("multi-worker", "2", "run2", "w1.npy"),
             ("default", "4", "run1", "single.npy"), ("mirrored-2cpu", "2", "run3", "m.npy"),
             ("default", "2", "run4", "control.npy")]
-    commands = [[sys.executable, WORKER, strategy, rows, steps, str(tmp_path / run),
-                 str(tmp_path / out)] for strategy, rows, run, out in runs]
-    envs = [{"TF_CONFIG": c} for c in distribute.local_tf_configs(2)] + [{}, {}, {}]
-    logs = [str(tmp_path / f"log{i}") for i in range(len(runs))]
-    with processes(commands, envs, logs) as procs:
-        codes = wait_all(procs)
-    assert codes == [0] * len(runs), [read(log)[-2000:] for log in logs]
-    w0, w1, single, mirrored, control = (np.load(tmp_path / run[3]) for run in runs)
+    (w0, w1, single, mirrored, control), logs = _train_all(tmp_path, runs, steps)
     np.testing.assert_array_equal(w0, w1)
     # Same data and schedule: only the order of floating-point sums differs, and how much that
     # moves the weights depends on the CPU's kernels (AVX-512 and AVX2 hosts differ by ~10x).
@@ -138,14 +147,7 @@ def test_two_harmonic_workers_step_as_one_device_on_the_global_batch(tmp_path):
     row 0's noise and the order effect was a quarter of the data effect, not under a tenth."""
     runs = [("multi-worker", "1", "run2", "w0.npy"), ("multi-worker", "1", "run2", "w1.npy"),
             ("default", "2", "run1", "single.npy"), ("default", "1", "run3", "control.npy")]
-    commands = [[sys.executable, WORKER, strategy, rows, "6", str(tmp_path / run),
-                 str(tmp_path / out), "harmonic"] for strategy, rows, run, out in runs]
-    envs = [{"TF_CONFIG": c} for c in distribute.local_tf_configs(2)] + [{}, {}]
-    logs = [str(tmp_path / f"log{i}") for i in range(len(runs))]
-    with processes(commands, envs, logs) as procs:
-        codes = wait_all(procs)
-    assert codes == [0] * len(runs), [read(log)[-2000:] for log in logs]
-    w0, w1, single, control = (np.load(tmp_path / run[3]) for run in runs)
+    (w0, w1, single, control), logs = _train_all(tmp_path, runs, "6", "harmonic")
     np.testing.assert_array_equal(w0, w1)
     order_effect, data_effect = np.abs(w0 - single).mean(), np.abs(control - single).mean()
     assert order_effect * 10 < data_effect, (order_effect, data_effect)
@@ -162,14 +164,7 @@ def test_vocoder_workers_and_replicas_step_as_one_device_on_the_global_batch(tmp
     runs = [("multi-worker", "1", "run2", "w0.npy"), ("multi-worker", "1", "run2", "w1.npy"),
             ("default", "2", "run1", "single.npy"), ("mirrored-2cpu", "1", "run3", "m.npy"),
             ("default", "1", "run4", "control.npy")]
-    commands = [[sys.executable, WORKER, strategy, rows, "5", str(tmp_path / run),
-                 str(tmp_path / out), "vocoder"] for strategy, rows, run, out in runs]
-    envs = [{"TF_CONFIG": c} for c in distribute.local_tf_configs(2)] + [{}, {}, {}]
-    logs = [str(tmp_path / f"log{i}") for i in range(len(runs))]
-    with processes(commands, envs, logs) as procs:
-        codes = wait_all(procs)
-    assert codes == [0] * len(runs), [read(log)[-2000:] for log in logs]
-    w0, w1, single, mirrored, control = (np.load(tmp_path / run[3]) for run in runs)
+    (w0, w1, single, mirrored, control), _ = _train_all(tmp_path, runs, "5", "vocoder")
     np.testing.assert_array_equal(w0, w1)
     data_effect = np.abs(control - single).mean()
     for distributed in (w0, mirrored):
