@@ -1,24 +1,32 @@
-"""Trains, measures and ships the WaveNet vocoder for MelGAN-VC's mel (16 kHz, hop 192,
-192 bands: the `wavenet-16k` preset of `tfstyle fit --model vocoder`).
+"""Trains, measures and ships the WaveNet vocoders: `--preset wavenet-16k` (the default) for
+MelGAN-VC's reference mel (16 kHz, hop 192, 192 bands) and `--preset wavenet-22k` for the
+music-22k preset's (22.05 kHz, n_fft 1024: the shipped piano-violin, and the transfer presets'
+mel at the default --sr), each with its own run and data under runs/.
 
-    python bench/train_vocoder.py data               # training and held-out audio (kept)
-    python bench/train_vocoder.py train --minutes 60 # resumable: run again to go on
-    python bench/train_vocoder.py measure            # resynthesis against Griffin-Lim
+    python bench/train_vocoder.py data                    # training and held-out audio (kept)
+    python bench/train_vocoder.py train --minutes 60      # resumable: run again to go on
+    python bench/train_vocoder.py train --preset wavenet-22k --init-from runs/vocoder
+    python bench/train_vocoder.py measure [--preset P]    # resynthesis against Griffin-Lim
+    python bench/train_vocoder.py memory --preset wavenet-22k   # piano-violin, 5 s to 20 min
 
 Training audio: the timbre prior's renderings (bench/train_prior.py: 59 General MIDI programs,
-two melody generators, the FluidR3 and MuseScore soundfonts; 4 s clips), resampled to 16 kHz;
-what is not there yet is rendered. Held out, never trained on, 8 clips of 4 s per kind:
-"unseen instruments" (the prior's held-out programs: cello, saxophone, French horn, oboe,
-marimba; FluidR3), "unseen soundfont" (training programs on TimGM6mb) and "other generator"
-(training programs, bench/pairs.py's chord-tone melodies, FluidR3).
+two melody generators, the FluidR3 and MuseScore soundfonts; 4 s clips at 22.05 kHz),
+resampled to the preset's rate; what is not there yet is rendered. Held out, never trained
+on, 8 clips of 4 s per kind: "unseen instruments" (the prior's held-out programs: cello,
+saxophone, French horn, oboe, marimba; FluidR3), "unseen soundfont" (training programs on
+TimGM6mb) and "other generator" (training programs, bench/pairs.py's chord-tone melodies,
+FluidR3).
 
 `measure` vocodes each held-out clip's normalised mel and inverts it with MelGAN-VC's fast
 Griffin-Lim at 32 and 200 iterations, and scores each against the clip: mel distance
 (tfstyle.metrics) and multi-resolution STFT distance (Parallel WaveGAN's loss); speed is
-seconds of audio per second on a 30 s clip, each method timed in this process.
+seconds of audio per second on a 30 s clip, each method timed in this process. A last row,
+the clip's own phase with the mel's magnitude (the pseudo-inverse Griffin-Lim starts from),
+shows how near the truth any inversion that keeps that magnitude can come.
 """
 import argparse
 import os
+import subprocess
 import sys
 import time
 
@@ -29,10 +37,24 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import table, write_section  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RUN = os.path.join(ROOT, "runs", "vocoder")
-DATA = os.path.join(ROOT, "runs", "vocoder_data")
 PRIOR_DATA = os.path.join(ROOT, "runs", "prior", "data")
-SR, SECONDS, HELD_CLIPS = 16000, 4.0, 8
+SECONDS, HELD_CLIPS = 4.0, 8
+# Each preset's run, data folder and rate: wavenet-16k for MelGAN-VC's reference front end,
+# wavenet-22k for the music-22k one (the shipped piano-violin) and the transfer presets' mel
+# at the default --sr.
+PRESETS = {"wavenet-16k": ("vocoder", "vocoder_data", 16000),
+           "wavenet-22k": ("vocoder22k", "vocoder_data_22k", 22050)}
+PRESET = "wavenet-16k"
+RUN, DATA, SR = None, None, None
+
+
+def use(preset):
+    global PRESET, RUN, DATA, SR
+    run, data, SR = PRESETS[preset]
+    PRESET, RUN, DATA = preset, os.path.join(ROOT, "runs", run), os.path.join(ROOT, "runs", data)
+
+
+use(PRESET)
 HELDOUT_FONT = "/usr/share/sounds/sf2/TimGM6mb.sf2"
 FLUID = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 # Training programs rendered for the "unseen soundfont" and "other generator" kinds.
@@ -55,7 +77,9 @@ def make_data(seed=5):
         if os.path.exists(os.path.join(train, f"{slug}_0.wav")):
             continue
         with np.load(os.path.join(PRIOR_DATA, f"{slug}.npz")) as saved:
-            clips = librosa.resample(saved["clips"], orig_sr=train_prior.SR, target_sr=SR)
+            clips = saved["clips"]
+        if SR != train_prior.SR:
+            clips = librosa.resample(clips, orig_sr=train_prior.SR, target_sr=SR)
         for i, clip in enumerate(clips):
             sf.write(os.path.join(train, f"{slug}_{i}.wav"), clip, SR, subtype="FLOAT")
     kinds = {"unseen instruments": [(name, FLUID, "varied")
@@ -80,36 +104,49 @@ def make_data(seed=5):
     print(f"{len(os.listdir(train))} training clips in {train}", file=sys.stderr)
 
 
-def train(minutes, learning_rate=None, adversarial_start=None):
+def train(minutes, learning_rate=None, adversarial_start=None, init_from=None):
     from tfstyle.converters.api import fit
 
     settings = {} if learning_rate is None else {"learning_rate": learning_rate}
     if adversarial_start is not None:
         settings["adversarial_start"] = adversarial_start
+    if init_from:
+        settings["init_from"] = init_from
     from tfstyle.converters.run import Run
 
     before = Run(RUN).latest_step() if Run(RUN).exists() else 0
     start = time.time()
-    reached = fit(b=os.path.join(DATA, "train"), run_dir=RUN, model="vocoder",
-                  preset="wavenet-16k", max_minutes=minutes, checkpoint_every=250,
-                  progress=True, log=sys.stderr, **settings)
-    # What each stretch did, for the model card.
-    config, _ = Run(RUN).load_config()
-    with open(os.path.join(RUN, "sessions.txt"), "a") as f:
-        f.write(f"{time.strftime('%Y-%m-%d %H:%M')} {(time.time() - start) / 60:.0f} min, "
-                f"steps {before} to {reached}, lr {config.learning_rate}, adversarial from "
-                f"step {config.adversarial_start}, mel weight {config.mel_weight}\n")
+    try:
+        fit(b=os.path.join(DATA, "train"), run_dir=RUN, model="vocoder", preset=PRESET,
+            max_minutes=minutes, checkpoint_every=250, progress=True, log=sys.stderr,
+            **settings)
+    finally:
+        # What each stretch did, for the model card; a stretch stopped by a signal too.
+        reached = Run(RUN).latest_step()
+        config, _ = Run(RUN).load_config()
+        with open(os.path.join(RUN, "sessions.txt"), "a") as f:
+            f.write(f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(start))} "
+                    f"{(time.time() - start) / 60:.0f} min, steps {before} to {reached}, lr "
+                    f"{config.learning_rate}, adversarial from step "
+                    f"{config.adversarial_start}, mel weight {config.mel_weight}\n")
     return reached
 
 
 def held_out():
+    """{kind: [clips at SR]}: the three held-out kinds, and speech (the bundled example, the
+    only speech at hand: the vocoder heard none)."""
+    from tfstyle import audio
+
     folder = os.path.join(DATA, "held_out")
-    return {kind.replace("_", " "): [sf.read(os.path.join(folder, kind, f), dtype="float32")[0]
-                                     for f in sorted(os.listdir(os.path.join(folder, kind)))]
-            for kind in sorted(os.listdir(folder))}
+    kinds = {kind.replace("_", " "): [sf.read(os.path.join(folder, kind, f), dtype="float32")[0]
+                                      for f in sorted(os.listdir(os.path.join(folder, kind)))]
+             for kind in sorted(os.listdir(folder))}
+    kinds["speech (examples/speech.wav)"] = [audio.load(os.path.join(ROOT, "examples",
+                                                                     "speech.wav"), SR)]
+    return kinds
 
 
-def measure(run=RUN):
+def measure(run=None):
     from tfstyle.cli.common import import_tensorflow
 
     import_tensorflow()
@@ -118,25 +155,29 @@ def measure(run=RUN):
     from tfstyle.converters.melgan_vc import frontend
     from tfstyle.dsp.spectral_loss import multi_resolution_stft_loss
 
-    vocoder = load_converter(run)
+    vocoder = load_converter(run or RUN)
     config = vocoder.config
     methods = {"Griffin-Lim, 32 iterations": lambda mel, n: frontend.mel_to_audio(
                    mel, config, n, n_iter=32).numpy(),
                "Griffin-Lim, 200 iterations": lambda mel, n: frontend.mel_to_audio(
                    mel, config, n, n_iter=200).numpy(),
                "WaveNet vocoder": lambda mel, n: vocoder.vocode(mel.numpy(), n)}
+    oracle = ("the clip's own phase with the mel's magnitude (the best that Griffin-Lim or any "
+              "inversion of that magnitude can reach)")
     rows = []
     for kind, clips in held_out().items():
-        scores = {name: ([], []) for name in methods}
+        scores = {name: ([], []) for name in [*methods, oracle]}
         for y in clips:
             mel = frontend.normalized_mel(y, config)
-            for name, method in methods.items():
-                out = np.asarray(method(mel, len(y)), np.float32)
+            for name in scores:
+                out = (own_phase(y, mel, config) if name == oracle else
+                       np.asarray(methods[name](mel, len(y)), np.float32))
                 scores[name][0].append(metrics.mel_distance(out, y, SR))
                 scores[name][1].append(float(multi_resolution_stft_loss(y[None], out[None])[0]))
         for name, (mel_d, stft_d) in scores.items():
             rows.append([kind, name, f"{np.mean(mel_d):.2f}", f"{np.mean(stft_d):.3f}"])
-    long = np.concatenate([y for clips in held_out().values() for y in clips])[:30 * SR]
+    long = np.concatenate([y for kind, clips in held_out().items() for y in clips
+                           if not kind.startswith("speech")])[:30 * SR]
     mel = frontend.normalized_mel(long, config)
     speed = []
     for name, method in methods.items():
@@ -145,6 +186,21 @@ def measure(run=RUN):
         method(mel, len(long))
         speed.append([name, f"{len(long) / SR / (time.perf_counter() - start):.1f}x"])
     return rows, speed, vocoder
+
+
+def own_phase(y, mel, config):
+    """The mel's magnitude (as Griffin-Lim takes it: the non-negative pseudo-inverse) with the
+    clip's own STFT phase."""
+    import tensorflow as tf
+
+    from tfstyle import spectral
+    from tfstyle.converters.melgan_vc import frontend
+
+    stft = spectral.stft(y, config.n_fft, config.hop_length)
+    magnitude = tf.cast(frontend.linear_magnitude(mel, config), tf.complex64)
+    rotation = tf.exp(tf.complex(0.0, tf.math.angle(stft)))
+    return spectral.istft(magnitude * rotation, config.hop_length, n_fft=config.n_fft,
+                          length=len(y)).numpy()
 
 
 def report(rows, speed, vocoder):
@@ -163,24 +219,85 @@ def report(rows, speed, vocoder):
             + table(["inversion", "speed"], speed))
     sessions = os.path.join(RUN, "sessions.txt")
     if os.path.exists(sessions):
-        body += "\n\nThe run's training so far (`runs/vocoder/sessions.txt`):\n\n" + "\n".join(
-            f"- {line}" for line in open(sessions).read().strip().splitlines())
-    write_section("vocoder", "WaveNet vocoder against Griffin-Lim (resynthesis)", body)
+        body += (f"\n\nThe run's training so far (`{os.path.relpath(sessions, ROOT)}`):\n\n"
+                 + "\n".join(f"- {line}"
+                             for line in open(sessions).read().strip().splitlines()))
+    write_section("vocoder" if PRESET == "wavenet-16k" else f"vocoder_{PRESET}",
+                  f"WaveNet vocoder ({PRESET}) against Griffin-Lim (resynthesis)", body)
+
+
+def memory(minutes=(1.0, 20.0)):
+    """Peak RSS of conversions through the vocoder as the input grows: `tfstyle convert
+    --model piano-violin --vocoder RUN` (Griffin-Lim beside it up to 1 min) and the LiteRT
+    runner with the exported generator slice and vocoder, each a new process."""
+    import tempfile
+
+    from memory_vs_length import EXAMPLE, RUNNER, measure
+
+    if PRESET != "wavenet-22k":
+        raise SystemExit("memory converts with piano-violin (the music-22k front end): give "
+                         "--preset wavenet-22k")
+
+    melody, sr = sf.read(EXAMPLE, dtype="float32")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tflite = os.path.join(tmp, "tflite")
+        subprocess.run([sys.executable, "-m", "tfstyle", "export", "--model", "piano-violin",
+                        "--vocoder", RUN, "--format", "tflite", "--out", tflite, "--name",
+                        "p2v"], check=True, cwd=ROOT)
+        cases = [("5 s (the example, reference)", EXAMPLE)]
+        for m in minutes:
+            path = os.path.join(tmp, f"{m:g}min.wav")
+            sf.write(path, np.resize(melody, int(m * 60 * sr)), sr, subtype="PCM_16")
+            cases.append((f"{m:g} min", path))
+        out = os.path.join(tmp, "out.wav")
+        commands = {
+            "convert --model piano-violin --vocoder RUN": lambda src: [
+                "-m", "tfstyle", "convert", "--model", "piano-violin", src, "-o", out,
+                "--vocoder", RUN, "-q"],
+            "convert --model piano-violin (Griffin-Lim)": lambda src: [
+                "-m", "tfstyle", "convert", "--model", "piano-violin", src, "-o", out, "-q"],
+            "tflite_runner.py --vocoder (export --model piano-violin --vocoder RUN)":
+                lambda src: [RUNNER, os.path.join(tflite, "p2v_generator_none.tflite"), src, out,
+                             "--vocoder", os.path.join(tflite, "p2v_vocoder_none.tflite")],
+        }
+        for command, make in commands.items():
+            reference = None
+            for name, path in cases:
+                if "Griffin-Lim" in command and sf.info(path).duration > 61:
+                    continue      # its flat peak is in the memory_vs_length section already
+                peak, _ = measure(make(path))
+                reference = reference or peak
+                rows.append([command, name, f"{peak:.2f}", f"{peak / reference:.2f}"])
+                print(rows[-1], flush=True)
+    body = ("The bundled piano melody repeated to each length; each command a new process, "
+            f"with the vocoder run `{os.path.relpath(RUN, ROOT)}` (the runner: the float32 "
+            "TFLite files of `tfstyle export --model piano-violin --vocoder RUN --format "
+            "tflite`). Peak memory is the process's maximum resident set size.\n\n"
+            + table(["command", "content", "peak RSS (GB)", "ratio to the 5 s run"], rows))
+    write_section("vocoder_memory", "Memory of conversions through the vocoder", body)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("stage", choices=("data", "train", "measure"))
+    parser.add_argument("stage", choices=("data", "train", "measure", "memory"))
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--learning-rate", type=float, default=None)
     parser.add_argument("--adversarial-start", type=int, default=None,
                         help="the step at which the discriminator joins (default: the run's)")
+    parser.add_argument("--preset", choices=list(PRESETS), default=PRESET,
+                        help="which vocoder: its run, data and rate (default: %(default)s)")
+    parser.add_argument("--init-from", default=None, metavar="RUN",
+                        help="a new run starts from this vocoder run's networks")
     args = parser.parse_args(argv)
+    use(args.preset)
     if args.stage == "data":
         make_data()
     elif args.stage == "train":
         make_data()
-        train(args.minutes, args.learning_rate, args.adversarial_start)
+        train(args.minutes, args.learning_rate, args.adversarial_start, args.init_from)
+    elif args.stage == "memory":
+        memory()
     else:
         report(*measure())
 

@@ -36,11 +36,9 @@ import json
 import sys
 
 import numpy as np
-import soundfile as sf
 
 from tfstyle import audio
-from tfstyle.audio import PEAK
-from tfstyle.chunking import crossfade_map
+from tfstyle.chunking import crossfade_blocks
 
 
 def load_meta(model_path):
@@ -242,7 +240,9 @@ class Runner:
         out = np.concatenate(out)
         return np.pad(out, (0, max(0, length - len(out))))[:length]
 
-    def convert(self, y, block_seconds=30.0, n_iter=64):
+    def convert_blocks(self, blocks, block_seconds=30.0, n_iter=64):
+        """Successive blocks of audio at the model's rate → successive blocks of its
+        conversion: pieces of `block_seconds` overlapping by 1 s, crossfaded."""
         sr = self.meta["sr"]
 
         def one(piece):
@@ -252,7 +252,11 @@ class Runner:
                 return self.vocode(mel, len(padded))
             return self.to_audio(mel, len(padded), n_iter)
 
-        return crossfade_map(y, int(block_seconds * sr), sr, one)
+        return crossfade_blocks(blocks, int(block_seconds * sr), sr, one)
+
+    def convert(self, y, block_seconds=30.0, n_iter=64):
+        """The conversion of a whole waveform (`convert_blocks` of one block)."""
+        return np.concatenate(list(self.convert_blocks([y], block_seconds, n_iter)))
 
 
 def main():
@@ -290,14 +294,13 @@ def main():
     runner = Runner(args.model, args.threads)
     if args.vocoder:
         runner.set_vocoder(args.vocoder, args.threads)
-    y, sr = sf.read(args.input, dtype="float32", always_2d=True)
-    y = y.mean(axis=1)
-    if sr != runner.meta["sr"]:
-        import soxr
-        y = soxr.resample(y, sr, runner.meta["sr"])
-    out = runner.convert(y, args.block_seconds, args.gl_iters)
-    peak = np.max(np.abs(out)) + 1e-9
-    sf.write(args.output, out * min(1.0, PEAK / peak), runner.meta["sr"], subtype="PCM_16")
+    # Read, converted and written in blocks, at the input's level (as `tfstyle convert`).
+    sr = runner.meta["sr"]
+    blocks, _ = audio.stream(args.input, sr)
+    level = audio.Level(blocks())
+    audio.save_blocks(args.output, runner.convert_blocks(level, args.block_seconds,
+                                                         args.gl_iters), sr,
+                      lambda: level.rms)
 
 
 if __name__ == "__main__":

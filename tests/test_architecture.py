@@ -5,10 +5,10 @@ import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Each layer may import only from the layers listed before it.
-LAYERS = [("tfstyle.errors", "tfstyle.settings", "tfstyle.audio", "tfstyle.chunking",
-           "tfstyle.spectral", "tfstyle.phase", "tfstyle.dsp", "tfstyle.synth",
-           "tfstyle.plotting", "tfstyle.datasets", "tfstyle.domains", "tfstyle.metrics",
-           "tfstyle.baselines", "tfds_builders",
+LAYERS = [("tfstyle.errors", "tfstyle.settings", "tfstyle.progress", "tfstyle.audio",
+           "tfstyle.chunking", "tfstyle.spectral", "tfstyle.phase", "tfstyle.dsp",
+           "tfstyle.synth", "tfstyle.plotting", "tfstyle.datasets", "tfstyle.domains",
+           "tfstyle.metrics", "tfstyle.baselines", "tfds_builders",
            # The names of the feature networks, which the settings offer.
            "tfstyle.optimisation.features.catalog"),
           # The settings of a transfer, which both methods read.

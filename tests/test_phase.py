@@ -64,3 +64,12 @@ def test_builtin_griffin_lim_matches_the_tf_function_one(clip):
     ours = phase.griffin_lim_builtin(S, start, 6, HOP, N_FFT, len(clip)).numpy()
     ref = phase.griffin_lim(S, 6, HOP, n_fft=N_FFT, length=len(clip), init=start).numpy()
     np.testing.assert_allclose(ours, ref, atol=1e-4)
+
+
+def test_calls_of_any_rank_one_after_another(clip):
+    """The traced loop is shared: magnitudes of other ranks in turn, for the same output
+    length (which would relax its trace to an unknown rank), each give their waveform."""
+    S = np.abs(spectral.stft(clip, N_FFT, HOP).numpy())
+    for magnitude in (S[None], S, S[None, None], S[None], S):
+        y = phase.griffin_lim(magnitude, n_iter=2, hop_length=HOP, length=len(clip)).numpy()
+        assert y.shape == magnitude.shape[:-2] + clip.shape

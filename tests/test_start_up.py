@@ -22,17 +22,18 @@ def test_tensorflow_starts_without_what_keras_imports_for_others_and_all_load_af
         "from tfstyle.cli.common import import_tensorflow\n"
         "tf = import_tensorflow()\n"
         "print(*(m in sys.modules for m in ('sklearn', 'keras._tf_keras.keras', 'pandas',\n"
-        "                                   'matplotlib')))\n"
+        "                                   'matplotlib', 'IPython')))\n"
         "print(type(tf.keras.layers.Dense(2)).__name__)\n"
         "import sklearn, keras, pandas, matplotlib.pyplot\n"
         "print(keras.layers.Dense is tf.keras.layers.Dense)\n")
-    assert out.split() == ["False"] * 4 + ["Dense", "True"]
+    assert out.split() == ["False"] * 5 + ["Dense", "True"]
 
 
 def test_the_optimisation_command_imports_no_plotting_and_no_converters(tmp_path):
     """`--method random-cnn` without --plot: matplotlib, TFDS, librosa, the converter
-    families' models and the timbre prior stay unloaded (the CLI reads the families'
-    settings for its --help, which are plain dataclasses)."""
+    families' models, the timbre prior and IPython (which tqdm.auto would import for the
+    progress bar) stay unloaded (the CLI reads the families' settings for its --help, which
+    are plain dataclasses)."""
     out = run_python(
         "import sys\n"
         "from tfstyle.cli import main\n"
@@ -41,7 +42,8 @@ def test_the_optimisation_command_imports_no_plotting_and_no_converters(tmp_path
         "      '--gl-iters', '2'])\n"
         "print(sorted(m for m in ('matplotlib', 'tensorflow_datasets', 'librosa',\n"
         "    'tfstyle.converters.melgan_vc.generator', 'tfstyle.converters.harmonic.family',\n"
-        "    'tfstyle.harmonic.prior', 'tfstyle.harmonic.decoder') if m in sys.modules))\n")
+        "    'tfstyle.harmonic.prior', 'tfstyle.harmonic.decoder', 'IPython')\n"
+        "    if m in sys.modules))\n")
     assert out.strip().splitlines()[-1] == "[]"
 
 

@@ -57,6 +57,13 @@ def test_bad_uploads_give_readable_messages(workspace, tmp_path):
         jobs.convert([str(text)], "violin", "/nowhere/run", workspace)
     with pytest.raises(TfstyleError, match="no input files"):
         jobs.convert([], "violin", None, workspace)
+    piano = os.path.join(EXAMPLES, "piano_melody.wav")
+    with pytest.raises(TfstyleError, match="vocoder applies to MelGAN-VC models"):
+        jobs.convert([piano], "violin", None, workspace, vocoder="/nowhere/vocoder")
+    with pytest.raises(TfstyleError, match="/nowhere/vocoder: no such run directory"):
+        jobs.convert([piano], "piano-violin", None, workspace, vocoder="/nowhere/vocoder")
+    with pytest.raises(TfstyleError, match="/nowhere/vocoder: no such run directory"):
+        jobs.transfer(piano, piano, "mel-cnn2", workspace, vocoder="/nowhere/vocoder")
     # Nothing is left of the failed jobs but empty folders, which prune removes later.
     for folder, _, files in os.walk(workspace.root):
         assert not files, folder
@@ -113,7 +120,7 @@ def test_server_answers_and_keeps_users_apart(server):
     inputs = {name: os.path.join(EXAMPLES, name) for name in ("piano_melody.wav",
                                                                "flute_phrase.wav")}
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        futures = {name: pool.submit(Client(url, verbose=False).predict, "violin", "",
+        futures = {name: pool.submit(Client(url, verbose=False).predict, "violin", "", "",
                                      [handle_file(path)], api_name="/convert")
                    for name, path in inputs.items()}
         results = {name: f.result(timeout=300) for name, f in futures.items()}
@@ -125,7 +132,7 @@ def test_server_answers_and_keeps_users_apart(server):
         assert len(outputs[name]) == pytest.approx(5.0 * sr, abs=sr * 0.01)
     assert not np.allclose(*outputs.values())
     # Bad input: a message in the status line, and the server still answers.
-    first, _, _, summary = client.predict("violin", "/nowhere/run",
+    first, _, _, summary = client.predict("violin", "/nowhere/run", "",
                                           [handle_file(inputs["piano_melody.wav"])],
                                           api_name="/convert")
     assert first is None and summary.startswith("⚠ no run folder at /nowhere/run")
@@ -139,7 +146,7 @@ def test_uploads_over_the_limit_are_refused(server, tmp_path):
     big = tmp_path / "big.wav"
     sf.write(big, np.zeros(22050 * 30, np.float32), 22050)   # 2.6 MB, limit 1 MB
     with pytest.raises(Exception, match="(?i)file.*(large|size)|413"):
-        Client(url, verbose=False).predict("violin", "", [handle_file(str(big))],
+        Client(url, verbose=False).predict("violin", "", "", [handle_file(str(big))],
                                            api_name="/convert")
     assert not any("big" in name for _, _, files in os.walk(space.root) for name in files)
 

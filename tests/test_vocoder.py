@@ -240,3 +240,93 @@ def test_a_melgan_vc_export_carries_the_vocoder(run, melgan, tmp_path):
     assert done.returncode == 0, done.stderr
     got, sr = sf.read(tmp_path / "runner.wav")
     assert sr == SR and len(got) == 3 * len(y) and np.all(np.isfinite(got))
+
+
+def test_a_magnitude_of_any_stft_gives_the_front_ends_mel_at_its_frame_rate():
+    """What an optimisation transfer hands the vocoder: its magnitude (another n_fft and hop)
+    measured as the vocoder's front end measures audio."""
+    from tfstyle import spectral
+    from tfstyle.converters.melgan_vc.frontend import magnitude_to_mel, normalized_mel
+    from tfstyle.converters.vocoder.synthesis import resample_frames
+
+    config = tiny_config()
+    y = tune(3).astype(np.float32)
+    want = normalized_mel(y, config).numpy()
+
+    def mel(n_fft, hop):
+        stft = spectral.stft(y, n_fft, hop, pad_mode="reflect")
+        return magnitude_to_mel(spectral.magnitude(stft), config, n_fft).numpy()
+
+    np.testing.assert_allclose(mel(config.n_fft, config.hop_length), want, atol=1e-4)
+    # A longer FFT resolves the partials more finely, but the bands' levels stay put.
+    sounding = want > -0.5
+    assert abs(np.mean((mel(384, config.hop_length) - want)[sounding])) * 50 < 1.5  # dB
+    # Frames every 128 samples brought to every 64: interpolated in time, the same span.
+    coarse = mel(config.n_fft, 128)
+    fine = resample_frames(coarse, 128, 64, len(want))
+    assert fine.shape == want.shape
+    np.testing.assert_allclose(fine[::2][:len(coarse)], coarse[:len(fine[::2])], atol=1e-6)
+    np.testing.assert_allclose(fine[1:-2:2], (coarse[:-1] + coarse[1:])[:len(fine[1:-2:2])]
+                               / 2, atol=1e-6)
+    assert np.mean(np.abs(fine - want)[sounding]) < np.mean(np.abs(want[sounding] + 1.0)) / 4
+
+
+def test_an_optimisation_transfer_sounds_through_a_vocoder(run, melgan, tmp_path, capsys):
+    root, vocoder_run, _, _ = run
+    content, style = str(root / "b" / "0.wav"), str(root / "b" / "2.wav")
+    # The mel-cnn2 preset, tiny, at the vocoder's rate; its STFT (n_fft 512, hop 128) is not
+    # the vocoder's (192, 64).
+    common = ["--preset", "mel-cnn2", "--sr", "16000", "--n-fft", "512", "--hop-length",
+              "128", "--n-mels", "32", "--filters", "8,8", "--steps", "2", "-q"]
+    outs = {}
+    for name, flags in (("vocoder", ["--vocoder", vocoder_run]), ("griffin-lim", [])):
+        outs[name] = tmp_path / f"{name}.wav"
+        assert main(["transfer", content, style, "-o", str(outs[name]), *common, *flags]) == 0
+    a, sr = sf.read(outs["vocoder"])
+    b, _ = sf.read(outs["griffin-lim"])
+    assert sr == SR and len(a) == len(b) == len(tune(0)) and np.all(np.isfinite(a))
+    assert not np.allclose(a, b)
+    # A vocoder of another rate, a run that is no vocoder, a method that makes its own audio:
+    # one line, exit 2, nothing written.
+    capsys.readouterr()
+    for flags, message in ((["--vocoder", vocoder_run, "--sr", "22050"], "give --sr 16000"),
+                           (["--vocoder", melgan], "not a vocoder"),
+                           (["--vocoder", vocoder_run, "--method", "harmonic"],
+                            "make their own audio")):
+        out = tmp_path / "never.wav"
+        code = main(["transfer", content, style, "-o", str(out), *common, *flags])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and message in err and len(err.splitlines()) == 1, err
+        assert not out.exists()
+
+
+def test_a_vocoder_run_starts_from_another_of_the_same_network(run, tmp_path, capsys):
+    """`--init-from RUN`: fine-tuning onto another front end (here another n_fft and fmax) from
+    the run's networks; once it has checkpoints of its own, it resumes without the start."""
+    import shutil
+
+    from tfstyle.converters.api import load_converter
+    from tfstyle.converters.vocoder.generator import build
+
+    root, vocoder_run, _, _ = run
+    start = str(shutil.copytree(vocoder_run, tmp_path / "start"))
+    other_front = ["--n-fft", "256", "--fmax", "7000"]
+    new = str(tmp_path / "new")
+    fit = ["fit", "--model", "vocoder", "--b", str(root / "b"), *TINY]
+    assert main([*fit, *other_front, "--run-dir", new, "--steps", "1", "--init-from", start,
+                 "--learning-rate", "1e-9"]) == 0
+    want = load_converter(start).generator.get_weights()
+    got = load_converter(new).generator.get_weights()
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(want, got))
+    fresh = build(tiny_config()).get_weights()
+    assert not all(np.allclose(a, b, atol=1e-3) for a, b in zip(want, fresh))
+    shutil.rmtree(start)
+    assert main(["fit", "--run-dir", new, "--steps", "2", "-q"]) == 0
+    # Another network: one line, exit 2, no checkpoint.
+    capsys.readouterr()
+    bad = tmp_path / "bad"
+    code = main([*fit, "--channels", "8,8,8", "--run-dir", str(bad), "--steps", "1",
+                 "--init-from", vocoder_run])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "its network differs" in err[-1] and "channels 8,8,4" in err[-1]
+    assert not (bad / "checkpoints").exists()

@@ -355,7 +355,10 @@ def summarize(opened, progress=False):
     """Counts what an opened spec selects without decoding audio to NumPy."""
     import tensorflow as tf
     import tensorflow_datasets as tfds
-    from tqdm.auto import tqdm
+
+    from tfstyle.progress import tqdm_class
+
+    tqdm = tqdm_class()
 
     fixed_rate = opened.rate()
 

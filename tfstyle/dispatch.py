@@ -110,9 +110,25 @@ def run(content, style, sr=None, config=None, progress=False, say=None, prior=No
         from tfstyle.harmonic import one_shot
         result = one_shot.run(content, style, config, progress, prior)
     else:
-        from tfstyle.optimisation import transfer as optimisation
-        result = optimisation.Optimisation(content, style, config).run(progress)
+        result = _optimisation(content, style, config).run(progress)
     return _noted(result, choice, say)
+
+
+def _optimisation(content, style, config):
+    """The optimisation transfer of `config`, through its vocoder run where it names one."""
+    from tfstyle.optimisation import transfer as optimisation
+
+    invert = None
+    if config.vocoder:
+        from tfstyle.converters.api import load_converter, vocoder_settings
+        from tfstyle.converters.vocoder.synthesis import vocode_magnitude
+
+        vocoder_settings(config.vocoder, config.sr)
+        vocoder = load_converter(config.vocoder)
+        invert = lambda magnitude, length: vocode_magnitude(
+            vocoder.generator, vocoder.config, magnitude, config.n_fft, config.hop_length,
+            length)
+    return optimisation.Optimisation(content, style, config, invert)
 
 
 def run_to_file(content_path, style, output, config, progress=False, say=None):
@@ -130,12 +146,11 @@ def run_to_file(content_path, style, output, config, progress=False, say=None):
         content, _ = audio.stream(content_path, config.sr, min_samples=config.min_samples())
         result = one_shot.run_to_file(content(), style, output, config, progress)
     else:
-        from tfstyle.optimisation import transfer as optimisation
         # A content shorter than the choice's head was read whole already.
         whole = head is not None and len(head) < int(CHOICE_SECONDS * config.sr)
         content = head if whole else audio.load(content_path, config.sr,
                                                 min_samples=config.min_samples())
-        result = optimisation.Optimisation(content, style, config).run(progress)
+        result = _optimisation(content, style, config).run(progress)
         audio.save(output, result.audio, result.sr)
     return _noted(result, choice, say)
 
@@ -144,6 +159,11 @@ def _resolve(config, content, style, say):
     if config.method != AUTO:
         return config, None
     choice = choose(content, style, config.sr)
+    if choice.method == "harmonic" and config.vocoder:
+        # The synthesiser makes its own audio: a vocoder asked for the optimisation's result
+        # has nothing to do.
+        choice.reason += "; --vocoder unused, the synthesiser makes its own audio"
+        config = dataclasses.replace(config, vocoder="")
     if say:
         say(choice.line())
     return presets.with_method(config, choice.method), choice

@@ -80,7 +80,9 @@ def summarise(reasons):
 
 
 def progress_bar(total, enabled, desc="optimising"):
-    from tqdm.auto import tqdm
+    from tfstyle.progress import tqdm_class
+
+    tqdm = tqdm_class()
 
     # Off a terminal (logs, CI) a line every 10 s is plenty.
     interval = 0.1 if sys.stderr.isatty() else 10.0

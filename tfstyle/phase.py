@@ -47,10 +47,16 @@ def griffin_lim(magnitude, n_iter=32, hop_length=None, win_length=None, n_fft=No
     if momentum < 0:
         raise ValueError(f"momentum must be non-negative, got {momentum}")
     angles = _initial_angles(magnitude, init, seed)
-    return _griffin_lim(magnitude, angles, tf.constant(int(n_iter)),
-                        tf.constant(momentum / (1.0 + momentum), tf.float32),
-                        n_fft=n_fft, hop_length=hop_length, win_length=win_length,
-                        center=center, length=int(length))
+    # The traced loop always sees [batch, frames, bins]: with `reduce_retracing`, calls of
+    # different ranks would otherwise relax its trace to an unknown rank, which the STFT's
+    # padding cannot take.
+    lead = magnitude.shape[:-2]
+    flat = lambda x: tf.reshape(x, [-1, *x.shape[-2:]])
+    y = _griffin_lim(flat(magnitude), flat(angles), tf.constant(int(n_iter)),
+                     tf.constant(momentum / (1.0 + momentum), tf.float32),
+                     n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                     center=center, length=int(length))
+    return tf.reshape(y, [*lead, int(length)])
 
 
 def _initial_angles(magnitude, init, seed):

@@ -127,6 +127,10 @@ class TransferConfig:
     gl_iters: int = setting(64, "Griffin-Lim iterations for the phase")
     gl_init: str = setting("content", "Griffin-Lim initial phase: the content's, random or zeros",
                           choices=GL_INITS)
+    vocoder: str = setting("", "optimisation methods on a spectral representation: a vocoder "
+                               "run ('tfstyle fit --model vocoder', trained at --sr) that "
+                               "turns the result into sound instead of Griffin-Lim (empty: "
+                               "Griffin-Lim)")
 
     def validate(self):
         """Raises TfstyleError naming the first invalid value."""
@@ -168,6 +172,10 @@ class TransferConfig:
             if not getattr(self, name) >= 0:
                 raise TfstyleError(f"{name} must be zero or more, got {getattr(self, name)}")
         check_choices(self)
+        if self.vocoder and (self.method == "harmonic" or self.representation == "waveform"):
+            raise TfstyleError("--vocoder applies to the optimisation methods on a spectral "
+                               "representation: the harmonic method and waveform transfer "
+                               "make their own audio")
         if self.method != "harmonic" and \
                 (self.method == "nsynth") != (self.representation == "waveform"):
             raise TfstyleError("the nsynth method works on the waveform representation, and "

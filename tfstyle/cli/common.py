@@ -53,9 +53,10 @@ def _first_op():
 def _import_lean():
     """Imports TensorFlow (which imports Keras) without what Keras imports and tfstyle never
     uses: scikit-learn (Keras' scikit-learn wrappers), pandas (DataFrames as training data),
-    matplotlib (Keras' image galleries) and `keras._tf_keras`, the Keras 2 compatibility
-    namespace. Together ~1.5 s of every command's start (measured on the README's first
-    command and on `--method random-cnn`). Keras runs without them (those features of its
+    matplotlib (Keras' image galleries), IPython (Keras' notebook display of weight files;
+    0.4-0.7 s alone) and `keras._tf_keras`, the Keras 2 compatibility namespace. Together
+    ~2 s of every command's start (measured on the README's first command and on
+    `--method random-cnn`). Keras runs without them (those features of its
     own then say the package is missing); each imports as usual afterwards, where something
     asks for it (`tf.keras`, `--plot`, a librosa function that needs scikit-learn)."""
     if "keras" in sys.modules:
@@ -66,7 +67,8 @@ def _import_lean():
     # an empty module in its place while Keras imports.
     stub = types.ModuleType("keras._tf_keras")
     stand_ins = {name: value for name, value in (
-        ("sklearn", None), ("pandas", None), ("matplotlib", None), ("keras._tf_keras", stub))
+        ("sklearn", None), ("pandas", None), ("matplotlib", None), ("IPython", None),
+        ("keras._tf_keras", stub))
         if name not in sys.modules}
     sys.modules.update(stand_ins)
     try:

@@ -20,6 +20,7 @@ EPILOG = """examples:
   tfstyle transfer a.wav b.wav -o out.wav --preset ulyanov2016
   tfstyle transfer a.wav b.wav -o out.wav --preset vgg19 --weights vgg19_notop.h5
   tfstyle transfer a.wav b.wav -o out.wav --preset vit --random-weights
+  tfstyle transfer a.wav b.wav -o out.wav --preset vgg19 --vocoder runs/vocoder22k
 
 Inputs may be WAV, FLAC, OGG or MP3 of any length, rate and channel count (mixed to mono and
 resampled to --sr). The output has the content's duration. Errors exit with code 2."""
@@ -38,7 +39,8 @@ def add_parser(commands):
                     "cnn2d, vgg19, resnet50, vit, nsynth): a representation of the output "
                     "(log1p STFT, mel dB or MFCC) is optimised so that a frozen feature "
                     "network keeps the CONTENT's activations and takes on the STYLE's "
-                    "statistics; Griffin-Lim recovers the phase. Everything runs offline.",
+                    "statistics; Griffin-Lim recovers the phase, or a trained vocoder "
+                    "(--vocoder) turns the result into sound. Everything runs offline.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("content", metavar="CONTENT", help="audio whose melody or words are kept")
     p.add_argument("style", metavar="STYLE", nargs="+",
@@ -74,6 +76,9 @@ def run(args):
     if config.method in PRETRAINED and not config.random_weights:
         from tfstyle.optimisation.features.weights import resolve
         resolve(config.method, config.weights)
+    if config.vocoder:
+        from tfstyle.converters.api import vocoder_settings
+        vocoder_settings(config.vocoder, config.sr)
     # Bad input is reported before TensorFlow's import: the content's header here, its
     # samples as they are read.
     audio.stream(args.content, config.sr, min_samples=config.min_samples())

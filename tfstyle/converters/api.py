@@ -152,15 +152,25 @@ def check_converter(run_dir=None, model=None):
     return families.get(record.get("family", "melgan-vc")), config, record
 
 
+def vocoder_settings(run_dir, sr=None):
+    """Fails fast, before TensorFlow loads, unless `run_dir` is a vocoder run (and, given
+    `sr`, one trained at that rate); returns its VocoderConfig."""
+    _, config, record = check_converter(run_dir)
+    if record.get("family") != "vocoder":
+        raise TfstyleError(f"{run_dir} is a {record.get('family', 'melgan-vc')} run, not a "
+                           "vocoder ('tfstyle fit --model vocoder')")
+    if sr is not None and config.sr != sr:
+        raise TfstyleError(f"the vocoder {run_dir} was trained at {config.sr} Hz and this "
+                           f"transfer works at {sr} Hz: give --sr {config.sr}")
+    return config
+
+
 def check_vocoder(run_dir, family, config):
     """Fails fast, before TensorFlow loads, unless `run_dir` is a vocoder run whose mel front
     end is the one of the MelGAN-VC converter (`family`, `config`) it will serve."""
     if family.NAME != "melgan-vc":
         raise TfstyleError(f"--vocoder applies to MelGAN-VC models; this one is {family.NAME}")
-    _, vocoder_config, record = check_converter(run_dir)
-    if record.get("family") != "vocoder":
-        raise TfstyleError(f"{run_dir} is a {record.get('family', 'melgan-vc')} run, not a "
-                           "vocoder ('tfstyle fit --model vocoder')")
+    vocoder_config = vocoder_settings(run_dir)
     different = vocoder_config.front_end_differences(config)
     if different:
         raise TfstyleError(f"{run_dir} inverts another mel than this model's ("

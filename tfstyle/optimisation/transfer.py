@@ -49,13 +49,18 @@ class Optimisation:
 
     TERMS = ("content", "style", "autocorr_row", "autocorr_col", "tv")
 
-    def __init__(self, content, style, config):
+    def __init__(self, content, style, config, invert=None):
+        """`invert`: (linear magnitude [frames, bins], length) → waveform at the working
+        rate, in place of Griffin-Lim (`tfstyle.dispatch` makes one of config.vocoder)."""
         import tensorflow as tf
 
         from tfstyle.optimisation import features
         from tfstyle.optimisation.representations import Representation
 
-        self.config, self.content = config, content
+        if config.vocoder and invert is None:
+            raise TfstyleError("a vocoder is applied by tfstyle.transfer (tfstyle.dispatch), "
+                               "which loads it")
+        self.config, self.content, self.invert = config, content, invert
         # Waveform transfer runs at the encoder's rate; spectral methods at the user's.
         self.work_sr = NSYNTH_SR if config.method == "nsynth" else config.sr
         content, style = (audio.resample(x, config.sr, self.work_sr) for x in (content, style))
@@ -199,7 +204,10 @@ class Optimisation:
         timings["optimisation"] = time.perf_counter() - start_time - timings["setup"]
         inversion_start = time.perf_counter()
         result_rep = _crossfade(pieces, windows, frames)
-        if self.rep.is_spectral:
+        if self.rep.is_spectral and self.invert:
+            y = np.asarray(self.invert(self.rep.to_magnitude(result_rep[None])[0],
+                                       self.work_length), np.float32)
+        elif self.rep.is_spectral:
             magnitude = self.rep.to_magnitude(result_rep[None])
             init = self.content_stft if cfg.gl_init == "content" else cfg.gl_init
             y = phase.griffin_lim(magnitude, n_iter=cfg.gl_iters, hop_length=cfg.hop_length,

@@ -79,7 +79,7 @@ def transfer_settings():
     from tfstyle.transfer_config import TransferConfig
 
     fields = {f.name: f for f in dataclasses.fields(TransferConfig)}
-    return {name: fields[name].metadata["help"] for name in SETTINGS}
+    return {name: fields[name].metadata["help"] for name in (*SETTINGS, "vocoder")}
 
 
 def preset_values(name):
@@ -113,6 +113,10 @@ def transfer(content, style, preset="default", workspace=None, progress=False, *
         from tfstyle.optimisation.features.weights import resolve
 
         resolve(config.method, config.weights)
+    if config.vocoder:
+        from tfstyle.converters.api import vocoder_settings
+
+        vocoder_settings(config.vocoder, config.sr)
     folder = workspace.job()
     # The default preset chooses harmonic or optimisation transfer; the summary's first
     # warning line says which and why.
@@ -138,10 +142,11 @@ def converters():
             for name in pretrained.available()]
 
 
-def convert(files, model=None, run_dir=None, workspace=None, progress=False):
-    """Converts uploaded files with a shipped model or a run folder; returns (outputs, picture
-    of the first, summary text). Files that cannot be converted are named in the summary; when
-    none can, the error says why."""
+def convert(files, model=None, run_dir=None, workspace=None, progress=False, vocoder=None):
+    """Converts uploaded files with a shipped model or a run folder (a MelGAN-VC one through
+    the `vocoder` run, when given); returns (outputs, picture of the first, summary text).
+    Files that cannot be converted are named in the summary; when none can, the error says
+    why."""
     import io
 
     from tfstyle import audio, plotting
@@ -155,7 +160,10 @@ def convert(files, model=None, run_dir=None, workspace=None, progress=False):
         raise TfstyleError(f"no run folder at {run_dir} (the --run-dir of a 'tfstyle fit')")
     if run_dir is None and not model:
         raise TfstyleError("pick a shipped converter or give a run folder")
-    api.check_converter(run_dir, None if run_dir else model)
+    family, config, _ = api.check_converter(run_dir, None if run_dir else model)
+    vocoder = (vocoder or "").strip() or None
+    if vocoder:
+        api.check_vocoder(vocoder, family, config)
     folder = workspace.job()
     label = os.path.basename(os.path.normpath(run_dir)) if run_dir else model
     jobs = [(path, os.path.join(folder, f"{os.path.splitext(os.path.basename(path))[0]}_"
@@ -164,7 +172,7 @@ def convert(files, model=None, run_dir=None, workspace=None, progress=False):
     readable = lambda text: _readable(text, files, "input")
     try:
         written = api.convert(run_dir, jobs=jobs, model=None if run_dir else model,
-                              progress=progress, log=log)
+                              progress=progress, log=log, vocoder=vocoder)
     except TfstyleError as e:
         raise TfstyleError(readable(e)) from None
     problems = [readable(line.removeprefix("tfstyle: skipped "))

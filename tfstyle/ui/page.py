@@ -97,6 +97,8 @@ def _transfer_tab(workspace):
             transpose = gr.Textbox(values["transpose"], label="transpose",
                                    info=helps["transpose"])
             seed = gr.Number(values["seed"], label="seed", info=helps["seed"], precision=0)
+        vocoder = gr.Textbox(label="vocoder run folder (optional)", info=helps["vocoder"],
+                             placeholder="runs/my_vocoder", elem_id="transfer-vocoder")
     fields = [steps, style_weight, content_weight, transpose, seed]
     method.change(lambda name: list(jobs.preset_values(name).values()), method, fields,
                   api_name=False)
@@ -104,10 +106,11 @@ def _transfer_tab(workspace):
                                             "Spectrograms: content, style, output")
 
     def transfer(content, style, method, steps, style_weight, content_weight, transpose, seed,
-                 progress=gr.Progress(track_tqdm=True)):
+                 vocoder, progress=gr.Progress(track_tqdm=True)):
         settings = dict(steps=_number(steps), style_weight=_number(style_weight),
                         content_weight=_number(content_weight), seed=_number(seed),
-                        transpose=(transpose or "").strip() or None)
+                        transpose=(transpose or "").strip() or None,
+                        vocoder=(vocoder or "").strip() or None)
         settings["steps"] = None if settings["steps"] is None else int(settings["steps"])
         settings["seed"] = None if settings["seed"] is None else int(settings["seed"])
         try:
@@ -118,7 +121,8 @@ def _transfer_tab(workspace):
         return out, png, summary
 
     run.click(transfer, [content, style, method, steps, style_weight, content_weight,
-                         transpose, seed], [output, picture, status], api_name="transfer")
+                         transpose, seed, vocoder], [output, picture, status],
+              api_name="transfer")
 
 
 def _convert_tab(workspace):
@@ -131,6 +135,10 @@ def _convert_tab(workspace):
     run_dir = gr.Textbox(label="or a run folder of 'tfstyle fit' on this computer",
                          placeholder="runs/my_violin", elem_id="convert-run-dir",
                          info="used instead of the shipped converter when given")
+    vocoder = gr.Textbox(label="vocoder run folder (optional, MelGAN-VC)",
+                         placeholder="runs/my_vocoder", elem_id="convert-vocoder",
+                         info="a 'tfstyle fit --model vocoder' run on the converter's mel: "
+                              "its sound instead of Griffin-Lim's")
     files = gr.File(label="Audio files to convert (several at once)", file_count="multiple",
                     type="filepath", elem_id="convert-files")
     run, status, first, picture = _results("convert", "Convert", "First result",
@@ -142,15 +150,15 @@ def _convert_tab(workspace):
         gr.Examples([[[example], "violin"]], [files, model], label="Example (click it)",
                     elem_id="convert-examples")
 
-    def convert(model, run_dir, files, progress=gr.Progress(track_tqdm=True)):
+    def convert(model, run_dir, vocoder, files, progress=gr.Progress(track_tqdm=True)):
         try:
             written, png, summary = jobs.convert(files, model, run_dir, workspace,
-                                                 progress=False)
+                                                 progress=False, vocoder=vocoder)
         except Exception as e:
             return None, None, None, _status(e)
         return written[0], png, written, summary
 
-    run.click(convert, [model, run_dir, files], [first, picture, outputs, status],
+    run.click(convert, [model, run_dir, vocoder, files], [first, picture, outputs, status],
               api_name="convert")
 
 

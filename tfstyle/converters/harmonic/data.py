@@ -46,7 +46,9 @@ def analyse(domain, config, cache_dir=None, progress=False):
         parts = [ctl.Controls(*(arrays[name][i] for name in FIELDS))
                  for i in range(len(counts))]
     else:
-        from tqdm.auto import tqdm
+        from tfstyle.progress import tqdm_class
+
+        tqdm = tqdm_class()
 
         parts = [ctl.analyse(clip, config.sr, config.hop_length)
                  for clip in tqdm(domain.clips, desc="analysing pitch and loudness",

@@ -122,17 +122,29 @@ def preset(name, **overrides):
 
 # On-graph recipe ------------------------------------------------------------------------------
 
-def _window_energy(config):
+def _window_energy(config, n_fft=None):
     from tfstyle import spectral
 
-    return float(np.sum(spectral._window(config.n_fft, config.n_fft) ** 2))
+    n_fft = n_fft or config.n_fft
+    return float(np.sum(spectral._window(n_fft, n_fft) ** 2))
 
 
-def _filterbank(config):
+def _filterbank(config, n_fft=None):
     from tfstyle import spectral
 
-    return spectral.mel_filterbank(config.sr, config.n_fft, config.n_mels, config.fmin,
+    return spectral.mel_filterbank(config.sr, n_fft or config.n_fft, config.n_mels, config.fmin,
                                    config.fmax, htk=True, norm=None)
+
+
+def _normalize(mel_power, config):
+    """Mel power → normalised mel (steps 3 and 4 above)."""
+    import tensorflow as tf
+
+    from tfstyle import spectral
+
+    db = spectral.power_to_db(mel_power, top_db=80.0) - config.ref_level_db
+    return tf.clip_by_value(2.0 * (db - config.min_level_db) / -config.min_level_db - 1.0,
+                            -1.0, 1.0)
 
 
 def normalized_mel(y, config):
@@ -143,10 +155,21 @@ def normalized_mel(y, config):
 
     stft = spectral.stft(y, config.n_fft, config.hop_length, pad_mode="reflect")
     power = spectral.magnitude(stft, 2.0) / _window_energy(config)
-    mel = tf.matmul(power, _filterbank(config))
-    db = spectral.power_to_db(mel, top_db=80.0) - config.ref_level_db
-    return tf.clip_by_value(2.0 * (db - config.min_level_db) / -config.min_level_db - 1.0,
-                            -1.0, 1.0)
+    return _normalize(tf.matmul(power, _filterbank(config)), config)
+
+
+def magnitude_to_mel(magnitude, config, n_fft):
+    """A linear STFT magnitude [..., frames, n_fft // 2 + 1] of audio at `config.sr`, taken
+    with any `n_fft` (periodic Hann) → this front end's normalised mel of the same frames.
+
+    Power over Σw² and summed over a band's bins grows with the bins per band, that is with
+    n_fft, for tones and noise alike: the factor config.n_fft / n_fft gives the mel that
+    `normalized_mel` would measure."""
+    import tensorflow as tf
+
+    power = tf.square(tf.convert_to_tensor(magnitude, tf.float32)) * (
+        config.n_fft / n_fft / _window_energy(config, n_fft))
+    return _normalize(tf.matmul(power, _filterbank(config, n_fft)), config)
 
 
 def denormalize(mel, config):

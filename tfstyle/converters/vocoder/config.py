@@ -36,6 +36,10 @@ class VocoderConfig(MelFrontEnd):
     trim_db: float = setting(40.0, "trim leading/trailing silence quieter than this many dB "
                                   "below the clip's peak (0: keep everything)")
     seed: int = setting(0, "seed of weights and data order")
+    init_from: str = setting("", "a vocoder run whose latest generator and discriminator this "
+                             "run starts from instead of random weights (the same network "
+                             "settings; its mel front end may differ): fine-tuning a vocoder "
+                             "onto another domain or rate")
 
     @property
     def upsample_factors(self):
@@ -81,6 +85,11 @@ class VocoderConfig(MelFrontEnd):
             raise TfstyleError("adversarial_start and the loss weights must not be negative")
         check_choices(self)
         return self
+
+    def network_differences(self, other):
+        """The names of the settings of the two networks' shapes in which `other` differs."""
+        return [name for name in ("n_mels", "upsample", "channels", "dilations", "scales")
+                if getattr(other, name) != getattr(self, name)]
 
     def min_samples(self):
         """Audio needed for one training segment."""

@@ -3,6 +3,7 @@ of audio (--b), it learns to turn that audio's normalised mel back into the audi
 converter it resynthesises: audio → mel → vocoder, which is how its quality is heard and
 measured; MelGAN-VC's conversion uses it in place of Griffin-Lim (`--vocoder`)."""
 from tfstyle.converters.vocoder.config import PRESETS, VocoderConfig, preset  # noqa: F401
+from tfstyle.errors import TfstyleError
 
 NAME = "vocoder"
 Config = VocoderConfig
@@ -19,8 +20,28 @@ def check_domains(domains, config, log):
 
 
 def prepare(domains, config, run, log=None, progress=False):
-    """Nothing to compute before training: the pipeline caches the mels as it goes."""
-    return domains, {}
+    """The checkpoint of the run to start from (`config.init_from`), for a run that has none
+    of its own yet; the pipeline caches the mels as it goes."""
+    if not config.init_from or run.latest():
+        return domains, {}
+    import os
+
+    from tfstyle.converters.api import vocoder_settings
+    from tfstyle.converters.run import Run
+
+    start = vocoder_settings(config.init_from)
+    different = start.network_differences(config)
+    if different:
+        raise TfstyleError(f"--init-from {config.init_from}: its network differs from this "
+                           "run's (" + ", ".join(f"{n} {getattr(start, n)} against "
+                                                 f"{getattr(config, n)}" for n in different)
+                           + ")")
+    latest = Run(config.init_from).latest()
+    if latest is None:
+        raise TfstyleError(f"--init-from {config.init_from}: the run has no checkpoint yet")
+    if log:
+        print(f"starting from {latest}", file=log)
+    return domains, {"init_from": os.path.abspath(latest)}
 
 
 def build(config, record=None):
@@ -34,6 +55,15 @@ def build(config, record=None):
     model = VocoderGAN(generator.build(config),
                        discriminator.MultiScaleDiscriminator(config.scales, name="discriminator"),
                        config)
+    if (record or {}).get("init_from"):
+        # The networks of the run it starts from; a run with checkpoints of its own restores
+        # over them.
+        import tensorflow as tf
+
+        model.discriminator(tf.zeros([1, config.min_samples()]))
+        networks = tf.train.Checkpoint(generator=model.generator,
+                                       discriminator=model.discriminator)
+        networks.restore(record["init_from"]).expect_partial().assert_existing_objects_matched()
     adam = lambda: keras.optimizers.Adam(config.learning_rate, beta_1=0.8, beta_2=0.99)
     model.compile(g_optimizer=adam(), d_optimizer=adam())
     return model
@@ -90,7 +120,5 @@ class Converter:
         save_weights(self.generator, out, WEIGHTS)
 
     def export(self, out, fmt, quantize, name, version, gl_iters=None, log=None):
-        from tfstyle.errors import TfstyleError
-
         raise TfstyleError("a vocoder is not exported on its own; it goes inside the export of "
                            "the MelGAN-VC model whose mel it inverts")

@@ -59,6 +59,32 @@ def vocode(generator, mel, length=None, block_frames=BLOCK_FRAMES):
     return audio if length is None else np.pad(audio, (0, max(0, length - len(audio))))[:length]
 
 
+def resample_frames(mel, hop_length, target_hop, frames):
+    """Mel frames [frames_in, n_mels] taken every `hop_length` samples → `frames` frames every
+    `target_hop` samples, centred alike (frame t at sample t · hop), linear in time on the
+    normalised (dB) scale; past the last frame, the last frame."""
+    mel = np.asarray(mel, np.float32)
+    if hop_length == target_hop and len(mel) == frames:
+        return mel
+    position = np.minimum(np.arange(frames) * (target_hop / hop_length), len(mel) - 1)
+    left = np.floor(position).astype(int)
+    right = np.minimum(left + 1, len(mel) - 1)
+    share = (position - left)[:, None].astype(np.float32)
+    return mel[left] * (1.0 - share) + mel[right] * share
+
+
+def vocode_magnitude(generator, config, magnitude, n_fft, hop_length, length):
+    """A linear STFT magnitude [frames, n_fft // 2 + 1] of audio at `config.sr` (any n_fft and
+    hop, as an optimisation transfer produces it) → `length` samples through the vocoder: its
+    mel as the vocoder's front end measures it (`frontend.magnitude_to_mel`), at the vocoder's
+    frame rate."""
+    from tfstyle.converters.melgan_vc.frontend import magnitude_to_mel
+
+    mel = magnitude_to_mel(magnitude, config, n_fft).numpy()
+    frames = length // config.hop_length + 1
+    return vocode(generator, resample_frames(mel, hop_length, config.hop_length, frames), length)
+
+
 def resynthesise(generator, y, config):
     """Waveform at config.sr → the same through its normalised mel and the vocoder."""
     from tfstyle.converters.melgan_vc.frontend import normalized_mel

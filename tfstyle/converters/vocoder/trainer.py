@@ -13,10 +13,10 @@ segment_frames · hop]). Losses (least-squares GAN, as HiFi-GAN; feature matchin
 `on` is 0 for the first `adversarial_start` steps (the spectral loss alone, as Parallel WaveGAN
 starts) and 1 after. The mel term is HiFi-GAN's; it is what teaches the generator silence where
 the mel is silent (its floor is 80 dB below each segment's peak, as the metrics' is), which the
-STFT loss alone learned slowly. Before that the discriminator is neither run nor moved: its gradients are
-zeros from a `tf.cond`, and the optimizers are applied outside any branch, which
-`tf.distribute` strategies need. Adam's β2 is HiFi-GAN's 0.99, so the discriminator's first
-real step after those zeros is not a large one.
+STFT loss alone learned slowly. Before `adversarial_start` the discriminator is neither run nor
+moved: its gradients are zeros from a `tf.cond`, and the optimizers are applied outside any
+branch, which `tf.distribute` strategies need. Adam's β2 is HiFi-GAN's 0.99, so the
+discriminator's first real step after those zeros is not a large one.
 """
 import keras
 import tensorflow as tf
