@@ -69,23 +69,30 @@ def measure(args):
     return usage.ru_maxrss / 1e6, seconds       # ru_maxrss is in KiB on Linux
 
 
+def cases(folder, minutes):
+    """[(name, path)]: the 5 s example (the reference) and the piano melody repeated to each
+    of `minutes`, written into `folder`."""
+    melody, sr = sf.read(EXAMPLE, dtype="float32")
+    found = [("5 s (the example, reference)", EXAMPLE)]
+    for m in minutes:
+        path = os.path.join(folder, f"{m:g}min.wav")
+        sf.write(path, np.resize(melody, int(m * 60 * sr)), sr, subtype="PCM_16")
+        found.append((f"{m:g} min", path))
+    return found
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--commands", nargs="+", choices=list(COMMANDS), default=list(COMMANDS))
     args = parser.parse_args()
-    melody, sr = sf.read(EXAMPLE, dtype="float32")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        cases = [("5 s (the example, reference)", EXAMPLE)]
-        for minutes in args.minutes:
-            path = os.path.join(tmp, f"{minutes:g}min.wav")
-            sf.write(path, np.resize(melody, int(minutes * 60 * sr)), sr, subtype="PCM_16")
-            cases.append((f"{minutes:g} min", path))
+        inputs = cases(tmp, args.minutes)
         for command in args.commands:
             make, reference = COMMANDS[command], None
-            for name, path in cases:
+            for name, path in inputs:
                 peak, seconds = measure(make(path, os.path.join(tmp, "out.wav"), tmp))
                 reference = reference or peak
                 length = sf.info(path).duration

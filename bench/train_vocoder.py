@@ -232,24 +232,19 @@ def memory(minutes=(1.0, 20.0)):
     runner with the exported generator slice and vocoder, each a new process."""
     import tempfile
 
-    from memory_vs_length import EXAMPLE, RUNNER, measure
+    from memory_vs_length import RUNNER, cases, measure
 
     if PRESET != "wavenet-22k":
         raise SystemExit("memory converts with piano-violin (the music-22k front end): give "
                          "--preset wavenet-22k")
 
-    melody, sr = sf.read(EXAMPLE, dtype="float32")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tflite = os.path.join(tmp, "tflite")
         subprocess.run([sys.executable, "-m", "tfstyle", "export", "--model", "piano-violin",
                         "--vocoder", RUN, "--format", "tflite", "--out", tflite, "--name",
                         "p2v"], check=True, cwd=ROOT)
-        cases = [("5 s (the example, reference)", EXAMPLE)]
-        for m in minutes:
-            path = os.path.join(tmp, f"{m:g}min.wav")
-            sf.write(path, np.resize(melody, int(m * 60 * sr)), sr, subtype="PCM_16")
-            cases.append((f"{m:g} min", path))
+        inputs = cases(tmp, minutes)
         out = os.path.join(tmp, "out.wav")
         commands = {
             "convert --model piano-violin --vocoder RUN": lambda src: [
@@ -263,7 +258,7 @@ def memory(minutes=(1.0, 20.0)):
         }
         for command, make in commands.items():
             reference = None
-            for name, path in cases:
+            for name, path in inputs:
                 if "Griffin-Lim" in command and sf.info(path).duration > 61:
                     continue      # its flat peak is in the memory_vs_length section already
                 peak, _ = measure(make(path))

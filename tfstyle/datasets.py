@@ -356,9 +356,7 @@ def summarize(opened, progress=False):
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
-    from tfstyle.progress import tqdm_class
-
-    tqdm = tqdm_class()
+    from tfstyle.progress import tqdm
 
     fixed_rate = opened.rate()
 

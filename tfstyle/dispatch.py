@@ -114,6 +114,21 @@ def run(content, style, sr=None, config=None, progress=False, say=None, prior=No
     return _noted(result, choice, say)
 
 
+def check_files(config):
+    """Fails fast, before TensorFlow loads, on a file the transfer of `config` reads besides
+    its audio and cannot find or use: a pretrained network's weights, the vocoder run."""
+    from tfstyle.optimisation.features import PRETRAINED
+
+    if config.method in PRETRAINED and not config.random_weights:
+        from tfstyle.optimisation.features.weights import resolve
+
+        resolve(config.method, config.weights)
+    if config.vocoder:
+        from tfstyle.converters.api import vocoder_settings
+
+        vocoder_settings(config.vocoder, config.sr)
+
+
 def _optimisation(content, style, config):
     """The optimisation transfer of `config`, through its vocoder run where it names one."""
     from tfstyle.optimisation import transfer as optimisation

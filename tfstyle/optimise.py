@@ -80,9 +80,7 @@ def summarise(reasons):
 
 
 def progress_bar(total, enabled, desc="optimising"):
-    from tfstyle.progress import tqdm_class
-
-    tqdm = tqdm_class()
+    from tfstyle.progress import tqdm
 
     # Off a terminal (logs, CI) a line every 10 s is plenty.
     interval = 0.1 if sys.stderr.isatty() else 10.0

@@ -5,8 +5,7 @@ import sys
 
 import numpy as np
 
-from tfstyle import presets
-from tfstyle.optimisation.features import PRETRAINED
+from tfstyle import dispatch, presets
 from tfstyle.presets import PRESETS
 from tfstyle.settings import add_arguments, given
 from tfstyle.optimisation.transfer import TransferConfig
@@ -73,12 +72,7 @@ def run(args):
     if args.plot:
         from tfstyle import plotting
         plotting.check_writable(args.plot)
-    if config.method in PRETRAINED and not config.random_weights:
-        from tfstyle.optimisation.features.weights import resolve
-        resolve(config.method, config.weights)
-    if config.vocoder:
-        from tfstyle.converters.api import vocoder_settings
-        vocoder_settings(config.vocoder, config.sr)
+    dispatch.check_files(config)
     # Bad input is reported before TensorFlow's import: the content's header here, its
     # samples as they are read.
     audio.stream(args.content, config.sr, min_samples=config.min_samples())
@@ -86,7 +80,6 @@ def run(args):
                             for path in args.style])
 
     import_tensorflow()
-    from tfstyle import dispatch
     result = dispatch.run_to_file(args.content, style, args.output, config,
                                   progress=not args.quiet,
                                   say=None if args.quiet else

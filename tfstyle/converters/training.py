@@ -138,9 +138,7 @@ class _Loop:
         self.previews, self.config, self.chief = previews, config, chief
         self.writer = tf.summary.create_file_writer(run_dir.log_dir) if chief else None
         self.sums, self.count = {}, 0
-        from tfstyle.progress import tqdm_class
-
-        tqdm = tqdm_class()
+        from tfstyle.progress import tqdm
 
         interval = 0.5 if sys.stderr.isatty() else 15.0
         # Without a step target (a time budget only) the bar counts without an ETA.

@@ -51,7 +51,8 @@ class Optimisation:
 
     def __init__(self, content, style, config, invert=None):
         """`invert`: (linear magnitude [frames, bins], length) → waveform at the working
-        rate, in place of Griffin-Lim (`tfstyle.dispatch` makes one of config.vocoder)."""
+        rate; by default Griffin-Lim (`griffin_lim`), a vocoder where `tfstyle.dispatch`
+        makes one of config.vocoder."""
         import tensorflow as tf
 
         from tfstyle.optimisation import features
@@ -60,7 +61,7 @@ class Optimisation:
         if config.vocoder and invert is None:
             raise TfstyleError("a vocoder is applied by tfstyle.transfer (tfstyle.dispatch), "
                                "which loads it")
-        self.config, self.content, self.invert = config, content, invert
+        self.config, self.content, self.invert = config, content, invert or self.griffin_lim
         # Waveform transfer runs at the encoder's rate; spectral methods at the user's.
         self.work_sr = NSYNTH_SR if config.method == "nsynth" else config.sr
         content, style = (audio.resample(x, config.sr, self.work_sr) for x in (content, style))
@@ -172,8 +173,6 @@ class Optimisation:
         return min(bounds) if bounds else None
 
     def run(self, progress):
-        from tfstyle import phase
-
         start_time = time.perf_counter()
         cfg = self.config
         frames = int(self.content_rep.shape[0])
@@ -204,15 +203,9 @@ class Optimisation:
         timings["optimisation"] = time.perf_counter() - start_time - timings["setup"]
         inversion_start = time.perf_counter()
         result_rep = _crossfade(pieces, windows, frames)
-        if self.rep.is_spectral and self.invert:
+        if self.rep.is_spectral:
             y = np.asarray(self.invert(self.rep.to_magnitude(result_rep[None])[0],
                                        self.work_length), np.float32)
-        elif self.rep.is_spectral:
-            magnitude = self.rep.to_magnitude(result_rep[None])
-            init = self.content_stft if cfg.gl_init == "content" else cfg.gl_init
-            y = phase.griffin_lim(magnitude, n_iter=cfg.gl_iters, hop_length=cfg.hop_length,
-                                  n_fft=cfg.n_fft, length=self.work_length, init=init,
-                                  seed=cfg.seed)[0].numpy()
         else:
             y = self.rep.to_waveform(result_rep[None])[0].numpy()
         y = audio.resample(y, self.work_sr, cfg.sr)
@@ -228,6 +221,16 @@ class Optimisation:
                               representation=result_rep.numpy(), steps=taken,
                               max_steps=cfg.steps * len(windows),
                               stop_reason=summarise(reasons), timings=timings)
+
+    def griffin_lim(self, magnitude, length):
+        """The default inversion: Griffin-Lim from the configured initial phase."""
+        from tfstyle import phase
+
+        cfg = self.config
+        init = self.content_stft[0] if cfg.gl_init == "content" else cfg.gl_init
+        return phase.griffin_lim(magnitude, n_iter=cfg.gl_iters, hop_length=cfg.hop_length,
+                                 n_fft=cfg.n_fft, length=length, init=init,
+                                 seed=cfg.seed).numpy()
 
     def _named(self, terms):
         weighted = terms * self.weights()

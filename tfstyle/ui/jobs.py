@@ -107,16 +107,7 @@ def transfer(content, style, preset="default", workspace=None, progress=False, *
     config = config.validate()
     content_audio = _load(content, "content", config.sr, config.min_samples())
     style_audio = _load(style, "style", config.sr, config.min_samples())
-    from tfstyle.optimisation.features import PRETRAINED
-
-    if config.method in PRETRAINED and not config.random_weights:
-        from tfstyle.optimisation.features.weights import resolve
-
-        resolve(config.method, config.weights)
-    if config.vocoder:
-        from tfstyle.converters.api import vocoder_settings
-
-        vocoder_settings(config.vocoder, config.sr)
+    dispatch.check_files(config)
     folder = workspace.job()
     # The default preset chooses harmonic or optimisation transfer; the summary's first
     # warning line says which and why.

@@ -46,9 +46,7 @@ def analyse(domain, config, cache_dir=None, progress=False):
         parts = [ctl.Controls(*(arrays[name][i] for name in FIELDS))
                  for i in range(len(counts))]
     else:
-        from tfstyle.progress import tqdm_class
-
-        tqdm = tqdm_class()
+        from tfstyle.progress import tqdm
 
         parts = [ctl.analyse(clip, config.sr, config.hop_length)
                  for clip in tqdm(domain.clips, desc="analysing pitch and loudness",
