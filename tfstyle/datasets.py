@@ -285,7 +285,7 @@ def _encode(spec, path, feature, values, tfds):
 
 def _first_line(error):
     text = str(error).strip()
-    return (text.splitlines() or [type(error).__name__])[0][:200]
+    return (text.splitlines() or [type(error).__name__])[0][:500]
 
 
 def _how_to_prepare(name):
@@ -437,3 +437,10 @@ def _check_offline(name, builder_cls, manual_dir):
     if missing:
         raise TfstyleError(f"{name}: {manual_dir} lacks {', '.join(missing)} (nothing is "
                            "downloaded; see docs/data.md for where to get them)")
+    # A partial or different download is told apart by its size before TFDS hashes gigabytes.
+    wrong = [f"{f} is {os.path.getsize(os.path.join(manual_dir, f))} bytes, not {int(size)}"
+             for f, size in wanted.items()
+             if os.path.getsize(os.path.join(manual_dir, f)) != int(size)]
+    if wrong:
+        raise TfstyleError(f"{name}: in {manual_dir}, {'; '.join(wrong)} (a partial or "
+                           "different download; see docs/data.md for where to get it)")
