@@ -3,6 +3,8 @@
     python bench/compare_methods.py                    # everything (3 test melodies each)
     python bench/compare_methods.py --methods identity envelope piano-violin --clips 40
     python bench/compare_methods.py --held-out         # 3 pairs x 3 kinds of data
+    python bench/compare_methods.py --held-out --pairs piano-violin --vocoder RUN \
+        --methods piano-violin piano-violin+vocoder   # MelGAN-VC through a vocoder run
     python bench/compare_methods.py --held-out --methods vgg19 mital2017 --pairs piano-violin \
         --kinds generator soundfont --clips 1          # any method, on held-out data only
 
@@ -41,11 +43,13 @@ VARIANTS = {"harmonic-learned": ("harmonic", {"loudness": "learned"})}
 # trained converter): mean mel distance at most this ratio to identity's, below the envelope
 # baseline on every pair, chroma no more than BAR_CHROMA_GAP below the true rendering's.
 BAR_RATIO, BAR_CHROMA_GAP = 0.65, 0.03
+# A shipped converter through a vocoder run (--vocoder): its name, then this.
+VOCODED = "+vocoder"
 COLUMNS = ["mel_distance", "chroma_correlation", "f0_agreement", "loudness_difference",
            "style_distance", "longterm_mel_distance"]
 
 
-def methods(sr):
+def methods(sr, vocoder=None):
     out = {name: (lambda name: lambda c, s: baselines.run(name, c, s, sr))(name)
            for name in baselines.BASELINES}
     configs = {name: presets.config(name, random_weights=True, sr=sr)
@@ -68,7 +72,27 @@ def methods(sr):
         return convert
 
     out.update({name: shipped(name) for name in pretrained.available()})
+    if vocoder:
+        out[f"piano-violin{VOCODED}"] = through_vocoder(vocoder)
     return out
+
+
+def through_vocoder(run):
+    """The shipped piano-violin with its mel turned into sound by the vocoder `run` (a run
+    folder or a shipped vocoder's name) instead of Griffin-Lim."""
+    state = {}
+
+    def convert(c, s):
+        import numpy as np
+
+        from tfstyle.converters.api import load_vocoder
+
+        if not state:
+            state["model"] = pretrained.load("piano-violin")
+            state["vocoder"] = load_vocoder(run).generator
+        return np.concatenate(list(state["model"].convert_blocks(
+            [c], vocoder=state["vocoder"])))
+    return convert
 
 
 def own_pair(name, a, b):
@@ -78,6 +102,8 @@ def own_pair(name, a, b):
 
 
 def kind(name):
+    if name.endswith(VOCODED):
+        return kind(name[:-len(VOCODED)]) + ", through the vocoder"
     if name in baselines.BASELINES:
         return "baseline"
     if name in pretrained.MODELS:
@@ -113,7 +139,8 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
                 reference = name in REFERENCES
                 if reference and name not in names and f"{name}|{a}-{b}|{data}#{clips}" in grid:
                     continue   # the ratios' references, scored once per pair, kind and count
-                if name in pretrained.MODELS and not own_pair(name, a, b):
+                shipped = name.removesuffix(VOCODED)
+                if shipped in pretrained.MODELS and not own_pair(shipped, a, b):
                     continue   # a shipped converter is scored on its own instrument pair
                 print(f"{name} on {a}->{b}, {data} ...", flush=True)
                 result = {**pairs.score(methods[name], triples, sr, only=measures),
@@ -201,9 +228,13 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
 
 def main():
     sr = 22050
-    every = methods(sr)
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vocoder", metavar="RUN",
+                        help="also score piano-violin through this vocoder (a run folder or "
+                             "vocoder-22k: the music-22k front end) as the method "
+                             "piano-violin+vocoder")
+    every = methods(sr, parser.parse_known_args()[0].vocoder)
     parser.add_argument("--methods", nargs="+", choices=list(every), default=list(every))
     parser.add_argument("--clips", type=int, default=3, help="test melodies per method")
     parser.add_argument("--held-out", action="store_true",

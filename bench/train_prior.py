@@ -4,6 +4,7 @@ resumable stretches, and packages it.
     python bench/train_prior.py --minutes 60            # data (once), then an hour of training
     python bench/train_prior.py --minutes 60            # again: resumes from the last checkpoint
     python bench/train_prior.py --no-train --package    # score the run, write the shipped prior
+    python bench/train_prior.py --from-shipped --minutes 60  # a new run: from the shipped prior
 
 1. renders the data once into RUN/data/: melodies of two generators (synth.random_melody and
    synth.varied_melody) on FluidR3_GM and MuseScore_General (the soundfonts the project
@@ -289,7 +290,7 @@ class Data:
                 "weight": np.stack(masks)}
 
 
-def train(run_dir, data, minutes, learning_rate, seed):
+def train(run_dir, data, minutes, learning_rate, seed, from_shipped=False):
     import keras
     import tensorflow as tf
     from tqdm.auto import tqdm
@@ -307,6 +308,19 @@ def train(run_dir, data, minutes, learning_rate, seed):
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint)
         print(f"resumed at step {int(step_var.numpy())}", file=sys.stderr)
+    elif from_shipped:
+        # A run folder can be lost (a new machine) while the shipped prior holds its last
+        # weights: training goes on from those, with Adam's moments started afresh.
+        shipped = Prior.load()
+        for name in ("encoder", "decoder"):
+            getattr(prior, name).set_weights(getattr(shipped, name).get_weights())
+        prior.synth.impulse_response.assign(shipped.synth.impulse_response)
+        step_var.assign(shipped.record["steps"])
+        os.makedirs(run_dir, exist_ok=True)
+        with open(os.path.join(run_dir, "sessions.txt"), "a") as f:
+            f.writelines(line + "\n" for line in shipped.record["sessions"])
+        print(f"started from the shipped prior at step {shipped.record['steps']}",
+              file=sys.stderr)
     optimizer.learning_rate.assign(learning_rate)
     writer = tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard"))
     start = time.monotonic()
@@ -568,6 +582,9 @@ def main(argv=None):
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-train", action="store_true", help="score the run as it is")
+    p.add_argument("--from-shipped", action="store_true",
+                   help="a run with no checkpoint starts from the shipped prior's weights "
+                        "(and its training record) instead of random ones")
     p.add_argument("--score", action="store_true",
                    help="reconstruction scores of training and held-out instruments")
     p.add_argument("--dev", nargs="*", default=None, metavar="VARIANT",
@@ -596,7 +613,8 @@ def main(argv=None):
     print(f"{len(TRAIN)} instruments, {len(data.groups)} groups, {len(data.names)} clips, "
           f"{len(data.audio) / SR / 60:.1f} min", file=sys.stderr)
     if not args.no_train:
-        train(args.run_dir, data, args.minutes, args.learning_rate, args.seed)
+        train(args.run_dir, data, args.minutes, args.learning_rate, args.seed,
+              args.from_shipped)
     reconstruction = None
     if args.score or args.package:
         prior, step = restore(args.run_dir, args.seed)

@@ -1,13 +1,15 @@
-"""Trains, measures and ships the WaveNet vocoders: `--preset wavenet-16k` (the default) for
-MelGAN-VC's reference mel (16 kHz, hop 192, 192 bands) and `--preset wavenet-22k` for the
-music-22k preset's (22.05 kHz, n_fft 1024: the shipped piano-violin, and the transfer presets'
-mel at the default --sr), each with its own run and data under runs/.
+"""Trains, measures and ships the vocoders: `--preset istft-16k` (the default) for MelGAN-VC's
+reference mel (16 kHz, hop 192, 192 bands) and `--preset istft-22k` for the music-22k preset's
+(22.05 kHz, n_fft 1024: the shipped piano-violin, and the transfer presets' mel at the default
+--sr), each with its own run and data under runs/; `wavenet-16k` and `wavenet-22k` are the
+first design (stages up to the sample rate), kept for comparison.
 
     python bench/train_vocoder.py data                    # training and held-out audio (kept)
     python bench/train_vocoder.py train --minutes 60      # resumable: run again to go on
-    python bench/train_vocoder.py train --preset wavenet-22k --init-from runs/vocoder
+    python bench/train_vocoder.py train --preset istft-22k --init-from runs/vocoder_istft
     python bench/train_vocoder.py measure [--preset P]    # resynthesis against Griffin-Lim
-    python bench/train_vocoder.py memory --preset wavenet-22k   # piano-violin, 5 s to 20 min
+    python bench/train_vocoder.py package [--preset P]    # measure, then ship it (istft-*)
+    python bench/train_vocoder.py memory --preset istft-22k   # piano-violin, 5 s to 20 min
 
 Training audio: the timbre prior's renderings (bench/train_prior.py: 59 General MIDI programs,
 two melody generators, the FluidR3 and MuseScore soundfonts; 4 s clips at 22.05 kHz),
@@ -39,12 +41,14 @@ from report import table, write_section  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRIOR_DATA = os.path.join(ROOT, "runs", "prior", "data")
 SECONDS, HELD_CLIPS = 4.0, 8
-# Each preset's run, data folder and rate: wavenet-16k for MelGAN-VC's reference front end,
-# wavenet-22k for the music-22k one (the shipped piano-violin) and the transfer presets' mel
-# at the default --sr.
+# Each preset's run, data folder and rate: *-16k for MelGAN-VC's reference front end, *-22k
+# for the music-22k one (the shipped piano-violin) and the transfer presets' mel at the
+# default --sr.
 PRESETS = {"wavenet-16k": ("vocoder", "vocoder_data", 16000),
-           "wavenet-22k": ("vocoder22k", "vocoder_data_22k", 22050)}
-PRESET = "wavenet-16k"
+           "wavenet-22k": ("vocoder22k", "vocoder_data_22k", 22050),
+           "istft-16k": ("vocoder_istft", "vocoder_data", 16000),
+           "istft-22k": ("vocoder_istft22k", "vocoder_data_22k", 22050)}
+PRESET = "istft-16k"
 RUN, DATA, SR = None, None, None
 
 
@@ -176,6 +180,7 @@ def measure(run=None):
                 scores[name][1].append(float(multi_resolution_stft_loss(y[None], out[None])[0]))
         for name, (mel_d, stft_d) in scores.items():
             rows.append([kind, name, f"{np.mean(mel_d):.2f}", f"{np.mean(stft_d):.3f}"])
+            SCORES.setdefault(kind, {})[name] = (float(np.mean(mel_d)), float(np.mean(stft_d)))
     long = np.concatenate([y for kind, clips in held_out().items() for y in clips
                            if not kind.startswith("speech")])[:30 * SR]
     mel = frontend.normalized_mel(long, config)
@@ -186,6 +191,130 @@ def measure(run=None):
         method(mel, len(long))
         speed.append([name, f"{len(long) / SR / (time.perf_counter() - start):.1f}x"])
     return rows, speed, vocoder
+
+
+# {held-out kind: {inversion: (mel distance, MR-STFT distance)}} of the last `measure`.
+SCORES = {}
+VOCODER, GL200 = "WaveNet vocoder", "Griffin-Lim, 200 iterations"
+# The shipped vocoder each preset trains (tfstyle.pretrained.MODELS).
+SHIPPED = {"istft-16k": "vocoder-16k", "istft-22k": "vocoder-22k"}
+
+
+def beats_griffin_lim():
+    """{held-out kind of music: whether the vocoder is below Griffin-Lim-200 on both
+    distances} (speech is reported, not judged: the vocoder heard none)."""
+    return {kind: all(v < g for v, g in zip(methods[VOCODER], methods[GL200]))
+            for kind, methods in SCORES.items() if not kind.startswith("speech")}
+
+
+def package(rows, speed, vocoder):
+    """Writes the shipped vocoder of this preset (float16 weights, config.json with the scores
+    and whether it is the default, MODEL_CARD.md) from the run's latest checkpoint."""
+    from tfstyle import pretrained
+    from tfstyle.converters.melgan_vc import frontend
+    from tfstyle.converters.run import Run
+
+    name = SHIPPED[PRESET]
+    out = os.path.join(pretrained.HERE, pretrained.MODELS[name])
+    verdict = beats_griffin_lim()
+    default = all(verdict.values())
+    step = Run(RUN).latest_step()
+    sessions = open(os.path.join(RUN, "sessions.txt")).read().strip().splitlines()
+    minutes = sum(float(line.split()[2]) for line in sessions)
+    pretrained.package(vocoder, out, default=default, steps=step, train_minutes=minutes,
+                       sessions=sessions, scores=SCORES, speed=dict(speed),
+                       made=time.strftime("%Y-%m-%d"))
+    # The float16 weights against the run's own, on a held-out clip.
+    shipped = pretrained.load(name)
+    y = next(iter(held_out().values()))[0]
+    mel = frontend.normalized_mel(y, vocoder.config).numpy()
+    a, b = vocoder.vocode(mel), shipped.vocode(mel)
+    error = float(np.max(np.abs(a - b)) / np.max(np.abs(a)))
+    assert error < 1e-3, f"float16 weights moved the output by {error:.2g} of its peak"
+    net, config = vocoder.generator, vocoder.config
+    size = os.path.getsize(os.path.join(out, "vocoder.weights.npz"))
+    judged = ", ".join(f"{kind}: {'below' if ok else 'not below'}"
+                       for kind, ok in verdict.items())
+    front = ("MelGAN-VC's reference front end (16 kHz, n_fft 1152, hop 192, 192 bands to "
+             "8 kHz)" if config.sr == 16000 else "the music-22k front end (22.05 kHz, n_fft "
+             "1024, hop 192, 192 bands to 11.025 kHz: the shipped piano-violin's, and the "
+             "transfer presets' at the default --sr)")
+    card = f"""# {name}: a mel-conditioned WaveNet vocoder ({config.sr} Hz, {config.n_mels} bands)
+
+Turns the normalised mel of {front}
+back into sound, instead of Griffin-Lim: `tfstyle convert --vocoder wavenet` (the default where
+it measured better than Griffin-Lim: {"yes" if default else "no"}), `tfstyle transfer --vocoder
+wavenet --sr {config.sr}`, `tfstyle export --vocoder wavenet`.
+
+- **Architecture** (preset `{PRESET}` of `tfstyle fit --model vocoder`): WaveNet's gated,
+  dilated, non-causal residual layers with the mel as local condition ({config.channels}
+  channels, dilations {config.dilations}, kernel 3) at the frame rate, ending in per-frame STFT
+  log-magnitude (added to the mel's own estimate of it) and phase (added to each bin's
+  centre-frequency ramp) and an inverse STFT of n_fft {4 * config.hop_length}:
+  {net.count_params():,} parameters, a receptive field of {net.receptive_field()} frames each
+  side, {size / 1e6:.1f} MB of float16 weights (output within {error:.1g} of the float32 run's
+  peak).
+- **Data**: the timbre prior's renderings (bench/train_prior.py: 54 General MIDI programs, two
+  melody generators, FluidR3_GM and MuseScore_General; 1080 clips of 4 s, 72 min) at
+  {config.sr} Hz. No speech.
+- **Training**: multi-resolution STFT and mel L1 losses, the multi-scale discriminator's
+  least-squares adversarial and feature-matching losses from step {config.adversarial_start};
+  Adam; segments of {config.segment_frames} frames, batches of {config.batch_size}. {step}
+  steps in {minutes:.0f} min on 2 CPU cores:
+{chr(10).join('  - ' + line for line in sessions)}
+- **Retrain**: `python bench/train_vocoder.py train --preset {PRESET} --minutes M` (resumes),
+  then `python bench/train_vocoder.py package --preset {PRESET}`.
+
+## Scores
+
+Held-out clips (never trained on) through their mel and back, against the clip (lower is
+better): mel distance (dB, tfstyle.metrics) and the multi-resolution STFT distance.
+
+{table(["held-out kind", "inversion", "mel distance", "MR-STFT distance"], rows)}
+
+Below Griffin-Lim-200 on both distances: {judged}.
+
+Speed on 30 s of held-out audio (2 CPU cores), seconds of audio per second:
+
+{table(["inversion", "speed"], speed)}
+
+{end_to_end() if config.sr == 22050 else ""}
+## Limits
+
+- Trained on rendered General MIDI instruments only: speech and real recordings were never
+  heard (the speech row above is the bundled example).
+- It inverts exactly its front end's mel; another rate, n_fft or band layout is refused.
+"""
+    with open(os.path.join(out, "MODEL_CARD.md"), "w") as f:
+        f.write(card)
+    print(f"wrote {out} ({size / 1e6:.1f} MB; default: {default})", file=sys.stderr)
+
+
+def end_to_end():
+    """The model card's section on piano-violin through the vocoder, from the results of
+    `bench/compare_methods.py --held-out --pairs piano-violin --vocoder vocoder-22k` (kept in
+    docs/compare_methods.json), or nothing before that has run."""
+    import json
+
+    store = os.path.join(ROOT, "docs", "compare_methods.json")
+    grid = json.load(open(store)).get("held_out", {}) if os.path.exists(store) else {}
+    rows = []
+    for kind in ("test", "generator", "soundfont"):
+        cell = lambda name: grid.get(f"{name}|piano-violin|{kind}")
+        found = [cell(n) for n in ("identity", "envelope", "piano-violin",
+                                   "piano-violin+vocoder")]
+        if all(found):
+            identity = found[0]["mel_distance"]
+            rows.append([kind, *(f"{r['mel_distance'] / identity:.2f}× / "
+                                 f"{r['chroma_correlation']:.2f}" for r in found[1:]),
+                         found[3]["clips"]])
+    if not rows:
+        return ""
+    return ("\n## End to end: piano-violin through it\n\nThe shipped `piano-violin` on held-out "
+            "piano melodies (bench/compare_methods.py's kinds), mel distance to the true violin "
+            "as a ratio to leaving the piano alone / chroma with the content:\n\n"
+            + table(["data", "envelope baseline", "Griffin-Lim (the default)",
+                     "this vocoder", "clips"], rows) + "\n")
 
 
 def own_phase(y, mel, config):
@@ -222,7 +351,7 @@ def report(rows, speed, vocoder):
         body += (f"\n\nThe run's training so far (`{os.path.relpath(sessions, ROOT)}`):\n\n"
                  + "\n".join(f"- {line}"
                              for line in open(sessions).read().strip().splitlines()))
-    write_section("vocoder" if PRESET == "wavenet-16k" else f"vocoder_{PRESET}",
+    write_section(f"vocoder_{PRESET}",
                   f"WaveNet vocoder ({PRESET}) against Griffin-Lim (resynthesis)", body)
 
 
@@ -234,9 +363,9 @@ def memory(minutes=(1.0, 20.0)):
 
     from memory_vs_length import RUNNER, cases, measure
 
-    if PRESET != "wavenet-22k":
+    if SR != 22050:
         raise SystemExit("memory converts with piano-violin (the music-22k front end): give "
-                         "--preset wavenet-22k")
+                         "a 22.05 kHz --preset")
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -275,7 +404,7 @@ def memory(minutes=(1.0, 20.0)):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("stage", choices=("data", "train", "measure", "memory"))
+    parser.add_argument("stage", choices=("data", "train", "measure", "package", "memory"))
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--learning-rate", type=float, default=None)
     parser.add_argument("--adversarial-start", type=int, default=None,
@@ -294,7 +423,10 @@ def main(argv=None):
     elif args.stage == "memory":
         memory()
     else:
-        report(*measure())
+        results = measure()
+        report(*results)
+        if args.stage == "package":
+            package(*results)
 
 
 if __name__ == "__main__":

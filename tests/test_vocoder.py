@@ -20,16 +20,18 @@ SR = 16000
 # the MelGAN-VC export writes no waveform TFLite model (TFLite's RFFT2D needs one), which
 # these tests do not need.
 FRONT = ["--n-fft", "192", "--hop-length", "64", "--n-mels", "32"]
-TINY = FRONT + ["--upsample", "4,4,4", "--channels", "8,8,4", "--dilations", "1,3",
-                "--segment-frames", "16", "--batch-size", "2", "--scales", "2", "-q"]
+TINY = FRONT + ["--head", "waveform", "--upsample", "4,4,4", "--channels", "8,8,4",
+               "--dilations", "1,3",
+               "--segment-frames", "16", "--batch-size", "2", "--scales", "2", "-q"]
 
 
 def tiny_config(**overrides):
     from tfstyle.converters.vocoder.config import VocoderConfig
 
-    return VocoderConfig(n_fft=192, hop_length=64, n_mels=32, upsample="4,4,4",
-                         channels="8,8,4", dilations="1,3", segment_frames=16, batch_size=2,
-                         scales=2, **overrides).validate()
+    settings = dict(n_fft=192, hop_length=64, n_mels=32, head="waveform", upsample="4,4,4",
+                    channels="8,8,4", dilations="1,3", segment_frames=16, batch_size=2,
+                    scales=2)
+    return VocoderConfig(**{**settings, **overrides}).validate()
 
 
 def tune(seed, notes=6):
@@ -38,17 +40,26 @@ def tune(seed, notes=6):
                   harmonics=(1.0, 0.5, 0.25), seed=seed)
 
 
-def test_the_generator_gives_a_hop_of_samples_per_frame_and_sees_only_its_receptive_field():
+# The two endings of the generator: stages up to the sample rate, or an inverse STFT after a
+# stage at the frame rate or at 4 x it.
+HEADS = {"waveform": {}, "istft": dict(head="istft", upsample="1", channels="8"),
+         "istft-x4": dict(head="istft", upsample="4", channels="8")}
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_the_generator_gives_a_hop_of_samples_per_frame_and_sees_only_its_receptive_field(head):
     import keras
 
-    from tfstyle.converters.vocoder.generator import WaveNetVocoder, build
+    from tfstyle.converters.vocoder.generator import build
 
-    config = tiny_config()
+    config = tiny_config(**HEADS[head])
     net = build(config)
     rng = np.random.default_rng(0)
     mel = rng.uniform(-1, 1, (1, 60, 32)).astype(np.float32)
     out = np.asarray(net(mel))
-    assert out.shape == (1, 60 * 64) and np.abs(out).max() <= 1.0
+    assert out.shape == (1, 60 * 64) and np.all(np.isfinite(out))
+    if head == "waveform":
+        assert np.abs(out).max() <= 1.0
     # A change at frame 30 moves samples within the receptive field of it, and none beyond.
     field = net.receptive_field()
     changed = mel.copy()
@@ -57,18 +68,19 @@ def test_the_generator_gives_a_hop_of_samples_per_frame_and_sees_only_its_recept
     moved = np.nonzero(diff > 1e-6)[0]
     assert len(moved)
     assert moved.min() >= (30 - field) * 64 and moved.max() < (31 + field) * 64
-    again = WaveNetVocoder.from_config(net.get_config())
+    again = type(net).from_config(net.get_config())
     again.set_weights(net.get_weights())
     np.testing.assert_allclose(np.asarray(again(mel)), out, atol=1e-6)
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(net))
     assert restored.get_config() == net.get_config()
 
 
-def test_a_long_mel_vocoded_in_blocks_is_the_one_piece_output():
+@pytest.mark.parametrize("head", HEADS)
+def test_a_long_mel_vocoded_in_blocks_is_the_one_piece_output(head):
     from tfstyle.converters.vocoder import synthesis
     from tfstyle.converters.vocoder.generator import build
 
-    net = build(tiny_config())
+    net = build(tiny_config(**HEADS[head]))
     mel = np.random.default_rng(1).uniform(-1, 1, (250, 32)).astype(np.float32)
     whole = synthesis.vocode(net, mel, block_frames=10 ** 6)
     blocks = synthesis.vocode(net, mel, block_frames=40)
@@ -76,6 +88,49 @@ def test_a_long_mel_vocoded_in_blocks_is_the_one_piece_output():
     np.testing.assert_allclose(blocks, whole, atol=1e-4 * np.abs(whole).max())
     # Trimmed or padded to a length.
     assert synthesis.vocode(net, mel, length=1000).shape == (1000,)
+
+
+def test_the_istft_head_starts_from_the_magnitude_the_mel_implies():
+    """Before training (its magnitude layer is zeros) the iSTFT generator's output carries the
+    magnitude that the mel's inverse gives: measured again through the front end, it is the
+    input mel; the phase it learns does not change how the magnitude is set."""
+    import tensorflow as tf
+
+    from tfstyle import spectral
+    from tfstyle.converters.melgan_vc.frontend import magnitude_to_mel, normalized_mel
+    from tfstyle.converters.vocoder.generator import ISTFTHead, build
+
+    config = tiny_config(**HEADS["istft"])
+    net = build(config)
+    y = tune(3)[None]
+    mel = normalized_mel(tf.constant(y), config)
+    prior = net.get_layer("mel_magnitude")(mel)
+    again = magnitude_to_mel(tf.exp(prior), config, 4 * config.hop_length)
+    # Where the mel is above its floor, the round trip holds to about a dB (the inverse is
+    # clamped at zero); a wrong scale of the magnitude would be 6 dB (0.12) per factor 2.
+    loud = np.asarray(mel) > -0.5
+    assert np.mean(np.abs(np.asarray(again) - np.asarray(mel))[loud]) < 0.04
+    # The head's inverse STFT is spectral.istft's: the true magnitude, and the true phase
+    # less the head's own ramp (each bin's centre frequency over a hop), give y back.
+    stft = spectral.stft(tf.constant(y), 4 * config.hop_length, config.hop_length)
+    frames, bins = stft.shape[-2], stft.shape[-1]
+    ramp = (np.arange(frames)[:, None] * np.arange(bins)[None, :] % 4) * (np.pi / 2)
+    head = ISTFTHead(config.hop_length)
+    out = np.asarray(head([tf.math.log(tf.abs(stft) + 1e-12),
+                           tf.math.angle(stft) - ramp.astype(np.float32)]))
+    edge = 4 * config.hop_length
+    np.testing.assert_allclose(out[0, edge:-edge], y[0, edge:out.shape[1] - edge], atol=1e-4)
+
+
+def test_the_istft_generator_exports_to_builtin_tflite(tmp_path):
+    """Its inverse DFT, overlap-add and the mel's magnitude estimate are builtin TFLite ops."""
+    from tfstyle.converters.melgan_vc.export import export_vocoder_tflite, vocoder_error
+    from tfstyle.converters.vocoder.generator import build
+
+    net = build(tiny_config(**HEADS["istft"]))
+    path, ops = export_vocoder_tflite(net, str(tmp_path / "v.tflite"), frames=24)
+    assert {"SIN", "COS", "EXP", "PAD"} <= set(ops)
+    assert vocoder_error(net, path, frames=24) < 1e-4
 
 
 def test_the_multi_resolution_stft_loss_is_librosas_spectra_compared():
@@ -197,12 +252,22 @@ def test_melgan_vc_converts_through_a_vocoder_of_its_front_end(run, melgan, tmp_
                  "--embedding", "4", "--batch-size", "2", "--n-fft", "256", "--hop-length",
                  "64", "--n-mels", "24", "-q"]) == 0
     capsys.readouterr()
-    for vocoder, message in ((vocoder_run, "inverts another mel"), (melgan, "not a vocoder")):
+    for flags, message in ((["--vocoder", vocoder_run], "inverts another mel"),
+                           (["--vocoder", melgan], "not a vocoder"),
+                           # No vocoder ships for this tiny mel.
+                           (["--vocoder", "wavenet"], "no vocoder ships for this model's mel"),
+                           (["--vocoder", vocoder_run, "--inversion", "optimize"],
+                            "give --inversion or --vocoder, not both")):
         out = tmp_path / "never.wav"
-        code = main(["convert", other, source, "-o", str(out), "--vocoder", vocoder, "-q"])
+        code = main(["convert", other, source, "-o", str(out), *flags, "-q"])
         err = capsys.readouterr().err.strip()
         assert code == 2 and message in err and len(err.splitlines()) == 1
         assert not out.exists()
+    # Named Griffin-Lim is the default's output here, where no vocoder ships for the mel.
+    named = tmp_path / "named.wav"
+    assert main(["convert", melgan, source, "-o", str(named), "--vocoder", "griffin-lim",
+                 "-q"]) == 0
+    np.testing.assert_allclose(sf.read(named)[0], b, atol=1e-6)
 
 
 def test_a_melgan_vc_export_carries_the_vocoder(run, melgan, tmp_path):
@@ -240,6 +305,47 @@ def test_a_melgan_vc_export_carries_the_vocoder(run, melgan, tmp_path):
     assert done.returncode == 0, done.stderr
     got, sr = sf.read(tmp_path / "runner.wav")
     assert sr == SR and len(got) == 3 * len(y) and np.all(np.isfinite(got))
+
+
+def test_the_default_vocoder_is_the_shipped_one_of_the_mel_only_where_it_measured_better(
+        tmp_path, monkeypatch):
+    """`--vocoder` unset: the vocoder shipped for the model's exact mel when its record says it
+    beat Griffin-Lim, else Griffin-Lim; `wavenet` names it whatever its record; another mel
+    has none."""
+    import json
+
+    from tfstyle import pretrained
+    from tfstyle.converters import families
+    from tfstyle.converters.api import choose_vocoder
+    from tfstyle.converters.melgan_vc.frontend import MelGANConfig
+    from tfstyle.errors import TfstyleError
+
+    melgan = families.get("melgan-vc")
+    config = MelGANConfig(n_fft=192, hop_length=64, n_mels=32)
+    monkeypatch.setattr(pretrained, "HERE", str(tmp_path))
+    folder = tmp_path / pretrained.MODELS["vocoder-16k"]
+    folder.mkdir()
+
+    def ship(default, **front_end):
+        record = {"family": "vocoder", "default": default,
+                  "config": json.loads(tiny_config(**front_end).to_json())}
+        (folder / "config.json").write_text(json.dumps(record))
+
+    ship(True)
+    assert choose_vocoder(None, melgan, config) == "vocoder-16k"
+    assert choose_vocoder("griffin-lim", melgan, config) is None
+    ship(False)
+    assert choose_vocoder(None, melgan, config) is None
+    assert choose_vocoder("wavenet", melgan, config) == "vocoder-16k"
+    ship(True, n_mels=24)
+    assert choose_vocoder(None, melgan, config) is None
+    with pytest.raises(TfstyleError, match="no vocoder ships for this model's mel"):
+        choose_vocoder("wavenet", melgan, config)
+    # A harmonic model has no mel to invert: no default, and naming one is an error.
+    harmonic = families.get("harmonic")
+    assert choose_vocoder(None, harmonic, None) is None
+    with pytest.raises(TfstyleError, match="applies to MelGAN-VC models"):
+        choose_vocoder("wavenet", harmonic, None)
 
 
 def test_a_magnitude_of_any_stft_gives_the_front_ends_mel_at_its_frame_rate():
@@ -292,7 +398,9 @@ def test_an_optimisation_transfer_sounds_through_a_vocoder(run, melgan, tmp_path
     for flags, message in ((["--vocoder", vocoder_run, "--sr", "22050"], "give --sr 16000"),
                            (["--vocoder", melgan], "not a vocoder"),
                            (["--vocoder", vocoder_run, "--method", "harmonic"],
-                            "make their own audio")):
+                            "make their own audio"),
+                           (["--vocoder", "wavenet", "--sr", "8000"],
+                            "no vocoder ships for 8000 Hz")):
         out = tmp_path / "never.wav"
         code = main(["transfer", content, style, "-o", str(out), *common, *flags])
         err = capsys.readouterr().err.strip()
@@ -330,3 +438,23 @@ def test_a_vocoder_run_starts_from_another_of_the_same_network(run, tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and "its network differs" in err[-1] and "channels 8,8,4" in err[-1]
     assert not (bad / "checkpoints").exists()
+
+
+@pytest.mark.parametrize("name", ["vocoder-16k", "vocoder-22k"])
+def test_a_vocoder_run_starts_from_a_shipped_vocoder(name, run, tmp_path):
+    """`--init-from vocoder-16k`: a new run (your audio, here at the shipped one's settings)
+    starts from the shipped generator, so training goes on from the package itself."""
+    from tfstyle import pretrained
+    from tfstyle.converters.api import load_converter
+
+    root = run[0]
+    shipped = pretrained.load(name)
+    assert shipped.generator.receptive_field() % shipped.generator.frame_period == 0
+    new = str(tmp_path / "new")
+    preset = "istft-16k" if shipped.config.sr == 16000 else "istft-22k"
+    assert main(["fit", "--model", "vocoder", "--b", str(root / "b"), "--preset", preset,
+                 "--run-dir", new, "--steps", "1", "--init-from", name, "--learning-rate",
+                 "1e-9", "--batch-size", "1", "--segment-frames", "8", "-q"]) == 0
+    for a, b in zip(shipped.generator.get_weights(),
+                    load_converter(new).generator.get_weights()):
+        np.testing.assert_allclose(b, a, atol=1e-6)

@@ -16,6 +16,7 @@ import dataclasses
 import numpy as np
 
 from tfstyle import audio, presets
+from tfstyle.errors import TfstyleError
 
 AUTO = "auto"
 # The choice reads at most this much of each clip: a melody shows itself well within it, and
@@ -123,23 +124,37 @@ def check_files(config):
         from tfstyle.optimisation.features.weights import resolve
 
         resolve(config.method, config.weights)
-    if config.vocoder:
-        from tfstyle.converters.api import vocoder_settings
+    _vocoder(config)
 
-        vocoder_settings(config.vocoder, config.sr)
+
+def _vocoder(config):
+    """The vocoder that `config.vocoder` names (a run folder, or `wavenet`: the vocoder shipped
+    for the transfer's --sr), checked without TensorFlow; None for Griffin-Lim."""
+    from tfstyle.converters.api import GRIFFIN_LIM, WAVENET, shipped_vocoder, vocoder_settings
+
+    if config.vocoder in ("", GRIFFIN_LIM):
+        return None
+    source = config.vocoder
+    if source == WAVENET:
+        source, _ = shipped_vocoder(config.sr)
+        if source is None:
+            raise TfstyleError(f"no vocoder ships for {config.sr} Hz: give --sr of a shipped "
+                               "one (22050) or a vocoder run trained at this rate")
+    vocoder_settings(source, config.sr)
+    return source
 
 
 def _optimisation(content, style, config):
-    """The optimisation transfer of `config`, through its vocoder run where it names one."""
+    """The optimisation transfer of `config`, through its vocoder where it names one."""
     from tfstyle.optimisation import transfer as optimisation
 
     invert = None
-    if config.vocoder:
-        from tfstyle.converters.api import load_converter, vocoder_settings
+    source = _vocoder(config)
+    if source:
+        from tfstyle.converters.api import load_vocoder
         from tfstyle.converters.vocoder.synthesis import vocode_magnitude
 
-        vocoder_settings(config.vocoder, config.sr)
-        vocoder = load_converter(config.vocoder)
+        vocoder = load_vocoder(source)
         invert = lambda magnitude, length: vocode_magnitude(
             vocoder.generator, vocoder.config, magnitude, config.n_fft, config.hop_length,
             length)
@@ -174,7 +189,7 @@ def _resolve(config, content, style, say):
     if config.method != AUTO:
         return config, None
     choice = choose(content, style, config.sr)
-    if choice.method == "harmonic" and config.vocoder:
+    if choice.method == "harmonic" and config.vocoder not in ("", "griffin-lim"):
         # The synthesiser makes its own audio: a vocoder asked for the optimisation's result
         # has nothing to do.
         choice.reason += "; --vocoder unused, the synthesiser makes its own audio"

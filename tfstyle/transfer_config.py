@@ -127,10 +127,11 @@ class TransferConfig:
     gl_iters: int = setting(64, "Griffin-Lim iterations for the phase")
     gl_init: str = setting("content", "Griffin-Lim initial phase: the content's, random or zeros",
                           choices=GL_INITS)
-    vocoder: str = setting("", "optimisation methods on a spectral representation: a vocoder "
-                               "run ('tfstyle fit --model vocoder', trained at --sr) that "
-                               "turns the result into sound instead of Griffin-Lim (empty: "
-                               "Griffin-Lim)")
+    vocoder: str = setting("", "optimisation methods on a spectral representation: what "
+                               "turns the result into sound instead of Griffin-Lim: wavenet "
+                               "(the vocoder shipped for --sr: 22050 and 16000) or a vocoder "
+                               "run ('tfstyle fit --model vocoder', trained at --sr) (empty or "
+                               "griffin-lim: Griffin-Lim)")
 
     def validate(self):
         """Raises TfstyleError naming the first invalid value."""
@@ -172,7 +173,8 @@ class TransferConfig:
             if not getattr(self, name) >= 0:
                 raise TfstyleError(f"{name} must be zero or more, got {getattr(self, name)}")
         check_choices(self)
-        if self.vocoder and (self.method == "harmonic" or self.representation == "waveform"):
+        if self.vocoder not in ("", "griffin-lim") and (
+                self.method == "harmonic" or self.representation == "waveform"):
             raise TfstyleError("--vocoder applies to the optimisation methods on a spectral "
                                "representation: the harmonic method and waveform transfer "
                                "make their own audio")

@@ -59,13 +59,17 @@ def add_parser(commands):
                         "level onto the instrument's (the default of your own runs); quantile "
                         "matches each note's decay and the loudness distribution to the "
                         "instrument's")
-    p.add_argument("--inversion", choices=INVERSIONS, default="griffin-lim",
-                   help="MelGAN-VC models: phase recovery, fast Griffin-Lim or the reference's "
-                        "gradient-based inversion (much slower) (default: griffin-lim)")
-    p.add_argument("--vocoder", metavar="RUN", default=None,
-                   help="MelGAN-VC models: turn the converted mel into sound with this "
-                        "vocoder ('tfstyle fit --model vocoder' run on the same mel front end) "
-                        "instead of --inversion")
+    p.add_argument("--inversion", choices=INVERSIONS, default=None,
+                   help="MelGAN-VC models without a vocoder: phase recovery, fast Griffin-Lim "
+                        "or the reference's gradient-based inversion (much slower) (default: "
+                        "griffin-lim); giving it turns the default vocoder off")
+    p.add_argument("--vocoder", metavar="NAME|RUN", default=None,
+                   help="MelGAN-VC models: what turns the converted mel into sound: wavenet "
+                        "(the vocoder shipped for the model's mel), griffin-lim (--inversion), "
+                        "or a vocoder run ('tfstyle fit --model vocoder' on the same mel front "
+                        "end). Default: wavenet where a vocoder ships for the model's mel and "
+                        "measured better than Griffin-Lim (piano-violin's, and MelGAN-VC's "
+                        "reference mel), else griffin-lim")
     p.add_argument("--gl-iters", type=int, default=64,
                    help="MelGAN-VC models: Griffin-Lim iterations (default: 64)")
     p.add_argument("--optimize-steps", type=int, default=2000,
@@ -87,7 +91,7 @@ def run(args):
                            "NAME for a shipped converter)")
     # A missing run or a bad option fails before TensorFlow loads.
     family, config, record = check_converter(run_dir, args.model)
-    options = dict(inversion=args.inversion, gl_iters=args.gl_iters,
+    options = dict(inversion=args.inversion or "griffin-lim", gl_iters=args.gl_iters,
                    optimize_steps=args.optimize_steps)
     for name in ("transpose", "loudness"):
         value = getattr(args, name)
@@ -101,11 +105,14 @@ def run(args):
         options[name] = value
     if options.get("loudness") == "learned" and not record.get("dynamics"):
         raise TfstyleError(NO_DYNAMICS)
-    if args.vocoder:
-        from tfstyle.converters.api import check_vocoder
+    from tfstyle.converters.api import GRIFFIN_LIM, choose_vocoder
 
-        check_vocoder(args.vocoder, family, config)
-        options["vocoder"] = args.vocoder
+    if args.vocoder and args.inversion and args.vocoder != GRIFFIN_LIM:
+        raise TfstyleError("give --inversion or --vocoder, not both: a vocoder replaces the "
+                           "inversion")
+    vocoder = choose_vocoder(GRIFFIN_LIM if args.inversion else args.vocoder, family, config)
+    if vocoder:
+        options["vocoder"] = vocoder
     jobs = plan_jobs(inputs, args.output, args.format)
     import_tensorflow(pooled=True)
     from tfstyle.converters.api import convert

@@ -13,8 +13,9 @@ OUT/NAME_waveform_QUANT.tflite (power-of-two n_fft only, e.g. the music-22k pres
 block of audio end to end. Harmonic: OUT/NAME_harmonic_QUANT.tflite renders a block of frames
 of pitch and loudness to audio, carrying its state from block to block; export/tflite_runner.py
 analyses the input and runs it over a file of any length. Each has a .json beside it with the
-settings and its measured error. MelGAN-VC with --vocoder VOCODER_RUN: the SavedModel's
-serving_default and waveform use the vocoder instead of Griffin-Lim, and
+settings and its measured error. MelGAN-VC through a vocoder (--vocoder; by default the one
+shipped for the model's mel where it measured better than Griffin-Lim): the SavedModel's
+serving_default and waveform use it instead of Griffin-Lim, and
 OUT/NAME_vocoder_QUANT.tflite vocodes a block of 128 mel frames. --prior: the SavedModel's serving_default and waveform take a
 style clip beside each content (style_bytes, style) and do one-shot transfer on-graph (the
 style's embedding and pitch and loudness profile, no adaptation); embed gives a style's
@@ -67,10 +68,12 @@ def add_parser(commands):
     p.add_argument("--gl-iters", type=int, default=64,
                    help="MelGAN-VC: Griffin-Lim iterations inside the waveform signatures "
                         "(default: 64)")
-    p.add_argument("--vocoder", metavar="VOCODER_RUN", default=None,
-                   help="MelGAN-VC: a 'tfstyle fit --model vocoder' run on the same mel front "
-                        "end, which the SavedModel uses instead of Griffin-Lim and which is "
-                        "written as a TFLite model too")
+    p.add_argument("--vocoder", metavar="NAME|RUN", default=None,
+                   help="MelGAN-VC: what the SavedModel's waveform signatures turn the mel "
+                        "into sound with, also written as a TFLite model: wavenet (the vocoder "
+                        "shipped for the model's mel), griffin-lim, or a 'tfstyle fit --model "
+                        "vocoder' run on the same mel front end. Default: as tfstyle convert "
+                        "(wavenet where one ships for the mel and measured better)")
     p.set_defaults(run=run)
 
     i = commands.add_parser("info", help="show what an exported model expects",
@@ -94,19 +97,20 @@ def run(args):
         from tfstyle import audio
         for path in args.style:   # bad files are reported before TensorFlow loads
             audio.stream(path, 22050)
-    elif not args.prior:
-        family, config, _ = check_converter(args.run_dir, args.model)
-        if args.vocoder:
-            from tfstyle.converters.api import check_vocoder
-            check_vocoder(args.vocoder, family, config)
     if args.vocoder and (args.style or args.prior):
         raise TfstyleError("--vocoder goes with a MelGAN-VC run or model")
+    vocoder = None
+    if not args.style and not args.prior:
+        from tfstyle.converters.api import choose_vocoder
+
+        family, config, _ = check_converter(args.run_dir, args.model)
+        vocoder = choose_vocoder(args.vocoder, family, config)
     import_tensorflow()
     from tfstyle.converters.api import export
 
     export(args.run_dir, args.out, args.format, args.quantize, args.name, args.version,
            args.gl_iters, log=sys.stderr, model=args.model, style=args.style,
-           prior=args.prior, vocoder=args.vocoder)
+           prior=args.prior, vocoder=vocoder)
 
 
 def show(args):

@@ -76,7 +76,7 @@ def add_parser(commands):
     p.add_argument("--preset", choices=list(PRESETS), default=None,
                    help="front-end and model recipe for a new run: " + "; ".join(
                        f"{k}: {v[0]}" for k, v in PRESETS.items()) + " (default: melgan-vc, "
-                       "harmonic with --model harmonic, wavenet-16k with --model vocoder)")
+                       "harmonic with --model harmonic, istft-16k with --model vocoder)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, default=None,
                         help="train until this many batches in total (default: 10000)")

@@ -152,15 +152,71 @@ def check_converter(run_dir=None, model=None):
     return families.get(record.get("family", "melgan-vc")), config, record
 
 
-def vocoder_settings(run_dir, sr=None):
-    """Fails fast, before TensorFlow loads, unless `run_dir` is a vocoder run (and, given
-    `sr`, one trained at that rate); returns its VocoderConfig."""
-    _, config, record = check_converter(run_dir)
+# --vocoder's names beside a run folder: the shipped vocoder of the mel at hand, or none.
+WAVENET, GRIFFIN_LIM = "wavenet", "griffin-lim"
+
+
+def _vocoder_source(source):
+    """(run_dir, model) of a vocoder given as a run folder or a shipped vocoder's name."""
+    from tfstyle import pretrained
+
+    return (None, source) if source in pretrained.MODELS else (source, None)
+
+
+def shipped_vocoder(sr, front_end=None):
+    """(name, record) of the shipped vocoder trained at `sr` (and, given a MelFrontEnd, on
+    exactly that mel), or (None, None); no TensorFlow needed."""
+    from tfstyle import pretrained
+
+    for name in pretrained.available():
+        config, record = pretrained.load_config(name)
+        if record.get("family") == "vocoder" and config.sr == sr and not (
+                front_end is not None and config.front_end_differences(front_end)):
+            return name, record
+    return None, None
+
+
+def choose_vocoder(choice, family, config):
+    """What turns a MelGAN-VC model's mel into sound, from --vocoder: a vocoder (a run folder
+    or a shipped vocoder's name) or None for the model's inversion (Griffin-Lim). `wavenet`
+    is the shipped vocoder of the model's mel; no choice is the default: that vocoder where
+    it measured better than Griffin-Lim (its record's `default`), else Griffin-Lim. Fails
+    fast, before TensorFlow loads."""
+    if choice == GRIFFIN_LIM or (choice is None and family.NAME != "melgan-vc"):
+        return None
+    if choice in (None, WAVENET):
+        if family.NAME != "melgan-vc":
+            raise TfstyleError(f"--vocoder applies to MelGAN-VC models; this one is "
+                               f"{family.NAME}")
+        name, record = shipped_vocoder(config.sr, config)
+        if choice is None:
+            return name if name and record.get("default") else None
+        if not name:
+            raise TfstyleError(f"no vocoder ships for this model's mel ({config.sr} Hz, n_fft "
+                               f"{config.n_fft}, hop {config.hop_length}, {config.n_mels} "
+                               "bands): train one on it (tfstyle fit --model vocoder) and give "
+                               "its run folder")
+        return name
+    check_vocoder(choice, family, config)
+    return choice
+
+
+def load_vocoder(source):
+    """The vocoder Converter of a run folder or a shipped vocoder's name."""
+    run_dir, model = _vocoder_source(source)
+    return load_converter(run_dir, model)
+
+
+def vocoder_settings(source, sr=None):
+    """Fails fast, before TensorFlow loads, unless `source` is a vocoder run or a shipped
+    vocoder (and, given `sr`, one trained at that rate); returns its VocoderConfig."""
+    run_dir, model = _vocoder_source(source)
+    _, config, record = check_converter(run_dir, model)
     if record.get("family") != "vocoder":
-        raise TfstyleError(f"{run_dir} is a {record.get('family', 'melgan-vc')} run, not a "
+        raise TfstyleError(f"{source} is a {record.get('family', 'melgan-vc')} run, not a "
                            "vocoder ('tfstyle fit --model vocoder')")
     if sr is not None and config.sr != sr:
-        raise TfstyleError(f"the vocoder {run_dir} was trained at {config.sr} Hz and this "
+        raise TfstyleError(f"the vocoder {source} was trained at {config.sr} Hz and this "
                            f"transfer works at {sr} Hz: give --sr {config.sr}")
     return config
 
@@ -210,8 +266,8 @@ def export(run_dir=None, out="export", fmt="all", quantize=("none",), name="tfst
     """Exports a run's latest converter (or the shipped `model`, or with `style`, a list of
     audio files of one instrument, the one-shot converter of the shipped timbre prior for
     it: `one_shot_converter`) to SavedModel and TFLite; with `prior`, the shipped timbre
-    prior itself with its encoder (`harmonic.export.export_prior`). `vocoder`: a vocoder run
-    that a MelGAN-VC export uses instead of Griffin-Lim (`check_vocoder`). Returns
+    prior itself with its encoder (`harmonic.export.export_prior`). `vocoder`: what a MelGAN-VC
+    export uses instead of Griffin-Lim, as `choose_vocoder` takes it (None: none). Returns
     {artifact path: description}."""
     from tfstyle.converters.serving import FORMATS
 
@@ -231,8 +287,9 @@ def export(run_dir=None, out="export", fmt="all", quantize=("none",), name="tfst
         if vocoder:
             from tfstyle.converters import families
 
-            check_vocoder(vocoder, families.get(converter.family), converter.config)
-            extra["vocoder"] = load_converter(vocoder).generator
+            vocoder = choose_vocoder(vocoder, families.get(converter.family), converter.config)
+        if vocoder:
+            extra["vocoder"] = load_vocoder(vocoder).generator
         written = converter.export(out, fmt, list(quantize), name, version, gl_iters,
                                    **extra)
     if log:
@@ -248,8 +305,8 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
 
     Give `inputs` (files, folders, globs) and `output` (file or folder), or explicit `jobs`
     [(source, destination)]. Unreadable inputs are reported and skipped; the rest go on.
-    `options` are the family's (MelGAN-VC: inversion, gl_iters, optimize_steps, vocoder: a
-    vocoder run that replaces the inversion (`check_vocoder`); harmonic:
+    `options` are the family's (MelGAN-VC: inversion, gl_iters, optimize_steps, vocoder: what
+    replaces the inversion, as `choose_vocoder` takes it (None: none); harmonic:
     transpose, loudness); a family ignores the other's. Memory stays flat with the input's
     length; the lowest peak needs TensorFlow's pooling allocator, which only an environment variable set
     before TensorFlow loads can choose: `TF_CPU_ALLOCATOR_USE_BFC=true` (the CLI sets it).
@@ -260,7 +317,11 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
         jobs = plan_jobs(list(inputs), output)
     converter = load_converter(run_dir, model)
     if options.get("vocoder"):
-        options["vocoder"] = load_converter(options["vocoder"]).generator
+        from tfstyle.converters import families
+
+        source = choose_vocoder(options["vocoder"], families.get(converter.family),
+                                converter.config)
+        options["vocoder"] = load_vocoder(source).generator if source else None
     written, failed, kept = [], [], 0
     log = log or sys.stderr
     for index, (source, destination) in enumerate(jobs, start=1):

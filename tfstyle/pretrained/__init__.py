@@ -7,6 +7,10 @@ normalisation frozen into plain kernels; harmonic: `decoder.weights.h5` and
 `synth.weights.h5`) and `MODEL_CARD.md` (data, training, scores, and the command that retrains
 it). The scripts in `bench/` (`train_pretrained.py`, `train_harmonic.py`) write these folders.
 
+`vocoder_16k/` and `vocoder_22k/` are the mel vocoders (`tfstyle.converters.vocoder`, written by
+`bench/train_vocoder.py package`): as converters they resynthesise audio through its mel, and
+`--vocoder wavenet` of convert, transfer and export picks the one of the mel at hand.
+
 `timbre_prior/` is no converter but the multi-instrument prior of one-shot harmonic transfer
 (`tfstyle.harmonic.prior`, written by `bench/train_prior.py`): encoder, conditioned decoder
 and synthesiser weights with their `config.json` and `MODEL_CARD.md`.
@@ -19,7 +23,7 @@ from tfstyle.errors import TfstyleError
 HERE = os.path.dirname(os.path.abspath(__file__))
 # name -> folder; names are what users type, folders are importable-safe.
 MODELS = {"piano-violin": "piano_violin", "violin": "violin", "flute": "flute",
-          "trumpet": "trumpet"}
+          "trumpet": "trumpet", "vocoder-16k": "vocoder_16k", "vocoder-22k": "vocoder_22k"}
 
 
 def available():

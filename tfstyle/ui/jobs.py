@@ -135,7 +135,7 @@ def converters():
 
 def convert(files, model=None, run_dir=None, workspace=None, progress=False, vocoder=None):
     """Converts uploaded files with a shipped model or a run folder (a MelGAN-VC one through
-    the `vocoder` run, when given); returns (outputs, picture of the first, summary text).
+    `vocoder`: as `tfstyle convert --vocoder`); returns (outputs, picture of the first, summary text).
     Files that cannot be converted are named in the summary; when none can, the error says
     why."""
     import io
@@ -152,9 +152,9 @@ def convert(files, model=None, run_dir=None, workspace=None, progress=False, voc
     if run_dir is None and not model:
         raise TfstyleError("pick a shipped converter or give a run folder")
     family, config, _ = api.check_converter(run_dir, None if run_dir else model)
-    vocoder = (vocoder or "").strip() or None
-    if vocoder:
-        api.check_vocoder(vocoder, family, config)
+    # As `tfstyle convert --vocoder`: empty is the default (the shipped vocoder of the
+    # model's mel where it measured better than Griffin-Lim).
+    vocoder = api.choose_vocoder((vocoder or "").strip() or None, family, config)
     folder = workspace.job()
     label = os.path.basename(os.path.normpath(run_dir)) if run_dir else model
     jobs = [(path, os.path.join(folder, f"{os.path.splitext(os.path.basename(path))[0]}_"

@@ -97,8 +97,9 @@ def _transfer_tab(workspace):
             transpose = gr.Textbox(values["transpose"], label="transpose",
                                    info=helps["transpose"])
             seed = gr.Number(values["seed"], label="seed", info=helps["seed"], precision=0)
-        vocoder = gr.Textbox(label="vocoder run folder (optional)", info=helps["vocoder"],
-                             placeholder="runs/my_vocoder", elem_id="transfer-vocoder")
+        vocoder = gr.Textbox(label="vocoder (optional)", info=helps["vocoder"],
+                             placeholder="wavenet or runs/my_vocoder",
+                             elem_id="transfer-vocoder")
     fields = [steps, style_weight, content_weight, transpose, seed]
     method.change(lambda name: list(jobs.preset_values(name).values()), method, fields,
                   api_name=False)
@@ -135,10 +136,13 @@ def _convert_tab(workspace):
     run_dir = gr.Textbox(label="or a run folder of 'tfstyle fit' on this computer",
                          placeholder="runs/my_violin", elem_id="convert-run-dir",
                          info="used instead of the shipped converter when given")
-    vocoder = gr.Textbox(label="vocoder run folder (optional, MelGAN-VC)",
-                         placeholder="runs/my_vocoder", elem_id="convert-vocoder",
-                         info="a 'tfstyle fit --model vocoder' run on the converter's mel: "
-                              "its sound instead of Griffin-Lim's")
+    vocoder = gr.Textbox(label="vocoder (optional, MelGAN-VC)",
+                         placeholder="wavenet, griffin-lim or runs/my_vocoder",
+                         elem_id="convert-vocoder",
+                         info="what turns the converted mel into sound: wavenet (the vocoder "
+                              "shipped for the model's mel), griffin-lim, or a 'tfstyle fit "
+                              "--model vocoder' run on it; empty: wavenet where one ships and "
+                              "measured better, else griffin-lim")
     files = gr.File(label="Audio files to convert (several at once)", file_count="multiple",
                     type="filepath", elem_id="convert-files")
     run, status, first, picture = _results("convert", "Convert", "First result",

@@ -15,12 +15,18 @@ class VocoderConfig(MelFrontEnd):
     """A vocoder's front end (MelGAN-VC's normalised mel, `MelFrontEnd`: the same fields and
     defaults, so a MelGAN-VC run's mel is this vocoder's input), its network and training."""
 
-    upsample: str = setting("8,6,4", "upsampling factors from the frame rate to the sample "
-                                     "rate, one WaveNet stage after each (their product is "
-                                     "--hop-length)")
-    channels: str = setting("128,64,32", "residual channels of each stage")
-    dilations: str = setting("1,3,9", "dilations of the gated residual layers of every stage "
-                                      "(kernel 3, non-causal)")
+    head: str = setting("istft", "how the last stage becomes sound: 'waveform' (stages up "
+                                    "to the sample rate, a convolution to the samples) or "
+                                    "'istft' (per-frame STFT magnitude, added to the mel's own "
+                                    "estimate, and phase, then an inverse STFT of 4 x the "
+                                    "last stage's hop)", choices=("waveform", "istft"))
+    upsample: str = setting("1", "upsampling factors from the frame rate, one WaveNet "
+                                     "stage after each: their product is --hop-length for "
+                                     "the waveform head and divides it for the istft head (1: "
+                                     "a stage at the frame rate)")
+    channels: str = setting("192", "residual channels of each stage")
+    dilations: str = setting("1,2,4,8,1,2,4,8", "dilations of the gated residual layers of "
+                                                "every stage (kernel 3, non-causal)")
     segment_frames: int = setting(32, "mel frames per training segment (32 x 192 samples: "
                                       "0.38 s)")
     batch_size: int = setting(8, "training segments per replica and step")
@@ -37,9 +43,10 @@ class VocoderConfig(MelFrontEnd):
                                   "below the clip's peak (0: keep everything)")
     seed: int = setting(0, "seed of weights and data order")
     init_from: str = setting("", "a vocoder run whose latest generator and discriminator this "
-                             "run starts from instead of random weights (the same network "
-                             "settings; its mel front end may differ): fine-tuning a vocoder "
-                             "onto another domain or rate")
+                             "run starts from instead of random weights, or a shipped "
+                             "vocoder (vocoder-16k, vocoder-22k) whose generator it starts "
+                             "from (the same network settings; the mel front end may "
+                             "differ): fine-tuning a vocoder onto your audio or another rate")
 
     @property
     def upsample_factors(self):
@@ -74,9 +81,12 @@ class VocoderConfig(MelFrontEnd):
         product = 1
         for f in factors:
             product *= f
-        if product != self.hop_length:
+        if self.head == "waveform" and product != self.hop_length:
             raise TfstyleError(f"the upsampling factors multiply to {product}, not the hop "
                                f"length {self.hop_length}")
+        if self.head == "istft" and self.hop_length % product:
+            raise TfstyleError(f"the upsampling factors multiply to {product}, which does not "
+                               f"divide the hop length {self.hop_length}")
         self.check_front_end()
         if not self.learning_rate > 0:
             raise TfstyleError("learning_rate must be positive")
@@ -88,7 +98,8 @@ class VocoderConfig(MelFrontEnd):
 
     def network_differences(self, other):
         """The names of the settings of the two networks' shapes in which `other` differs."""
-        return [name for name in ("n_mels", "upsample", "channels", "dilations", "scales")
+        return [name for name in ("n_mels", "head", "upsample", "channels", "dilations",
+                                  "scales")
                 if getattr(other, name) != getattr(self, name)]
 
     def min_samples(self):
@@ -96,12 +107,21 @@ class VocoderConfig(MelFrontEnd):
         return self.segment_frames * self.hop_length + self.n_fft
 
 
+# The first design: stages up to the sample rate. It learned far more slowly on 2 CPU cores
+# (docs/benchmarks.md, vocoder sections).
+WAVEFORM = dict(head="waveform", upsample="8,6,4", channels="128,64,32", dilations="1,3,9")
+MUSIC_22K = dict(sr=22050, n_fft=1024, fmax=11025.0)
 PRESETS = {
-    "wavenet-16k": ("MelGAN-VC's mel (16 kHz, hop 192, 192 bands): three WaveNet stages of "
-                    "128/64/32 channels after x8, x6 and x4 upsampling", {}),
-    "wavenet-22k": ("the music-22k preset's mel (22.05 kHz, n_fft 1024, hop 192, 192 bands "
-                    "up to 11 kHz)",
-                    dict(sr=22050, n_fft=1024, fmax=11025.0)),
+    "istft-16k": ("MelGAN-VC's mel (16 kHz, hop 192, 192 bands): eight gated residual layers "
+                  "of 192 channels at the frame rate (dilations 1-8, twice), then per-frame "
+                  "STFT magnitude (over the mel's own estimate) and phase, and an inverse STFT "
+                  "of n_fft 768 (the shipped vocoder-16k)", {}),
+    "istft-22k": ("the music-22k preset's mel (22.05 kHz, n_fft 1024, hop 192, 192 bands up "
+                  "to 11 kHz) with the istft-16k network (the shipped vocoder-22k)", MUSIC_22K),
+    "wavenet-16k": ("MelGAN-VC's mel: three WaveNet stages of 128/64/32 channels after x8, "
+                    "x6 and x4 upsampling, a convolution to the samples", WAVEFORM),
+    "wavenet-22k": ("the music-22k preset's mel with the wavenet-16k network",
+                    dict(WAVEFORM, **MUSIC_22K)),
 }
 
 

@@ -7,9 +7,11 @@ from tfstyle.errors import TfstyleError
 
 NAME = "vocoder"
 Config = VocoderConfig
-DEFAULT_PRESET = "wavenet-16k"
+DEFAULT_PRESET = "istft-16k"
 ROLES = ("b",)                 # the audio whose mel it learns to invert
-WEIGHTS = "vocoder.weights.h5"
+# A shipped vocoder's weights: float16, half the package's bytes; as float32 again on loading
+# they give the run's output to within 1e-3 of its peak (bench/train_vocoder.py checks).
+WEIGHTS = "vocoder.weights.npz"
 
 
 def check_domains(domains, config, log):
@@ -20,12 +22,14 @@ def check_domains(domains, config, log):
 
 
 def prepare(domains, config, run, log=None, progress=False):
-    """The checkpoint of the run to start from (`config.init_from`), for a run that has none
-    of its own yet; the pipeline caches the mels as it goes."""
+    """The checkpoint of the run to start from (`config.init_from`: a vocoder run, or a
+    shipped vocoder's name, whose generator alone is kept), for a run that has none of its
+    own yet; the pipeline caches the mels as it goes."""
     if not config.init_from or run.latest():
         return domains, {}
     import os
 
+    from tfstyle import pretrained
     from tfstyle.converters.api import vocoder_settings
     from tfstyle.converters.run import Run
 
@@ -36,6 +40,10 @@ def prepare(domains, config, run, log=None, progress=False):
                            "run's (" + ", ".join(f"{n} {getattr(start, n)} against "
                                                  f"{getattr(config, n)}" for n in different)
                            + ")")
+    if config.init_from in pretrained.MODELS:
+        if log:
+            print(f"starting from the shipped {config.init_from}'s generator", file=log)
+        return domains, {"init_from_shipped": config.init_from}
     latest = Run(config.init_from).latest()
     if latest is None:
         raise TfstyleError(f"--init-from {config.init_from}: the run has no checkpoint yet")
@@ -64,6 +72,11 @@ def build(config, record=None):
         networks = tf.train.Checkpoint(generator=model.generator,
                                        discriminator=model.discriminator)
         networks.restore(record["init_from"]).expect_partial().assert_existing_objects_matched()
+    elif (record or {}).get("init_from_shipped"):
+        from tfstyle import pretrained
+
+        model.generator.set_weights(
+            pretrained.load(record["init_from_shipped"]).generator.get_weights())
     adam = lambda: keras.optimizers.Adam(config.learning_rate, beta_1=0.8, beta_2=0.99)
     model.compile(g_optimizer=adam(), d_optimizer=adam())
     return model
@@ -99,8 +112,12 @@ class Converter:
 
         from tfstyle.converters.vocoder import generator
 
+        import numpy as np
+
         network = generator.build(config)
-        network.load_weights(os.path.join(path, WEIGHTS))
+        with np.load(os.path.join(path, WEIGHTS)) as saved:
+            network.set_weights([saved[f"w{i}"].astype(np.float32)
+                                 for i in range(len(saved.files))])
         return cls(config, network, path)
 
     def vocode(self, mel, length=None):
@@ -115,9 +132,17 @@ class Converter:
         return resynthesise_blocks(self.generator, blocks, self.config)
 
     def package(self, out):
-        from tfstyle.converters.serving import save_weights
+        import os
 
-        save_weights(self.generator, out, WEIGHTS)
+        import numpy as np
+
+        from tfstyle.audio import atomic_path
+
+        os.makedirs(out, exist_ok=True)
+        with atomic_path(os.path.join(out, WEIGHTS)) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **{f"w{i}": w.astype(np.float16)
+                               for i, w in enumerate(self.generator.get_weights())})
 
     def export(self, out, fmt, quantize, name, version, gl_iters=None, log=None):
         raise TfstyleError("a vocoder is not exported on its own; it goes inside the export of "

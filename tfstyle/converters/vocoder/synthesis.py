@@ -36,7 +36,10 @@ def vocode(generator, mel, length=None, block_frames=BLOCK_FRAMES):
     mel = np.asarray(mel, np.float32)
     frames, hop = len(mel), generator.hop_length
     call = _function(generator)
-    context = generator.receptive_field() + FADE_FRAMES
+    # Blocks start on multiples of the generator's frame period (the iSTFT head's phase ramp).
+    period = getattr(generator, "frame_period", 1)
+    context = -(-(generator.receptive_field() + FADE_FRAMES) // period) * period
+    block_frames = -(-block_frames // period) * period
     if frames <= block_frames + 2 * context:
         audio = call(mel[None]).numpy()[0]
     else:
