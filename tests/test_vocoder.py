@@ -40,6 +40,17 @@ def tune(seed, notes=6):
                   harmonics=(1.0, 0.5, 0.25), seed=seed)
 
 
+def test_a_vocoder_run_saved_before_the_istft_head_keeps_its_waveform_head():
+    import json
+
+    from tfstyle.converters.vocoder.config import VocoderConfig
+
+    saved = json.loads(tiny_config().to_json())
+    saved.pop("head")
+    assert VocoderConfig.from_dict(saved).head == "waveform"
+    assert VocoderConfig.from_dict({**saved, "head": "istft"}).head == "istft"
+
+
 # The two endings of the generator: stages up to the sample rate, or an inverse STFT after a
 # stage at the frame rate or at 4 x it.
 HEADS = {"waveform": {}, "istft": dict(head="istft", upsample="1", channels="8"),

@@ -48,6 +48,11 @@ class VocoderConfig(MelFrontEnd):
                              "from (the same network settings; the mel front end may "
                              "differ): fine-tuning a vocoder onto your audio or another rate")
 
+    @classmethod
+    def from_dict(cls, values):
+        # Runs saved before the istft head existed hold no `head`: theirs is the waveform one.
+        return super().from_dict({"head": "waveform", **values})
+
     @property
     def upsample_factors(self):
         return _factors(self.upsample)
