@@ -130,9 +130,9 @@ def check_files(config):
 def _vocoder(config):
     """The vocoder that `config.vocoder` names (a run folder, or `wavenet`: the vocoder shipped
     for the transfer's --sr), checked without TensorFlow; None for Griffin-Lim."""
-    from tfstyle.converters.api import GRIFFIN_LIM, WAVENET, shipped_vocoder, vocoder_settings
+    from tfstyle.converters.api import WAVENET, shipped_vocoder, vocoder_settings
 
-    if config.vocoder in ("", GRIFFIN_LIM):
+    if not config.uses_vocoder:
         return None
     source = config.vocoder
     if source == WAVENET:
@@ -189,7 +189,7 @@ def _resolve(config, content, style, say):
     if config.method != AUTO:
         return config, None
     choice = choose(content, style, config.sr)
-    if choice.method == "harmonic" and config.vocoder not in ("", "griffin-lim"):
+    if choice.method == "harmonic" and config.uses_vocoder:
         # The synthesiser makes its own audio: a vocoder asked for the optimisation's result
         # has nothing to do.
         choice.reason += "; --vocoder unused, the synthesiser makes its own audio"

@@ -133,6 +133,11 @@ class TransferConfig:
                                "run ('tfstyle fit --model vocoder', trained at --sr) (empty or "
                                "griffin-lim: Griffin-Lim)")
 
+    @property
+    def uses_vocoder(self):
+        """Whether `vocoder` names one (empty and griffin-lim name Griffin-Lim)."""
+        return self.vocoder not in ("", "griffin-lim")
+
     def validate(self):
         """Raises TfstyleError naming the first invalid value."""
         for name in ("sr", "n_fft", "hop_length", "n_mels", "n_mfcc"):
@@ -173,8 +178,7 @@ class TransferConfig:
             if not getattr(self, name) >= 0:
                 raise TfstyleError(f"{name} must be zero or more, got {getattr(self, name)}")
         check_choices(self)
-        if self.vocoder not in ("", "griffin-lim") and (
-                self.method == "harmonic" or self.representation == "waveform"):
+        if self.uses_vocoder and (self.method == "harmonic" or self.representation == "waveform"):
             raise TfstyleError("--vocoder applies to the optimisation methods on a spectral "
                                "representation: the harmonic method and waveform transfer "
                                "make their own audio")

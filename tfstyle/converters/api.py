@@ -207,6 +207,17 @@ def load_vocoder(source):
     return load_converter(run_dir, model)
 
 
+def _vocoder_generator(choice, converter):
+    """The generator of the vocoder that a conversion or export of `converter` uses for
+    `choice` (as `choose_vocoder` takes it; None: none), or None for its own inversion."""
+    from tfstyle.converters import families
+
+    if not choice:
+        return None
+    source = choose_vocoder(choice, families.get(converter.family), converter.config)
+    return load_vocoder(source).generator if source else None
+
+
 def vocoder_settings(source, sr=None):
     """Fails fast, before TensorFlow loads, unless `source` is a vocoder run or a shipped
     vocoder (and, given `sr`, one trained at that rate); returns its VocoderConfig."""
@@ -283,13 +294,8 @@ def export(run_dir=None, out="export", fmt="all", quantize=("none",), name="tfst
                                list(quantize), name, version)
     else:
         converter = one_shot_converter(style) if style else load_converter(run_dir, model)
-        extra = {}
-        if vocoder:
-            from tfstyle.converters import families
-
-            vocoder = choose_vocoder(vocoder, families.get(converter.family), converter.config)
-        if vocoder:
-            extra["vocoder"] = load_vocoder(vocoder).generator
+        vocoder = _vocoder_generator(vocoder, converter)
+        extra = {} if vocoder is None else {"vocoder": vocoder}
         written = converter.export(out, fmt, list(quantize), name, version, gl_iters,
                                    **extra)
     if log:
@@ -317,11 +323,7 @@ def convert(run_dir=None, inputs=None, output=None, jobs=None, sr=None, skip_exi
         jobs = plan_jobs(list(inputs), output)
     converter = load_converter(run_dir, model)
     if options.get("vocoder"):
-        from tfstyle.converters import families
-
-        source = choose_vocoder(options["vocoder"], families.get(converter.family),
-                                converter.config)
-        options["vocoder"] = load_vocoder(source).generator if source else None
+        options["vocoder"] = _vocoder_generator(options["vocoder"], converter)
     written, failed, kept = [], [], 0
     log = log or sys.stderr
     for index, (source, destination) in enumerate(jobs, start=1):
