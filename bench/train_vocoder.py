@@ -108,12 +108,14 @@ def make_data(seed=5):
     print(f"{len(os.listdir(train))} training clips in {train}", file=sys.stderr)
 
 
-def train(minutes, learning_rate=None, adversarial_start=None, init_from=None):
+def train(minutes, learning_rate=None, adversarial_start=None, init_from=None, mel_weight=None):
     from tfstyle.converters.api import fit
 
     settings = {} if learning_rate is None else {"learning_rate": learning_rate}
     if adversarial_start is not None:
         settings["adversarial_start"] = adversarial_start
+    if mel_weight is not None:
+        settings["mel_weight"] = mel_weight
     if init_from:
         settings["init_from"] = init_from
     from tfstyle.converters.run import Run
@@ -207,6 +209,13 @@ def beats_griffin_lim():
             for kind, methods in SCORES.items() if not kind.startswith("speech")}
 
 
+# What the network's magnitude and phase are added to (VocoderConfig.prior), for the card.
+PRIORS = {"mel": "the mel's pseudo-inverse and each bin's centre-frequency turn",
+          "phase-vocoder": "a phase vocoder's from the mel (its non-negative least-squares "
+                           "magnitude; each of the mel's partials at its own frequency, "
+                           "summed over frames, its bins' phases locked together)"}
+
+
 def package(rows, speed, vocoder):
     """Writes the shipped vocoder of this preset (float16 weights, config.json with the scores
     and whether it is the default, MODEL_CARD.md) from the run's latest checkpoint."""
@@ -239,6 +248,8 @@ def package(rows, speed, vocoder):
              "8 kHz)" if config.sr == 16000 else "the music-22k front end (22.05 kHz, n_fft "
              "1024, hop 192, 192 bands to 11.025 kHz: the shipped piano-violin's, and the "
              "transfer presets' at the default --sr)")
+    started = (f" The WaveNet layers started from the shipped {config.init_from}'s of the time "
+               "(the magnitude and phase layers from zero)." if config.init_from else "")
     card = f"""# {name}: a mel-conditioned WaveNet vocoder ({config.sr} Hz, {config.n_mels} bands)
 
 Turns the normalised mel of {front}
@@ -249,8 +260,8 @@ wavenet --sr {config.sr}`, `tfstyle export --vocoder wavenet`.
 - **Architecture** (preset `{PRESET}` of `tfstyle fit --model vocoder`): WaveNet's gated,
   dilated, non-causal residual layers with the mel as local condition ({config.channels}
   channels, dilations {config.dilations}, kernel 3) at the frame rate, ending in per-frame STFT
-  log-magnitude (added to the mel's own estimate of it) and phase (added to each bin's
-  centre-frequency ramp) and an inverse STFT of n_fft {4 * config.hop_length}:
+  log-magnitude and phase, added to {PRIORS[config.prior]}, and an inverse STFT of n_fft
+  {4 * config.hop_length}:
   {net.count_params():,} parameters, a receptive field of {net.receptive_field()} frames each
   side, {size / 1e6:.1f} MB of float16 weights (output within {error:.1g} of the float32 run's
   peak).
@@ -259,8 +270,8 @@ wavenet --sr {config.sr}`, `tfstyle export --vocoder wavenet`.
   {config.sr} Hz. No speech.
 - **Training**: multi-resolution STFT and mel L1 losses, the multi-scale discriminator's
   least-squares adversarial and feature-matching losses from step {config.adversarial_start};
-  Adam; segments of {config.segment_frames} frames, batches of {config.batch_size}. {step}
-  steps in {minutes:.0f} min on 2 CPU cores:
+  Adam; segments of {config.segment_frames} frames, batches of {config.batch_size}.{started}
+  {step} steps in {minutes:.0f} min on 2 CPU cores:
 {chr(10).join('  - ' + line for line in sessions)}
 - **Retrain**: `python bench/train_vocoder.py train --preset {PRESET} --minutes M` (resumes),
   then `python bench/train_vocoder.py package --preset {PRESET}`.
@@ -411,6 +422,8 @@ def main(argv=None):
                         help="the step at which the discriminator joins (default: the run's)")
     parser.add_argument("--preset", choices=list(PRESETS), default=PRESET,
                         help="which vocoder: its run, data and rate (default: %(default)s)")
+    parser.add_argument("--mel-weight", type=float, default=None,
+                        help="weight of the mel L1 loss (default: the run's)")
     parser.add_argument("--init-from", default=None, metavar="RUN",
                         help="a new run starts from this vocoder run's networks")
     args = parser.parse_args(argv)
@@ -419,7 +432,8 @@ def main(argv=None):
         make_data()
     elif args.stage == "train":
         make_data()
-        train(args.minutes, args.learning_rate, args.adversarial_start, args.init_from)
+        train(args.minutes, args.learning_rate, args.adversarial_start, args.init_from,
+              args.mel_weight)
     elif args.stage == "memory":
         memory()
     else:

@@ -18,7 +18,8 @@ crossfaded), each block's mel goes through the generator one slice at a time wit
 hops and a Hann crossfade, and Griffin-Lim recovers the phase; or, with `--vocoder` (the
 `*_vocoder_*.tflite` of `tfstyle export RUN --vocoder VOCODER_RUN`), the WaveNet vocoder turns
 the mel into sound, called on fixed blocks of frames that carry its receptive field of context
-on each side (silence, -1, beyond the ends).
+on each side (silence, -1, beyond the ends), and, for a vocoder over a phase vocoder's prior,
+each block's summed phase on to the next (`carry`).
 
 Harmonic (`*_harmonic_*.tflite`, and the timbre prior's `*_prior_*.tflite`, which needs
 `--style CLIP`: its `embed` signature gives the instrument's embedding, and the clip's own
@@ -224,6 +225,9 @@ class Runner:
                                    num_threads=threads).get_signature_runner()
         self.vocoder_frames = meta["tflite"]["input"][1]
         self.context = meta["tflite"]["context_frames"]
+        # A vocoder with an integrated phase takes it at each block's first kept frame and
+        # gives it at the next block's.
+        self.carry = meta["tflite"].get("carry")
 
     def vocode(self, mel, length):
         """The vocoder over blocks of its fixed size: each keeps its middle, the context on
@@ -233,10 +237,13 @@ class Runner:
         padded = np.concatenate([np.full((context, mel.shape[1]), -1.0, np.float32), mel,
                                  np.full((keep + context, mel.shape[1]), -1.0, np.float32)])
         out = []
+        carry = {} if not self.carry else {"carry": np.zeros(self.carry, np.float32)}
         for start in range(0, frames, keep):
             block = padded[start:start + self.vocoder_frames][None].astype(np.float32)
-            audio = self.vocoder(mel=block)["waveform"][0]
-            out.append(audio[context * hop:(context + keep) * hop])
+            result = self.vocoder(mel=block, **carry)
+            if carry:   # only its turn matters: kept small, it keeps float32's precision
+                carry["carry"] = np.mod(result["carry"], 2 * np.pi).astype(np.float32)
+            out.append(result["waveform"][0][context * hop:(context + keep) * hop])
         out = np.concatenate(out)
         return np.pad(out, (0, max(0, length - len(out))))[:length]
 

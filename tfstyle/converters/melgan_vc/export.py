@@ -20,7 +20,9 @@ float32, float16 or dynamic-range int8:
   iterations written with real DFT matmuls (irfft and complex ops would need Flex);
 - with a vocoder, the vocoder on a fixed block of `VOCODER_FRAMES` mel frames, [1, frames,
   n_mels] → [1, frames · hop]; devices run it over blocks that carry its receptive field of
-  context on each side (`tfstyle.converters.vocoder.synthesis`).
+  context on each side (`tfstyle.converters.vocoder.synthesis`). A phase-vocoder prior's
+  vocoder also takes and gives `carry` [1, bins], its phase summed over frames, from one block
+  to the next (`export/tflite_runner.py`).
 
 Spectral normalisation is frozen into plain kernels first: the exported graph has no variable
 updates, so it is stateless and convertible.
@@ -203,23 +205,45 @@ def export_tflite(generator, config, path, quantize="none", waveform_samples=Non
     return serving.to_tflite([generator], {"serving_default": endpoint}, path, quantize)
 
 
+def _vocoder_block(vocoder, frames):
+    """(inputs, call) of the vocoder TFLite model: `mel` [1, frames, n_mels] → `waveform`; a
+    vocoder with an integrated phase also takes and gives `carry` [1, bins], that phase at the
+    block's first kept frame (after its context) and at the next block's, as the runner's
+    blocks follow each other (`WaveNetISTFTVocoder.vocode_block`)."""
+    if not getattr(vocoder, "integrate", False):
+        return {}, lambda mel: {"waveform": vocoder(mel, training=False)}
+    context = vocoder.receptive_field()
+
+    def call(mel, carry):
+        audio, carry = vocoder.vocode_block(mel, carry, context, frames - 2 * context)
+        return {"waveform": audio, "carry": carry}
+
+    return {"carry": [1, vocoder.bins]}, call
+
+
 def vocoder_error(vocoder, path, frames=VOCODER_FRAMES, seed=0):
-    """Max absolute difference between the vocoder TFLite model and Keras on a random mel."""
+    """Max absolute difference between the vocoder TFLite model and Keras on a random mel
+    (and carry)."""
     from ai_edge_litert.interpreter import Interpreter
 
-    mel = np.random.default_rng(seed).uniform(-1, 0.5, (1, frames, vocoder.n_mels))
-    mel = mel.astype(np.float32)
-    got = Interpreter(model_path=path).get_signature_runner()(mel=mel)["waveform"]
-    return float(np.max(np.abs(got - np.asarray(vocoder(mel, training=False)))))
+    rng = np.random.default_rng(seed)
+    extra, call = _vocoder_block(vocoder, frames)
+    inputs = {"mel": rng.uniform(-1, 0.5, (1, frames, vocoder.n_mels)).astype(np.float32),
+              **{name: rng.uniform(-3, 3, shape).astype(np.float32)
+                 for name, shape in extra.items()}}
+    got = Interpreter(model_path=path).get_signature_runner()(**inputs)
+    want = call(**inputs)
+    return max(float(np.max(np.abs(got[name] - np.asarray(want[name])))) for name in want)
 
 
 def export_vocoder_tflite(vocoder, path, quantize="none", frames=VOCODER_FRAMES):
     """The vocoder on `frames` mel frames, TFLite builtins only; returns (path, ops)."""
     import tensorflow as tf
 
-    endpoint = (lambda mel: {"waveform": vocoder(mel, training=False)},
-                [tf.TensorSpec([1, frames, vocoder.n_mels], tf.float32, name="mel")])
-    return serving.to_tflite([vocoder], {"serving_default": endpoint}, path, quantize)
+    extra, call = _vocoder_block(vocoder, frames)
+    specs = [tf.TensorSpec([1, frames, vocoder.n_mels], tf.float32, name="mel")] + [
+        tf.TensorSpec(shape, tf.float32, name=name) for name, shape in extra.items()]
+    return serving.to_tflite([vocoder], {"serving_default": (call, specs)}, path, quantize)
 
 
 def export_generator(frozen, config, out, fmt="all", quantize=("none",), name="tfstyle",
@@ -252,6 +276,7 @@ def export_generator(frozen, config, out, fmt="all", quantize=("none",), name="t
                                                     "tflite": {
                     "input": [1, VOCODER_FRAMES, config.n_mels],
                     "output": [1, VOCODER_FRAMES * config.hop_length], "quantize": q,
+                    "carry": _vocoder_block(vocoder, VOCODER_FRAMES)[0].get("carry"),
                     "context_frames": vocoder.receptive_field(),
                     "max_abs_error_vs_keras": error, "ops": ops,
                     "bytes": os.path.getsize(path)}})

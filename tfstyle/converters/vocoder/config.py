@@ -20,6 +20,13 @@ class VocoderConfig(MelFrontEnd):
                                     "'istft' (per-frame STFT magnitude, added to the mel's own "
                                     "estimate, and phase, then an inverse STFT of 4 x the "
                                     "last stage's hop)", choices=("waveform", "istft"))
+    prior: str = setting("phase-vocoder", "istft head: what the network's magnitude and phase "
+                         "are added to: 'mel' (the mel bank's pseudo-inverse, each bin at its "
+                         "centre frequency: a partial between two centres sounds at the "
+                         "nearer) or 'phase-vocoder' (the non-negative least-squares "
+                         "magnitude, and each partial of the mel at its own frequency with "
+                         "its bins' phases locked together: a vocoder before any training)",
+                         choices=("mel", "phase-vocoder"))
     upsample: str = setting("1", "upsampling factors from the frame rate, one WaveNet "
                                      "stage after each: their product is --hop-length for "
                                      "the waveform head and divides it for the istft head (1: "
@@ -46,12 +53,15 @@ class VocoderConfig(MelFrontEnd):
                              "run starts from instead of random weights, or a shipped "
                              "vocoder (vocoder-16k, vocoder-22k) whose generator it starts "
                              "from (the same network settings; the mel front end may "
-                             "differ): fine-tuning a vocoder onto your audio or another rate")
+                             "differ; a shipped one over another --prior gives its WaveNet "
+                             "layers alone): fine-tuning a vocoder onto your audio or another "
+                             "rate")
 
     @classmethod
     def from_dict(cls, values):
         # Runs saved before the istft head existed hold no `head`: theirs is the waveform one.
-        return super().from_dict({"head": "waveform", **values})
+        # Those saved before the phase-vocoder prior existed added to the mel's alone.
+        return super().from_dict({"head": "waveform", "prior": "mel", **values})
 
     @property
     def upsample_factors(self):
@@ -103,8 +113,8 @@ class VocoderConfig(MelFrontEnd):
 
     def network_differences(self, other):
         """The names of the settings of the two networks' shapes in which `other` differs."""
-        return [name for name in ("n_mels", "head", "upsample", "channels", "dilations",
-                                  "scales")
+        return [name for name in ("n_mels", "head", "prior", "upsample",
+                                  "channels", "dilations", "scales")
                 if getattr(other, name) != getattr(self, name)]
 
     def min_samples(self):
@@ -119,10 +129,11 @@ MUSIC_22K = dict(sr=22050, n_fft=1024, fmax=11025.0)
 PRESETS = {
     "istft-16k": ("MelGAN-VC's mel (16 kHz, hop 192, 192 bands): eight gated residual layers "
                   "of 192 channels at the frame rate (dilations 1-8, twice), then per-frame "
-                  "STFT magnitude (over the mel's own estimate) and phase, and an inverse STFT "
-                  "of n_fft 768 (the shipped vocoder-16k)", {}),
+                  "STFT magnitude and phase, added to a phase vocoder's from the mel, and an "
+                  "inverse STFT of n_fft 768 (the shipped vocoder-16k)", {}),
     "istft-22k": ("the music-22k preset's mel (22.05 kHz, n_fft 1024, hop 192, 192 bands up "
-                  "to 11 kHz) with the istft-16k network (the shipped vocoder-22k)", MUSIC_22K),
+                  "to 11 kHz) with the istft-16k network (the shipped vocoder-22k)",
+                  MUSIC_22K),
     "wavenet-16k": ("MelGAN-VC's mel: three WaveNet stages of 128/64/32 channels after x8, "
                     "x6 and x4 upsampling, a convolution to the samples", WAVEFORM),
     "wavenet-22k": ("the music-22k preset's mel with the wavenet-16k network",

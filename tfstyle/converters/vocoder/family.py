@@ -35,6 +35,10 @@ def prepare(domains, config, run, log=None, progress=False):
 
     start = vocoder_settings(config.init_from)
     different = start.network_differences(config)
+    if different == ["prior"] and config.init_from in pretrained.MODELS:
+        # Its WaveNet layers alone (`build`): the magnitude and phase it adds were learned
+        # over another prior.
+        different = []
     if different:
         raise TfstyleError(f"--init-from {config.init_from}: its network differs from this "
                            "run's (" + ", ".join(f"{n} {getattr(start, n)} against "
@@ -75,8 +79,13 @@ def build(config, record=None):
     elif (record or {}).get("init_from_shipped"):
         from tfstyle import pretrained
 
-        model.generator.set_weights(
-            pretrained.load(record["init_from_shipped"]).generator.get_weights())
+        shipped = pretrained.load(record["init_from_shipped"])
+        names = {layer.name for layer in shipped.generator.layers}
+        if shipped.config.prior != config.prior:
+            names -= {"log_magnitude", "phase"}
+        for layer in model.generator.layers:
+            if layer.name in names:
+                layer.set_weights(shipped.generator.get_layer(layer.name).get_weights())
     adam = lambda: keras.optimizers.Adam(config.learning_rate, beta_1=0.8, beta_2=0.99)
     model.compile(g_optimizer=adam(), d_optimizer=adam())
     return model

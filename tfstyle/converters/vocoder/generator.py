@@ -8,8 +8,9 @@ Input: normalised mel [batch, frames, n_mels]; a width-7 convolution lifts it to
 stage's channels. Two endings (`VocoderConfig.head`):
 
 - `WaveNetISTFTVocoder` (istft, the shipped vocoders): stages at the frame rate (or a few times
-  it), then per-frame STFT log-magnitude, added to the mel's own estimate of it, and phase,
-  added to each bin's centre-frequency ramp, and an inverse STFT, as iSTFTNet and Vocos end.
+  it), then per-frame STFT log-magnitude and phase, each added to what the mel itself implies
+  (`prior`: a phase vocoder's magnitude and phase, `MelMagnitudePrior`, `MelPeakFrequency`),
+  and an inverse STFT, as iSTFTNet and Vocos end.
 - `WaveNetVocoder` (waveform): stages up to the sample rate by transposed convolutions (as
   MelGAN and HiFi-GAN upsample), then a width-7 convolution and tanh.
 
@@ -142,19 +143,33 @@ def _overlap_add(frames, hop):
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class ISTFTHead(keras.layers.Layer):
-    """Per-frame log-magnitude and phase [batch, frames, 2·bins] → waveform [batch, frames · hop]
+    """Per-frame log-magnitude and phase [batch, frames, bins] → waveform [batch, frames · hop]
     by an inverse STFT with n_fft = 4·hop (periodic Hann, centred frames, as `spectral.stft`).
+    The inverse DFT is one matrix product with a fixed basis, and overlap-add is pads and adds,
+    so it exports to builtin TFLite ops.
 
-    The log-magnitude is added to `prior` (the mel's own estimate of it, so the network learns
-    only what the mel blurred: harmonics within a band); the inverse DFT is one matrix product
-    with a fixed basis, and overlap-add is pads and adds, so it exports to builtin TFLite ops.
+    The phase is added to one that sounds each partial at a frequency, since a convolution at
+    the frame rate cannot make a phase that advances with time (a steady mel gives a steady
+    output), and frames whose phases do not advance cancel:
+
+    - `locked=False`: each bin's centre frequency, k·2π/4 per hop. A partial between two
+      centres sounds at the nearer one, up to half a bin off.
+    - `locked=True`, a phase vocoder's: a third input gives each bin the frequency it follows
+      (in bins: `MelPeakFrequency`, a partial's own where one is near). Each bin's phase
+      advances by it, summed over frames (`integrated_phase`), and the bins around a partial
+      take the phase of the bin nearest to it, less π per bin (a centred Hann frame's
+      spectrum of a sinusoid), so that they add up to one partial instead of beating (identity
+      phase locking, Laroche & Dolson 1999).
+
+    Each bin's centre-frequency turn repeats every 4 frames: blocks of one signal must start
+    on a multiple of 4 (`frame_period`).
     """
 
-    def __init__(self, hop, **kwargs):
+    def __init__(self, hop, locked=False, **kwargs):
         super().__init__(**kwargs)
         from tfstyle import spectral
 
-        self.hop = hop
+        self.hop, self.locked = hop, locked
         n = 4 * hop
         bins = n // 2 + 1
         window = spectral._window(n, n)
@@ -166,13 +181,36 @@ class ISTFTHead(keras.layers.Layer):
         basis = np.concatenate([weight * np.cos(angle), -weight * np.sin(angle)]) * window
         self.basis = basis.astype(np.float32) / 1.5
 
+    @staticmethod
+    def integrated_phase(frequency):
+        """Each bin's frequency [batch, frames, bins] (in bins) → the running sum over frames,
+        0 at the first, of its offset from the bin's centre (a quarter turn per bin and
+        hop); the centres' own turn is `synthesise`'s."""
+        step = (frequency - ops.arange(ops.shape(frequency)[-1], dtype=frequency.dtype)) \
+            * (np.pi / 2)
+        return ops.cumsum(step, axis=1) - step
+
     def call(self, inputs):
-        log_magnitude, phase = inputs
-        # Each bin's phase advances by its centre frequency over a hop, k·2π/4, so that a
-        # constant output is a steady partial at the bin's frequency rather than four frames
-        # that cancel; a convolution at the frame rate could not produce that ramp itself.
-        # It repeats every 4 frames: blocks of one signal must start on a multiple of 4
-        # (`frame_period`).
+        if not self.locked:
+            return self.synthesise(inputs[0], inputs[1])
+        log_magnitude, phase, frequency = inputs
+        return self.synthesise(log_magnitude,
+                               phase + self.lock(frequency, self.integrated_phase(frequency)))
+
+    def lock(self, frequency, integrated):
+        """The phase each bin takes beyond its centre's turn: that of the bin nearest to the
+        frequency it follows (its integrated offset and turn), less π per bin between them."""
+        frames, bins = ops.shape(frequency)[1], ops.shape(frequency)[2]
+        k = ops.arange(bins)
+        nearest = ops.cast(ops.clip(ops.round(frequency), 0, bins - 1), "int32")
+        t = ops.arange(frames)[None, :, None]
+        turns = ops.mod(nearest * t, 4) - ops.mod(k[None, None] * t, 4)
+        return (_take_bins(integrated, nearest)
+                + ops.cast(turns, frequency.dtype) * (np.pi / 2)
+                - ops.cast(k - nearest, frequency.dtype) * np.pi)
+
+    def synthesise(self, log_magnitude, phase):
+        """Log-magnitude and phase (beyond each bin's centre-frequency turn) → waveform."""
         frames, bins = ops.shape(phase)[1], ops.shape(phase)[2]
         turns = ops.mod(ops.arange(frames)[:, None] * ops.arange(bins)[None, :], 4)
         phase = phase + ops.cast(turns, phase.dtype) * (np.pi / 2)
@@ -184,45 +222,141 @@ class ISTFTHead(keras.layers.Layer):
         return audio[:, 2 * self.hop:-self.hop]
 
     def get_config(self):
-        return {**super().get_config(), "hop": self.hop}
+        return {**super().get_config(), "hop": self.hop, "locked": self.locked}
+
+
+# Multiplicative updates of the phase-vocoder prior's magnitude (spectral.mel_to_linear's).
+NNLS_ITERATIONS = 32
+
+
+def _take_bins(values, index):
+    """values[b, t, index[b, t, k]] for each b, t, k, as one flat gather (a TFLite builtin)."""
+    shape = ops.shape(values)
+    rows = ops.reshape(ops.arange(shape[0] * shape[1], dtype="int32"), (shape[0], shape[1], 1))
+    return ops.reshape(ops.take(ops.reshape(values, (-1,)), rows * shape[2] + index),
+                       shape)
+
+
+def _mel_bank(front_end, hop):
+    """The front end's mel bank [bins, n_mels] over this head's bins (n_fft = 4·hop)."""
+    import warnings
+
+    from tfstyle import spectral
+
+    f = front_end
+    with warnings.catch_warnings():
+        # The lowest bands can be narrower than this FFT's bins: they get no bin here,
+        # and the pseudo-inverse simply has nothing to spread them over (librosa warns).
+        warnings.simplefilter("ignore", UserWarning)
+        return spectral.mel_filterbank(f["sr"], 4 * hop, f["n_mels"], f["fmin"], f["fmax"],
+                                       htk=True, norm=None).astype(np.float64)
+
+
+def _mel_power(mel, front_end):
+    """Normalised mel → mel power: the exact inverse of the normalisation."""
+    f = front_end
+    db = (ops.clip(mel, -1.0, 1.0) + 1.0) / 2.0 * -f["min_level_db"] \
+        + f["min_level_db"] + f["ref_level_db"]
+    return ops.power(10.0, db / 10.0)
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class MelMagnitudePrior(keras.layers.Layer):
     """Normalised mel [batch, frames, n_mels] → the log STFT magnitude at n_fft = 4·hop that it
-    implies: the exact inverse of the normalisation, then the mel bank's pseudo-inverse
-    clamped at a floor (no learned weights)."""
+    implies (no learned weights): the mel power, then the mel bank's pseudo-inverse clamped at
+    a floor, refined by `iterations` multiplicative updates towards the non-negative least
+    squares solution (as `spectral.mel_to_linear`; 0: the clamped pseudo-inverse alone)."""
 
-    def __init__(self, front_end, hop, **kwargs):
+    def __init__(self, front_end, hop, iterations=0, **kwargs):
         super().__init__(**kwargs)
+        self.front_end, self.hop, self.iterations = dict(front_end), hop, iterations
         from tfstyle import spectral
 
-        self.front_end, self.hop = dict(front_end), hop
-        import warnings
-
         f, n = self.front_end, 4 * hop
-        with warnings.catch_warnings():
-            # The lowest bands can be narrower than this FFT's bins: they get no bin here,
-            # and the pseudo-inverse simply has nothing to spread them over (librosa warns).
-            warnings.simplefilter("ignore", UserWarning)
-            fb = spectral.mel_filterbank(f["sr"], n, f["n_mels"], f["fmin"], f["fmax"],
-                                         htk=True, norm=None)
+        fb = _mel_bank(f, hop)
         # magnitude_to_mel's scale: power over Σw², times n_fft_front_end / n.
-        energy = float(np.sum(spectral._window(n, n) ** 2))
-        self.unmix = (np.linalg.pinv(fb.astype(np.float64)) * energy * n
-                      / f["n_fft"]).astype(np.float32)
+        scale = float(np.sum(spectral._window(n, n) ** 2)) * n / f["n_fft"]
+        self.unmix = (np.linalg.pinv(fb) * scale).astype(np.float32)
+        self.mix = (fb / scale).astype(np.float32)
+        self.gram = (self.mix @ self.mix.T).astype(np.float32)
+
+    def call(self, mel):
+        power = _mel_power(mel, self.front_end)
+        linear = ops.matmul(power, ops.convert_to_tensor(self.unmix))
+        floor = 1e-4 * ops.mean(power, axis=-1, keepdims=True) + 1e-10
+        linear = ops.maximum(linear, floor)
+        if self.iterations:
+            numerator = ops.matmul(power, ops.transpose(ops.convert_to_tensor(self.mix)))
+            gram = ops.convert_to_tensor(self.gram)
+            for _ in range(self.iterations):
+                linear = linear * numerator / (ops.matmul(linear, gram) + 1e-12)
+            linear = ops.maximum(linear, 1e-10)
+        return 0.5 * ops.log(linear)
+
+    def get_config(self):
+        return {**super().get_config(), "front_end": self.front_end, "hop": self.hop,
+                "iterations": self.iterations}
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class MelPeakFrequency(keras.layers.Layer):
+    """Normalised mel [batch, frames, n_mels] → the frequency each STFT bin (n_fft = 4·hop)
+    follows, in bins [batch, frames, bins] (no learned weights): a phase vocoder's peaks, read
+    from the mel. A band louder than both neighbours (and within `floor_db` of the frame's
+    loudest) is a partial; a parabola through the three bands' levels places it between band
+    centres. Each bin within `reach` bins of a partial follows the nearest one; the others
+    follow their own centres. The mel's bands are narrower than these bins up to about 1 kHz
+    (192 bands from 0 Hz at 16 kHz), where a partial's pitch matters most."""
+
+    def __init__(self, front_end, hop, reach=2.0, floor_db=60.0, **kwargs):
+        super().__init__(**kwargs)
+        import librosa
+
+        self.front_end, self.hop, self.reach, self.floor_db = dict(front_end), hop, reach, \
+            floor_db
+        f, n = self.front_end, 4 * hop
+        # Band centres in bins of this STFT.
+        centres = librosa.mel_frequencies(f["n_mels"] + 2, fmin=f["fmin"], fmax=f["fmax"],
+                                          htk=True)[1:-1] * n / f["sr"]
+        self.centres = centres.astype(np.float32)
+        # For each bin, the bands whose partials could be within reach of it: those with a
+        # centre within reach + 1 bins, as many for every bin (the last repeated).
+        bins = n // 2 + 1
+        near = [np.nonzero(np.abs(centres - k) <= reach + 1.0)[0] for k in range(bins)]
+        width = max(1, max(len(c) for c in near))
+        self.candidates = np.array(
+            [np.resize(c, width) if len(c) else np.full(width, np.argmin(np.abs(centres - k)))
+             for k, c in enumerate(near)], np.int32)
 
     def call(self, mel):
         f = self.front_end
-        db = (ops.clip(mel, -1.0, 1.0) + 1.0) / 2.0 * -f["min_level_db"] \
-            + f["min_level_db"] + f["ref_level_db"]
-        power = ops.power(10.0, db / 10.0)
-        linear = ops.matmul(power, ops.convert_to_tensor(self.unmix))
-        floor = 1e-4 * ops.mean(power, axis=-1, keepdims=True) + 1e-10
-        return 0.5 * ops.log(ops.maximum(linear, floor))
+        db = (ops.clip(mel, -1.0, 1.0) + 1.0) / 2.0 * -f["min_level_db"]
+        a, b, c = db[..., :-2], db[..., 1:-1], db[..., 2:]
+        loud = b > ops.max(db, axis=-1, keepdims=True) - self.floor_db
+        peak = ops.logical_and(ops.logical_and(b > a, b >= c), loud)
+        curve = ops.minimum(a - 2.0 * b + c, -1e-6)
+        shift = ops.clip(0.5 * (a - c) / curve, -0.5, 0.5)
+        centres = ops.convert_to_tensor(self.centres)
+        up, down = centres[2:] - centres[1:-1], centres[1:-1] - centres[:-2]
+        place = centres[1:-1] + ops.where(shift > 0, shift * up, shift * down)
+        far = 1e4
+        place = ops.where(peak, place, far)
+        # Bands 0 and the last are never peaks: pad them as far.
+        place = ops.pad(place, ((0, 0), (0, 0), (1, 1)), constant_values=far)
+        bins = self.candidates.shape[0]
+        k = ops.arange(bins, dtype=place.dtype)
+        offset = ops.take(place, ops.convert_to_tensor(self.candidates), axis=-1) \
+            - k[:, None]
+        # The offset of least size (of two as near, the higher), without argmin and a gather
+        # along an axis, which TFLite has no builtin for.
+        size = ops.abs(offset)
+        least = ops.min(size, axis=-1, keepdims=True)
+        nearest = ops.max(ops.where(size <= least, offset, -far), axis=-1)
+        return k + ops.where(ops.abs(nearest) <= self.reach, nearest, 0.0)
 
     def get_config(self):
-        return {**super().get_config(), "front_end": self.front_end, "hop": self.hop}
+        return {**super().get_config(), "front_end": self.front_end, "hop": self.hop,
+                "reach": self.reach, "floor_db": self.floor_db}
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -230,13 +364,22 @@ class WaveNetISTFTVocoder(keras.Model):
     """The same gated, dilated residual layers with the mel as local condition, run at the
     frame rate (or a few times it), ending in per-frame STFT magnitude and phase and an
     inverse STFT (the output of iSTFTNet and Vocos) instead of layers at the sample rate.
+    The network's magnitude and phase are added to what the mel itself implies (`prior`):
+
+    - "mel": the mel bank's clamped pseudo-inverse as magnitude, each bin's centre frequency
+      as phase (`ISTFTHead`);
+    - "phase-vocoder": the non-negative least-squares magnitude (`MelMagnitudePrior`) and a
+      phase vocoder's phase: each partial of the mel at its own frequency, its bins locked
+      together (`MelPeakFrequency`, `ISTFTHead`). Untrained (both layers start at zero) this
+      is a vocoder in itself.
 
     Args: n_mels; upsample (factors before the stages; 1 keeps the frame rate); channels (per
     stage); dilations (of every stage's layers); front_end (sr, n_fft, n_mels, fmin, fmax,
-    min_level_db, ref_level_db of the normalised mel); hop_length (of the mel)."""
+    min_level_db, ref_level_db of the normalised mel); hop_length (of the mel); prior."""
 
     def __init__(self, n_mels=192, upsample=(1,), channels=(256,),
-                 dilations=(1, 2, 4, 8, 1, 2, 4, 8), front_end=None, hop_length=192, **kwargs):
+                 dilations=(1, 2, 4, 8, 1, 2, 4, 8), front_end=None, hop_length=192,
+                 prior="mel", **kwargs):
         upsample, channels, dilations = list(upsample), list(channels), list(dilations)
         front_end = dict(front_end or {})
         rate = 1
@@ -244,6 +387,7 @@ class WaveNetISTFTVocoder(keras.Model):
             rate *= factor
         hop = hop_length // rate
         bins = 2 * hop + 1
+        locked = prior == "phase-vocoder"
 
         # Functional graph.
         mel = keras.Input(shape=(None, n_mels), name="mel")
@@ -252,18 +396,36 @@ class WaveNetISTFTVocoder(keras.Model):
         x = _lrelu("post_act")(x)
         log_magnitude = keras.layers.Conv1D(bins, 1, name="log_magnitude",
                                             kernel_initializer="zeros")(x)
-        phase = keras.layers.Conv1D(bins, 1, name="phase")(x)
-        prior = MelMagnitudePrior(front_end, hop, name="mel_magnitude")(mel)
+        phase = keras.layers.Conv1D(bins, 1, name="phase",
+                                    kernel_initializer="zeros" if locked else "glorot_uniform"
+                                    )(x)
+        magnitude = MelMagnitudePrior(front_end, hop, NNLS_ITERATIONS if locked else 0,
+                                      name="mel_magnitude")(mel)
+        frequency = MelPeakFrequency(front_end, hop, name="peak_frequency")(mel) if locked \
+            else None
         if rate > 1:
-            prior = keras.layers.UpSampling1D(rate, name="prior_up")(prior)
-        audio = ISTFTHead(hop, name="waveform")([
-            keras.layers.Add(name="magnitude")([prior, log_magnitude]), phase])
+            magnitude = keras.layers.UpSampling1D(rate, name="prior_up")(magnitude)
+            if locked:
+                frequency = keras.layers.UpSampling1D(rate, name="frequency_up")(frequency)
+        head = [keras.layers.Add(name="magnitude")([magnitude, log_magnitude]), phase]
+        audio = ISTFTHead(hop, locked, name="waveform")(head + ([frequency] if locked else []))
         super().__init__(inputs=mel, outputs=audio, **kwargs)
 
         # Config.
         self.n_mels, self.upsample, self.channels, self.dilations = \
             n_mels, upsample, channels, dilations
-        self.front_end, self._hop_length = front_end, hop_length
+        self.front_end, self._hop_length, self.prior = front_end, hop_length, prior
+        self._frequency = frequency
+
+    @property
+    def bins(self):
+        """STFT bins of the head (n_fft = 4 × its hop)."""
+        return 2 * self._hop_length // self._rate() + 1
+
+    @property
+    def integrate(self):
+        """Whether the phase sums each bin's frequency over frames (blocks carry it on)."""
+        return self.prior == "phase-vocoder"
 
     @property
     def hop_length(self):
@@ -297,10 +459,31 @@ class WaveNetISTFTVocoder(keras.Model):
         frames = math.ceil(frames) + 2 + 1
         return -(-frames // self.frame_period) * self.frame_period
 
+    def vocode_block(self, mel, carry, reference, step):
+        """One block of a long mel, its phase continued from the block before: mel [batch,
+        frames, n_mels] and `carry` [batch, bins], the integrated phase (`ISTFTHead`) at the
+        block's frame `reference` → (waveform, the integrated phase at frame reference + step,
+        the next block's carry). Blocks computed with the receptive field as context then
+        agree where they overlap; without an integrated phase the carry is passed on."""
+        if not self.integrate:
+            return self(mel, training=False), carry
+        head = self.get_layer("waveform")
+        # Traced once per function that calls it (synthesis, the TFLite export), so this view
+        # of the same layers is not kept on the model (nor in its weights' order).
+        parts = keras.Model(self.input, [self.get_layer("magnitude").output,
+                                         self.get_layer("phase").output, self._frequency])
+        log_magnitude, phase, frequency = parts(mel, training=False)
+        total = head.integrated_phase(frequency)
+        # The head's frames are the mel's times the upsampling.
+        reference, step = reference * self._rate(), step * self._rate()
+        total = total + ops.expand_dims(carry - ops.take(total, reference, axis=1), 1)
+        return (head.synthesise(log_magnitude, phase + head.lock(frequency, total)),
+                ops.take(total, reference + step, axis=1))
+
     def get_config(self):
         return {"n_mels": self.n_mels, "upsample": self.upsample, "channels": self.channels,
                 "dilations": self.dilations, "front_end": self.front_end,
-                "hop_length": self._hop_length, "name": self.name}
+                "hop_length": self._hop_length, "prior": self.prior, "name": self.name}
 
     @classmethod
     def from_config(cls, config):
@@ -314,6 +497,6 @@ def build(config, name="generator"):
                                                      "min_level_db", "ref_level_db")}
         return WaveNetISTFTVocoder(config.n_mels, config.upsample_factors,
                                    config.stage_channels, config.dilation_list, front_end,
-                                   config.hop_length, name=name)
+                                   config.hop_length, config.prior, name=name)
     return WaveNetVocoder(config.n_mels, config.upsample_factors, config.stage_channels,
                           config.dilation_list, name=name)

@@ -19,15 +19,22 @@ _traced = {}
 
 
 def _function(generator):
-    """One traced call per generator, for any number of frames."""
+    """One traced call per generator, for any number of frames: (mel, carry, reference, step)
+    → (waveform, carry) as `WaveNetISTFTVocoder.vocode_block`; a generator without an
+    integrated phase passes the carry on."""
     import tensorflow as tf
 
     key = id(generator)
     if key not in _traced:
         _traced.clear()   # one generator at a time: don't hold on to old ones
-        _traced[key] = (generator, tf.function(
-            lambda mel: generator(mel, training=False), autograph=False,
-            input_signature=[tf.TensorSpec([None, None, generator.n_mels], tf.float32)]))
+        if getattr(generator, "integrate", False):
+            block = generator.vocode_block
+        else:
+            block = lambda mel, carry, reference, step: (generator(mel, training=False), carry)
+        _traced[key] = (generator, tf.function(block, autograph=False, input_signature=[
+            tf.TensorSpec([None, None, generator.n_mels], tf.float32),
+            tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([], tf.int32),
+            tf.TensorSpec([], tf.int32)]))
     return _traced[key][1]
 
 
@@ -40,8 +47,11 @@ def vocode(generator, mel, length=None, block_frames=BLOCK_FRAMES):
     period = getattr(generator, "frame_period", 1)
     context = -(-(generator.receptive_field() + FADE_FRAMES) // period) * period
     block_frames = -(-block_frames // period) * period
+    # The integrated phase (`ISTFTHead`) at each block's first kept frame, as the block before
+    # computed it there (within its right context, so exactly).
+    carry = np.zeros((1, getattr(generator, "bins", 1)), np.float32)
     if frames <= block_frames + 2 * context:
-        audio = call(mel[None]).numpy()[0]
+        audio = call(mel[None], carry, 0, 0)[0].numpy()[0]
     else:
         audio = np.zeros(frames * hop, np.float32)
         fade = FADE_FRAMES * hop
@@ -49,7 +59,9 @@ def vocode(generator, mel, length=None, block_frames=BLOCK_FRAMES):
         for start in range(0, frames, block_frames):
             stop = min(start + block_frames, frames)
             lo, hi = max(0, start - context), min(frames, stop + context)
-            piece = call(mel[None, lo:hi]).numpy()[0]
+            piece, carry = call(mel[None, lo:hi], carry, start - lo, min(stop, hi - 1) - start)
+            # Only the phase's turn matters: kept small, it keeps float32's precision.
+            piece, carry = piece.numpy()[0], np.mod(carry.numpy(), 2 * np.pi)
             # Kept: [start, stop), extended back over the fade into the previous block's part.
             a = (start - lo) * hop
             keep = piece[a - (fade if start else 0):(stop - lo) * hop]
