@@ -17,9 +17,9 @@ class VocoderConfig(MelFrontEnd):
 
     head: str = setting("istft", "how the last stage becomes sound: 'waveform' (stages up "
                                     "to the sample rate, a convolution to the samples) or "
-                                    "'istft' (per-frame STFT magnitude, added to the mel's own "
-                                    "estimate, and phase, then an inverse STFT of 4 x the "
-                                    "last stage's hop)", choices=("waveform", "istft"))
+                                    "'istft' (per-frame STFT magnitude and phase, added to "
+                                    "what the mel implies (--prior), then an inverse STFT of "
+                                    "4 x the last stage's hop)", choices=("waveform", "istft"))
     prior: str = setting("phase-vocoder", "istft head: what the network's magnitude and phase "
                          "are added to: 'mel' (the mel bank's pseudo-inverse, each bin at its "
                          "centre frequency: a partial between two centres sounds at the "
