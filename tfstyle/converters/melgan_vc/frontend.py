@@ -172,15 +172,19 @@ def magnitude_to_mel(magnitude, config, n_fft):
     return _normalize(tf.matmul(power, _filterbank(config, n_fft)), config)
 
 
-def denormalize(mel, config):
-    """Normalised mel → mel power (the exact inverse, up to the clipping)."""
+def denormalize_db(mel, config):
+    """Normalised mel → mel level in dB (the exact inverse, up to the clipping)."""
     import tensorflow as tf
 
+    mel = tf.clip_by_value(tf.convert_to_tensor(mel, tf.float32), -1.0, 1.0)
+    return (mel + 1.0) / 2.0 * -config.min_level_db + config.min_level_db + config.ref_level_db
+
+
+def denormalize(mel, config):
+    """Normalised mel → mel power (the exact inverse, up to the clipping)."""
     from tfstyle import spectral
 
-    mel = tf.clip_by_value(tf.convert_to_tensor(mel, tf.float32), -1.0, 1.0)
-    db = (mel + 1.0) / 2.0 * -config.min_level_db + config.min_level_db + config.ref_level_db
-    return spectral.db_to_power(db)
+    return spectral.db_to_power(denormalize_db(mel, config))
 
 
 def linear_magnitude(mel, config):

@@ -1,5 +1,6 @@
 """Every setting of a vocoder and its training, and its presets."""
 import dataclasses
+import math
 
 from tfstyle.converters.melgan_vc.frontend import MelFrontEnd
 from tfstyle.errors import TfstyleError
@@ -93,9 +94,7 @@ class VocoderConfig(MelFrontEnd):
         if len(channels) != len(factors):
             raise TfstyleError(f"{len(factors)} upsampling stages but {len(channels)} channel "
                                "counts")
-        product = 1
-        for f in factors:
-            product *= f
+        product = math.prod(factors)
         if self.head == "waveform" and product != self.hop_length:
             raise TfstyleError(f"the upsampling factors multiply to {product}, not the hop "
                                f"length {self.hop_length}")

@@ -16,6 +16,8 @@ stage's channels. Two endings (`VocoderConfig.head`):
 
 Both give the waveform [batch, frames · hop].
 """
+import math
+
 import keras
 import numpy as np
 from keras import ops
@@ -103,17 +105,12 @@ class WaveNetVocoder(keras.Model):
 
     @property
     def hop_length(self):
-        product = 1
-        for f in self.upsample:
-            product *= f
-        return product
+        return math.prod(self.upsample)
 
     def receptive_field(self):
         """Frames of mel context that reach an output sample, on each side: the width-7
         convolutions, the transposed convolutions' kernels and the dilated layers, each
         counted at its stage's rate (rounded up)."""
-        import math
-
         samples = 3 * self.hop_length             # the first width-7 convolution, per side
         rate = 1
         for factor in self.upsample:
@@ -252,12 +249,11 @@ def _mel_bank(front_end, hop):
                                        htk=True, norm=None).astype(np.float64)
 
 
-def _mel_power(mel, front_end):
-    """Normalised mel → mel power: the exact inverse of the normalisation."""
-    f = front_end
-    db = (ops.clip(mel, -1.0, 1.0) + 1.0) / 2.0 * -f["min_level_db"] \
-        + f["min_level_db"] + f["ref_level_db"]
-    return ops.power(10.0, db / 10.0)
+def _settings(front_end):
+    """A layer's front-end dict as the object that `melgan_vc.frontend`'s functions read."""
+    import types
+
+    return types.SimpleNamespace(**front_end)
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -281,7 +277,9 @@ class MelMagnitudePrior(keras.layers.Layer):
         self.gram = (self.mix @ self.mix.T).astype(np.float32)
 
     def call(self, mel):
-        power = _mel_power(mel, self.front_end)
+        from tfstyle.converters.melgan_vc.frontend import denormalize
+
+        power = denormalize(mel, _settings(self.front_end))
         linear = ops.matmul(power, ops.convert_to_tensor(self.unmix))
         floor = 1e-4 * ops.mean(power, axis=-1, keepdims=True) + 1e-10
         linear = ops.maximum(linear, floor)
@@ -329,8 +327,9 @@ class MelPeakFrequency(keras.layers.Layer):
              for k, c in enumerate(near)], np.int32)
 
     def call(self, mel):
-        f = self.front_end
-        db = (ops.clip(mel, -1.0, 1.0) + 1.0) / 2.0 * -f["min_level_db"]
+        from tfstyle.converters.melgan_vc.frontend import denormalize_db
+
+        db = denormalize_db(mel, _settings(self.front_end))
         a, b, c = db[..., :-2], db[..., 1:-1], db[..., 2:]
         loud = b > ops.max(db, axis=-1, keepdims=True) - self.floor_db
         peak = ops.logical_and(ops.logical_and(b > a, b >= c), loud)
@@ -382,9 +381,7 @@ class WaveNetISTFTVocoder(keras.Model):
                  prior="mel", **kwargs):
         upsample, channels, dilations = list(upsample), list(channels), list(dilations)
         front_end = dict(front_end or {})
-        rate = 1
-        for factor in upsample:
-            rate *= factor
+        rate = math.prod(upsample)
         hop = hop_length // rate
         bins = 2 * hop + 1
         locked = prior == "phase-vocoder"
@@ -435,23 +432,16 @@ class WaveNetISTFTVocoder(keras.Model):
     def frame_period(self):
         """Blocks of one mel vocoded apart must start on multiples of this many frames (the
         head's phase ramp repeats every 4 frames of its own hop)."""
-        import math
-
         return 4 // math.gcd(4, self._rate())
 
     def _rate(self):
-        rate = 1
-        for factor in self.upsample:
-            rate *= factor
-        return rate
+        return math.prod(self.upsample)
 
     def receptive_field(self):
         """Frames of mel context that reach an output sample, on each side: the width-7
         convolution, the transposed convolutions, the dilated layers at their stages' rates,
         and the two frames on each side that overlap-add with the sample's own; rounded up
         to a multiple of `frame_period`, so that blocks cut with this context stay aligned."""
-        import math
-
         frames, rate = 3.0, 1
         for factor in self.upsample:
             rate *= factor

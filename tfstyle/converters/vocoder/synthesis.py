@@ -20,17 +20,15 @@ _traced = {}
 
 def _function(generator):
     """One traced call per generator, for any number of frames: (mel, carry, reference, step)
-    → (waveform, carry) as `WaveNetISTFTVocoder.vocode_block`; a generator without an
-    integrated phase passes the carry on."""
+    → (waveform, carry) as `WaveNetISTFTVocoder.vocode_block`, which passes the carry on
+    where the phase is not summed, as does the waveform head's call here."""
     import tensorflow as tf
 
     key = id(generator)
     if key not in _traced:
         _traced.clear()   # one generator at a time: don't hold on to old ones
-        if getattr(generator, "integrate", False):
-            block = generator.vocode_block
-        else:
-            block = lambda mel, carry, reference, step: (generator(mel, training=False), carry)
+        block = getattr(generator, "vocode_block", None) or (
+            lambda mel, carry, reference, step: (generator(mel, training=False), carry))
         _traced[key] = (generator, tf.function(block, autograph=False, input_signature=[
             tf.TensorSpec([None, None, generator.n_mels], tf.float32),
             tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([], tf.int32),
