@@ -7,9 +7,11 @@ On the bundled 5 s clips (piano melody, violin phrase), each command a new proce
 imports, rounds interleaved so that a slow spell of a shared machine hits all of them:
 `bench/plain_reference.py` (the reference: the recipe as the published notebooks write it, run
 for as many steps as tfstyle takes to converge), `tfstyle transfer --method random-cnn` at
---before (checked out into a temporary git worktree) and today. Then: a profile of one
-command of each version (cProfile: the cumulative time of the functions named in the table);
-the optimisation step's arithmetic rate against this host's matmul rate; a 1-minute content
+--before (checked out into a temporary git worktree) and today, with its default --precision
+(bfloat16 products where the CPU multiplies bfloat16 natively) and with --precision float32.
+Then: a profile of one command of each version (cProfile: the cumulative time of the functions
+named in the table); the optimisation step's arithmetic rate against this host's matmul rate
+in the step's format; a 1-minute content
 against the 5 s one; the presets ulyanov2016, mel-cnn2, cnn2d and vgg19 (random weights: the
 same arithmetic as ImageNet's) before and after; losses at convergence and chroma of both
 versions' outputs.
@@ -100,21 +102,23 @@ def profile(where, out):
     return json.loads(log.split("PROFILE ", 1)[1].splitlines()[0])
 
 
-def step_rate(steps):
-    """(seconds per step, GFLOP/s of the step, this host's matmul GFLOP/s), in this process:
-    today's loop on the default problem, tracing left out."""
+def step_rate(steps, precision):
+    """(product format, seconds per step, GFLOP/s of the step, this host's matmul GFLOP/s in
+    that format), in this process: today's loop on the default problem, tracing left out."""
     from transfer_speed import matmul_gflops, seconds_per_step, step_flops
 
     from tfstyle import audio, presets
     from tfstyle.optimisation.transfer import Optimisation
 
-    config = presets.config(method="random-cnn").resolve({"tol": 0.0, "steps": steps}, 22050)
+    config = presets.config(method="random-cnn").resolve(
+        {"tol": 0.0, "steps": steps, "precision": precision}, 22050)
     content, style = (audio.load(p, 22050) for p in (CONTENT, STYLE))
     opt = Optimisation(content, style, config)
     seconds = seconds_per_step(opt, steps)
     frames, style_frames = int(opt.content_rep.shape[0]), int(opt.style_rep.shape[0])
     flops = step_flops(frames, 3, f=opt.rep.channels, ts=style_frames)
-    return seconds, flops / seconds / 1e9, matmul_gflops()
+    return (opt.matmul_dtype, seconds, flops / seconds / 1e9,
+            matmul_gflops(dtype=opt.matmul_dtype))
 
 
 def main():
@@ -126,7 +130,9 @@ def main():
     plain_ref = "the recipe written plainly (bench/plain_reference.py, reference)"
     before_name = f"tfstyle at {args.before}"
     now_name = "tfstyle today"
-    seconds = {plain_ref: [], before_name: [], now_name: []}
+    float32_name = "tfstyle today, --precision float32"
+    flags = {float32_name: ["--precision", "float32"]}
+    seconds = {plain_ref: [], before_name: [], now_name: [], float32_name: []}
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         before = os.path.join(tmp, "before")
@@ -145,7 +151,7 @@ def main():
                                    CONTENT, STYLE, out[name], "--steps", str(steps)]
                         where = ROOT
                     else:
-                        command = tfstyle_command(out[name])
+                        command = tfstyle_command(out[name], flags.get(name, ()))
                         where = before if name == before_name else ROOT
                     s, log = timed(command, where)
                     seconds[name].append(s)
@@ -180,7 +186,7 @@ def main():
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", before], cwd=ROOT,
                            check=False, capture_output=True)
-    per_step, gflops, matmul = step_rate(steps)
+    rates = [step_rate(steps, p) for p in ("auto", "float32")]
     reference = np.mean(seconds[plain_ref])
     rows = [[name, ", ".join(f"{s:.1f}" for s in seconds[name]),
              f"{np.mean(seconds[name]) / reference:.2f}"] for name in seconds]
@@ -211,9 +217,14 @@ def main():
     columns = [stages(profiles[n]) for n in (before_name, now_name)]
     body += table(["stage", before_name, now_name],
                   [[label, f"{a:.2f}", f"{b:.2f}"] for label, a, b in zip(labels, *columns)])
-    body += (f"\n\nThe optimisation step today: {per_step * 1000:.0f} ms, "
-             f"{gflops:.0f} GFLOP/s against this host's float32 matmul rate of {matmul:.0f} "
-             f"GFLOP/s measured in the same process: **{gflops / matmul:.0%}**. A 1-minute "
+    body += "\n\nThe optimisation step today, against this host's matmul rate in the same " \
+            "format, measured in the same process (2048² products):\n\n"
+    body += table(["products", "ms per step", "GFLOP/s", "matmul GFLOP/s", "share"],
+                  [[dtype, f"{per_step * 1000:.0f}", f"{gflops:.0f}", f"{matmul:.0f}",
+                    f"**{gflops / matmul:.0%}**"]
+                   for dtype, per_step, gflops, matmul in dict(
+                       (r[0], r) for r in rates).values()])
+    body += (f"\n\nA 1-minute "
              f"content (the melody repeated, {long_steps} steps over its windows) took "
              f"{long_:.1f} s against {short:.1f} s for the 5 s clip: "
              f"**{long_ / short:.1f}×** for 12× the length.\n\n")

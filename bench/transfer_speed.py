@@ -21,15 +21,15 @@ from tfstyle.optimisation.transfer import TransferConfig
 PUBLISHED_SECONDS = 0.46  # fastest published implementation per iteration, on this machine
 
 
-def matmul_gflops(seconds=4.0, n=2048):
-    a = tf.random.normal([n, n])
-    b = tf.random.normal([n, n])
+def matmul_gflops(seconds=4.0, n=2048, dtype="float32"):
+    a = tf.cast(tf.random.normal([n, n]), dtype)
+    b = tf.cast(tf.random.normal([n, n]), dtype)
 
     @tf.function
     def chain(a, b, reps):
         x = a
         for _ in tf.range(reps):
-            x = tf.matmul(x, b) * 1e-3
+            x = tf.matmul(x, b) * tf.cast(1e-3, x.dtype)
         return x
 
     chain(a, b, tf.constant(2)).numpy()
@@ -76,9 +76,10 @@ def main():
     rows = []
     for k in (3, 11):
         for jit in (False, True):
-            # No convergence stop: every timed step runs.
+            # No convergence stop: every timed step runs. float32 products, against the
+            # float32 matmul rate (bfloat16: bench/optimisation_speed.py).
             config = TransferConfig(method="random-cnn", kernel_size=str(k), filters="4096",
-                                    tol=0.0, steps=args.steps).validate()
+                                    tol=0.0, steps=args.steps, precision="float32").validate()
             opt = style_transfer.Optimisation(content, style, config)
             opt.jit_compile = jit
             seconds = seconds_per_step(opt, args.steps)

@@ -105,7 +105,7 @@ def test_help_documents_every_setting(capsys):
     for option in ["--steps", "--learning-rate", "--content-weight", "--style-weight",
                    "--filters", "--kernel-size", "--n-fft", "--hop-length", "--sr", "--seed",
                    "--gl-iters", "--plot", "--preset", "--method", "--weights",
-                   "--random-weights", "--optimizer", "--representation"]:
+                   "--random-weights", "--optimizer", "--representation", "--precision"]:
         assert option in text
 
 
@@ -121,3 +121,19 @@ def test_the_progress_bar_ends_where_a_converged_run_ended(clips, tmp_path, caps
     assert taken < 300
     last = [line for line in re.split(r"[\r\n]", err) if "optimising" in line][-1]
     assert f"{taken}/{taken}" in last and "/300" not in last
+
+
+@pytest.mark.parametrize("precision,said", [("bfloat16", True), ("float32", False)])
+def test_the_summary_says_when_the_products_were_bfloat16(clips, tmp_path, capsys, precision,
+                                                          said):
+    content, style = clips
+    code, err = _run(capsys, ["transfer", content, style, "-o", str(tmp_path / "o.wav"),
+                              *FAST[:-1], "--precision", precision])
+    assert code == 0
+    assert ("; bfloat16 products (--precision)" in err) == said
+    with pytest.raises(SystemExit) as exit_:
+        main(["transfer", content, style, "-o", str(tmp_path / "p.wav"), *FAST,
+              "--precision", "float16"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "invalid choice: 'float16'" in err
+    assert not (tmp_path / "p.wav").exists()

@@ -55,3 +55,34 @@ def test_the_tap_products_are_the_convolution(kernel):
     got, want = np.asarray(taps(x)), np.asarray(conv(x))
     assert got.shape == want.shape == (2, 40 - kernel + 1, 16)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+def test_bfloat16_products_are_the_float32_ones_rounded():
+    import tensorflow as tf
+
+    from tfstyle.optimisation.features.random_cnn import TapConv1D
+
+    x = tf.constant(np.random.default_rng(1).normal(size=(1, 50, 64)).astype(np.float32))
+    exact = TapConv1D(32, 3, padding="valid", use_bias=False)
+    rounded = TapConv1D(32, 3, padding="valid", use_bias=False, matmul_dtype="bfloat16")
+    exact.build(x.shape), rounded.build(x.shape)
+    rounded.set_weights(exact.get_weights())
+    outputs, grads = [], []
+    for layer in (exact, rounded):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(tf.square(y))
+        outputs.append(y.numpy())
+        grads.append(tape.gradient(loss, x).numpy())
+    assert outputs[1].dtype == np.float32 and grads[1].dtype == np.float32
+    # bfloat16 keeps 8 significant bits: products of 192 terms land within a few 2^-8 of the
+    # float32 ones relative to their size, and differ from them.
+    for exact_value, rounded_value in ((outputs[0], outputs[1]), (grads[0], grads[1])):
+        error = np.linalg.norm(rounded_value - exact_value) / np.linalg.norm(exact_value)
+        assert 0 < error < 2e-2
+    clone = TapConv1D.from_config(rounded.get_config())
+    assert clone.matmul_dtype == "bfloat16"
+    net = RandomCNN1D(12, filters=8, kernel_size=2, seed=3, matmul_dtype="bfloat16")
+    assert RandomCNN1D.from_config(net.get_config()).get_layer("conv1").matmul_dtype == \
+        "bfloat16"

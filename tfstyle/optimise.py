@@ -20,6 +20,7 @@ class TransferResult:
     max_steps: int = 0     # what --steps allowed, all windows together
     stop_reason: str = ""  # why the (last) window stopped: "converged", "max steps", ...
     transpose: float = 0.0  # semitones the content was moved by (harmonic method)
+    precision: str = ""    # the random CNN's product format, where not float32
     warnings: list = dataclasses.field(default_factory=list)  # lines for the user
     timings: dict = dataclasses.field(default_factory=dict)   # seconds per stage
     samples: int = 0       # the output's length (also when `audio` is None)

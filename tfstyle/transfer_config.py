@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 
 from tfstyle.errors import TfstyleError
-from tfstyle.optimisation.features.catalog import NETWORKS
+from tfstyle.optimisation.features.catalog import NETWORKS, PRECISIONS
 from tfstyle.settings import check_choices, setting
 
 INITS = ("content", "content+noise", "noise")
@@ -97,6 +97,12 @@ class TransferConfig:
     random_weights: bool = setting(False, "run a pretrained backbone with seeded random weights "
                                          "instead (offline)")
     seed: int = setting(0, "seed of random networks, noise and the random phase")
+    precision: str = setting("auto", "random-cnn: format of the network's matrix products: "
+                                     "auto (bfloat16 on a CPU that multiplies it natively, "
+                                     "AVX512-BF16 or AMX, about twice as fast there; float32 "
+                                     "elsewhere and on GPUs), float32 or bfloat16; the "
+                                     "spectrogram and the losses stay float32",
+                             choices=PRECISIONS)
     transpose: str = setting("auto", "harmonic: semitones to move the content's pitch by, or "
                                     "'auto': whole octaves, only when the content's median "
                                     "pitch is more than an octave outside the style's range")

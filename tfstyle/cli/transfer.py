@@ -102,6 +102,8 @@ def run(args):
         print(f"stopped after {result.steps} of at most {result.max_steps} steps: "
               f"{result.stop_reason}"
               + (f"; content moved by {result.transpose:+g} semitones" if result.transpose
-                 else ""), file=sys.stderr)
+                 else "")
+              + (f"; {result.precision} products (--precision)" if result.precision else ""),
+              file=sys.stderr)
         print(f"wrote {args.output} ({result.samples / result.sr:.2f} s at {result.sr} Hz)"
               + (f" and {args.plot}" if args.plot else ""), file=sys.stderr)

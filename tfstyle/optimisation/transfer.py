@@ -55,7 +55,7 @@ class Optimisation:
         makes one of config.vocoder."""
         import tensorflow as tf
 
-        from tfstyle.optimisation import features
+        from tfstyle.optimisation import features, precision
         from tfstyle.optimisation.representations import Representation
 
         if config.vocoder and invert is None:
@@ -76,10 +76,12 @@ class Optimisation:
         self.work_length = len(content)
         lo = float(tf.reduce_min(self.content_rep))
         hi = float(tf.reduce_max(self.content_rep))
+        self.matmul_dtype = precision.resolve(config.precision) \
+            if config.method == "random-cnn" else "float32"
         self.net = features.build(config.method, self.rep.channels, config.filters,
                                   config.kernel_size, config.activation, config.seed,
                                   config.weights, config.random_weights, config.pooling,
-                                  image_range=(lo, hi))
+                                  image_range=(lo, hi), matmul_dtype=self.matmul_dtype)
         self.content_layers = _names(config.content_layers) or self.net.content_layers
         self.style_layers = _names(config.style_layers) or self.net.style_layers
         self.net.check_layers(self.content_layers + self.style_layers)
@@ -92,8 +94,10 @@ class Optimisation:
         # Measured on CPU (bench/transfer_speed.py, bench/nsynth_speed.py): XLA speeds up the
         # random CNN's step now that its convolution is matrix products (TapConv1D: 73 ms
         # against 92-105 ms on 2 cores, the losses alike; with the convolution op it was
-        # slower) and the NSynth encoder's many small dilated convolutions.
-        self.jit_compile = config.method in ("nsynth", "random-cnn")
+        # slower) and the NSynth encoder's many small dilated convolutions. Not in bfloat16:
+        # XLA's CPU product took 28.6 ms for the default forward against oneDNN's 15 ms.
+        self.jit_compile = config.method == "nsynth" or (
+            config.method == "random-cnn" and self.matmul_dtype == "float32")
         self.chunk = config.chunk_frames or self.net.native_frames or AUTO_CHUNK[config.method]
         self._style_maps = None
 
@@ -220,7 +224,9 @@ class Optimisation:
                               seconds=time.perf_counter() - start_time,
                               representation=result_rep.numpy(), steps=taken,
                               max_steps=cfg.steps * len(windows),
-                              stop_reason=summarise(reasons), timings=timings)
+                              stop_reason=summarise(reasons), timings=timings,
+                              precision="" if self.matmul_dtype == "float32"
+                              else self.matmul_dtype)
 
     def griffin_lim(self, magnitude, length):
         """The default inversion: Griffin-Lim from the configured initial phase."""

@@ -52,11 +52,13 @@ def _ints(value):
 
 
 def build(network, channels, filters="4096", kernel_size="3", activation="relu", seed=0,
-          weights=None, random_weights=False, pooling="max", image_range=(0.0, 1.0)):
+          weights=None, random_weights=False, pooling="max", image_range=(0.0, 1.0),
+          matmul_dtype="float32"):
     """Builds the named network for a representation with `channels` channels.
 
     `filters`/`kernel_size` are comma-separated per layer for the random networks;
-    `image_range` is the (lo, hi) representation range mapped to image 0..255.
+    `image_range` is the (lo, hi) representation range mapped to image 0..255;
+    `matmul_dtype` is the random 1-D CNN's product format (`tfstyle.optimisation.precision`).
     """
     if network not in NETWORKS:
         raise TfstyleError(f"unknown network {network!r}; choose one of {', '.join(NETWORKS)}")
@@ -65,7 +67,7 @@ def build(network, channels, filters="4096", kernel_size="3", activation="relu",
         if len(k) == 1:
             k = k * len(f)
         model = RandomCNN1D(channels, filters=f, kernel_size=k, activation=activation,
-                            seed=seed)
+                            seed=seed, matmul_dtype=matmul_dtype)
         act = "conv" if activation == "none" else activation
         last = len(f)
         return FeatureExtractor(model, lambda rep: rep, [f"{act}{last}"],
