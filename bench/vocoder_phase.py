@@ -3,12 +3,20 @@ log-mel error (tfstyle.metrics' 64 bands, level offset removed) below and above 
 phase-vocoder prior's parts swapped for the clip's own, and of variants of it.
 
     python bench/vocoder_phase.py [--kinds unseen_instruments,other_generator]
+    python bench/vocoder_phase.py --relations 15     # the experiment below, 15 min of training
 
 Needs `python bench/train_vocoder.py data` (the held-out clips) and the run
 `runs/vocoder_istft` (or `--run`). The prior's variants are computed here in NumPy, outside
 the network, from the same layers (`MelMagnitudePrior`, `MelPeakFrequency`) and the same
 locking rule as `ISTFTHead`; the "prior, rebuilt here" row checks that against the network's
 own output with its trained layers zeroed ("prior only, the network's").
+
+`--relations MINUTES` tries one answer: a layer that sees, over 3 frames, how each bin's summed
+and locked phase stands to its neighbour's (cos and sin of the difference of the frame-centred
+phases) beside the network's last features, and adds a phase correction (zero at the start).
+It is trained for MINUTES with the vocoder's own spectral losses (MR-STFT + mel weight × mel
+L1, no discriminator), the trained network frozen, then scored beside the vocoder on whole
+held-out clips of all three kinds.
 """
 import argparse
 import os
@@ -170,11 +178,93 @@ def variants(prior, y, mel):
     return outputs
 
 
+def relations(vocoder, minutes):
+    """The --relations experiment: {kind: {name: (mel distance, below LOW_HZ, MR-STFT)}}."""
+    import time
+
+    import keras
+    import librosa
+    import tensorflow as tf
+    from keras import ops
+
+    from tfstyle import metrics
+    from tfstyle.converters.melgan_vc.frontend import normalized_mel
+    from tfstyle.converters.vocoder.data import training_pipeline
+    from tfstyle.domains import load_domain
+    from tfstyle.dsp.spectral_loss import multi_resolution_stft_loss
+
+    cfg, generator = vocoder.config, vocoder.generator
+    head, bins = generator.get_layer("waveform"), generator.bins
+    parts = keras.Model(generator.input, [generator.get_layer("post_act").output,
+                                          generator.get_layer("magnitude").output,
+                                          generator.get_layer("phase").output,
+                                          generator._frequency])
+    parts.trainable = False
+
+    def locked_and_relations(frequency):
+        locked = head.lock(frequency, head.integrated_phase(frequency))
+        t = ops.arange(ops.shape(locked)[1])[:, None]
+        k = ops.arange(bins)[None, :]
+        centred = locked + ops.cast(ops.mod(t * k, 4), "float32") * (np.pi / 2) \
+            + np.pi * ops.cast(k, "float32")
+        step = centred[..., 1:] - centred[..., :-1]
+        return locked, ops.concatenate([ops.cos(step), ops.sin(step)], -1)
+
+    mel = keras.Input((None, cfg.n_mels))
+    features, magnitude, phase, frequency = parts(mel)
+    locked, related = keras.layers.Lambda(lambda f: locked_and_relations(f))(frequency)
+    h = keras.layers.Conv1D(256, 3, padding="same", name="relations_in")(
+        keras.layers.Concatenate()([features, related]))
+    correction = keras.layers.Conv1D(bins, 1, kernel_initializer="zeros",
+                                     name="relations_out")(keras.layers.LeakyReLU(0.2)(h))
+    audio = keras.layers.Lambda(lambda a: head.synthesise(a[0], a[1] + a[2] + a[3]))(
+        [magnitude, phase, correction, locked])
+    model = keras.Model(mel, audio)
+    variables = [w for w in model.trainable_variables if "relations_" in w.path]
+    batches = iter(training_pipeline(load_domain(os.path.join(ROOT, "runs", "vocoder_data",
+                                                              "train"), cfg), cfg, seed=3))
+    optimizer = keras.optimizers.Adam(5e-4, beta_1=0.8, beta_2=0.99)
+
+    @tf.function
+    def step(m, a):
+        with tf.GradientTape() as tape:
+            fake = model(m, training=True)
+            stft = multi_resolution_stft_loss(a, fake)[0]
+            loss = stft + cfg.mel_weight * tf.reduce_mean(
+                tf.abs(normalized_mel(a, cfg) - normalized_mel(fake, cfg)))
+        optimizer.apply(tape.gradient(loss, variables), variables)
+        return stft
+
+    start, steps = time.time(), 0
+    while time.time() - start < minutes * 60:
+        step(*next(batches))
+        steps += 1
+    sr = cfg.sr
+    low = librosa.mel_frequencies(metrics.N_MELS + 2, fmax=sr / 2)[1:-1] < LOW_HZ
+    scores = {}
+    for kind in sorted(os.listdir(HELD_OUT)):
+        for name in sorted(os.listdir(os.path.join(HELD_OUT, kind))):
+            y = sf.read(os.path.join(HELD_OUT, kind, name), dtype="float32")[0]
+            m = normalized_mel(y, cfg)[None]
+            for label, net in (("the trained vocoder", generator),
+                               (f"with the phase relations ({steps} steps)", model)):
+                out = np.asarray(net(m)[0], np.float32)[:len(y)]
+                ref = y[:len(out)]
+                diff = metrics.log_mel(out, sr) - metrics.log_mel(ref, sr)
+                diff -= diff.mean()
+                scores.setdefault(kind, {}).setdefault(label, []).append(
+                    (np.sqrt(np.mean(diff ** 2)), np.sqrt(np.mean(diff[low] ** 2)),
+                     float(multi_resolution_stft_loss(ref[None], out[None])[0])))
+    return scores, steps
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kinds", default="unseen_instruments,other_generator")
     parser.add_argument("--run", default=os.path.join(ROOT, "runs", "vocoder_istft"))
+    parser.add_argument("--relations", type=float, metavar="MINUTES",
+                        help="the phase-relations experiment instead (see above)")
     args = parser.parse_args()
     from tfstyle.cli.common import import_tensorflow
 
@@ -186,6 +276,21 @@ def main():
     from tfstyle.converters.melgan_vc import frontend
 
     vocoder = load_converter(args.run)
+    if args.relations:
+        scores, steps = relations(vocoder, args.relations)
+        rows = [[kind.replace("_", " "), label] + [f"{v:.3f}" if i == 2 else f"{v:.2f}"
+                                                    for i, v in enumerate(np.mean(r, axis=0))]
+                for kind, by_label in scores.items() for label, r in by_label.items()]
+        body = (f"A layer that sees the summed phase's relations between neighbouring bins "
+                f"(see the script's help), trained {args.relations:g} min ({steps} steps of "
+                f"8 segments) on the frozen vocoder-16k with its spectral losses; whole "
+                f"held-out clips (8 per kind), dB and MR-STFT distance as in the vocoder's "
+                f"sections.\n\n")
+        body += table(["held-out kind", "vocoder", "mel distance", f"below {LOW_HZ:g} Hz",
+                       "MR-STFT"], rows)
+        write_section("vocoder_phase_relations", "The vocoder's phase corrected from its "
+                      "neighbours' (an experiment)", body)
+        return
     prior = Prior(vocoder)
     sr = vocoder.config.sr
     centres = librosa.mel_frequencies(metrics.N_MELS + 2, fmax=sr / 2)[1:-1]

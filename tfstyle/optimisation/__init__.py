@@ -8,6 +8,7 @@ content's activations and takes on the style's statistics.
   encoder) behind one interface;
 - `losses`: content, Gram (in the cheaper of its two orders), L2, autocorrelation and total
   variation;
+- `precision`: whether the random CNN's products run in bfloat16 (`--precision`);
 - `transfer`: the engine: windows of a long content, the compiled Adam loop (or L-BFGS),
   Griffin-Lim.
 

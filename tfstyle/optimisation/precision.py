@@ -12,6 +12,7 @@ the weights, Adam's moments and every loss stay float32.
 import sys
 
 from tfstyle.optimisation.features.catalog import PRECISIONS
+
 # /proc/cpuinfo flags of native bfloat16 dot products.
 NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 
