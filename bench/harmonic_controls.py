@@ -25,9 +25,27 @@ from report import table, write_section  # noqa: E402
 
 SR = 22050
 SWAPS = {"as shipped (the content's performance)": (),
+         "the content's notes held at their peak (a sketch)": ("held",),
          "the truth's loudness": ("loudness",),
          "the truth's pitch": ("f0",),
          "the truth's loudness and pitch": ("loudness", "f0")}
+
+
+def held_notes(controls, loudness, drop_db=20.0):
+    """A sketch of a performance model: `loudness` (the content's, at the style's level) held
+    at each note's peak from its onset until the content falls `drop_db` below that peak (a
+    note-off); a note starts where the pitch moves by over half a semitone or the loudness
+    rises by over 3 dB in a frame."""
+    semitone = 12 * np.log2(np.maximum(controls.f0, 1.0))
+    onset = np.zeros(len(loudness), bool)
+    onset[1:] = (np.abs(np.diff(semitone)) > 0.5) | (np.diff(controls.loudness) > 3.0)
+    held, peak = loudness.copy(), -np.inf
+    for t in range(len(loudness)):
+        peak = loudness[t] if onset[t] else max(peak, loudness[t])
+        if controls.loudness[t] > controls.loudness[max(t - 1, 0)] - drop_db and \
+                loudness[t] > peak - drop_db:
+            held[t] = peak
+    return held.astype(np.float32)
 
 
 def transfer_with(content, style, truth, swap):
@@ -43,6 +61,9 @@ def transfer_with(content, style, truth, swap):
         played, gates, shift = original(content_controls, style_controls, *args, **kwargs)
         if not swap:
             return played, gates, shift
+        if swap == ("held",):
+            return dataclasses.replace(played, loudness=held_notes(
+                content_controls, played.loudness)), gates, shift
         own = ctl.analyse(truth, SR, config.hop_length)
         frames = len(played.f0)
         fit = lambda v: np.resize(np.asarray(v), frames) if len(v) != frames else v
