@@ -69,21 +69,12 @@ class Prior:
                           bins - 1).astype(int)
         return np.take_along_axis(summed, nearest, axis=1) - np.pi * (k[None] - nearest)
 
-    def peaks(self, mel, n_fft, floor_db=60.0):
-        """Per frame, the mel's partials in bins of n_fft (MelPeakFrequency's rule)."""
-        import tensorflow as tf
+    def peaks(self, mel, n_fft):
+        """Per frame, the mel's partials in bins of n_fft (`MelPeakFrequency.partials`)."""
+        from tfstyle.converters.vocoder.generator import MelPeakFrequency
 
-        from tfstyle.converters.melgan_vc.frontend import denormalize_db
-        from tfstyle.converters.vocoder.generator import MelPeakFrequency, _settings
-
-        centres = MelPeakFrequency(self.front_end, n_fft // 4).centres
-        db = denormalize_db(tf.constant(mel[None]), _settings(self.front_end))[0].numpy()
-        a, b, c = db[:, :-2], db[:, 1:-1], db[:, 2:]
-        peak = (b > a) & (b >= c) & (b > db.max(-1, keepdims=True) - floor_db)
-        shift = np.clip(0.5 * (a - c) / np.minimum(a - 2 * b + c, -1e-6), -0.5, 0.5)
-        place = centres[1:-1] + np.where(shift > 0, shift * (centres[2:] - centres[1:-1]),
-                                         shift * (centres[1:-1] - centres[:-2]))
-        return [place[t][peak[t]] for t in range(len(db))]
+        layer = MelPeakFrequency(self.front_end, n_fft // 4)
+        return [p[p < layer.FAR] for p in np.asarray(layer.partials(mel[None])[0])]
 
     def lobes(self, mel, magnitude, phase, n_fft):
         """Each frame as the spectrum of stationary sinusoids at the mel's partials (a Hann

@@ -326,7 +326,12 @@ class MelPeakFrequency(keras.layers.Layer):
             [np.resize(c, width) if len(c) else np.full(width, np.argmin(np.abs(centres - k)))
              for k, c in enumerate(near)], np.int32)
 
-    def call(self, mel):
+    # Where `partials` puts a band that holds no partial, in bins.
+    FAR = 1e4
+
+    def partials(self, mel):
+        """Normalised mel [batch, frames, n_mels] → each band's partial, in bins of this STFT,
+        or FAR where the band holds none."""
         from tfstyle.converters.melgan_vc.frontend import denormalize_db
 
         db = denormalize_db(mel, _settings(self.front_end))
@@ -338,10 +343,13 @@ class MelPeakFrequency(keras.layers.Layer):
         centres = ops.convert_to_tensor(self.centres)
         up, down = centres[2:] - centres[1:-1], centres[1:-1] - centres[:-2]
         place = centres[1:-1] + ops.where(shift > 0, shift * up, shift * down)
-        far = 1e4
-        place = ops.where(peak, place, far)
-        # Bands 0 and the last are never peaks: pad them as far.
-        place = ops.pad(place, ((0, 0), (0, 0), (1, 1)), constant_values=far)
+        place = ops.where(peak, place, self.FAR)
+        # Bands 0 and the last are never peaks.
+        return ops.pad(place, ((0, 0), (0, 0), (1, 1)), constant_values=self.FAR)
+
+    def call(self, mel):
+        place = self.partials(mel)
+        far = self.FAR
         bins = self.candidates.shape[0]
         k = ops.arange(bins, dtype=place.dtype)
         offset = ops.take(place, ops.convert_to_tensor(self.candidates), axis=-1) \
