@@ -35,10 +35,10 @@ from tfstyle import baselines, datasets, dispatch, metrics, presets, pretrained
 
 STORE = os.path.join(os.path.dirname(DOC), "compare_methods.json")
 REFERENCES = ("truth", "identity", "envelope")
-HELD_OUT_METHODS = ("identity", "envelope", "harmonic", "harmonic-learned", "harmonic-scratch",
+HELD_OUT_METHODS = ("identity", "envelope", "harmonic", "harmonic-offset", "harmonic-scratch",
                     "random-cnn", "piano-violin", "violin", "flute", "trumpet")
 # Variants of a preset, scored as methods of their own: name -> (preset, changed settings).
-VARIANTS = {"harmonic-learned": ("harmonic", {"loudness": "learned"})}
+VARIANTS = {"harmonic-offset": ("harmonic", {"loudness": "offset"})}
 # The bar one-shot transfer must clear on every kind of data (issue: one-shot as good as a
 # trained converter): mean mel distance at most this ratio to identity's, below the envelope
 # baseline on every pair, chroma no more than BAR_CHROMA_GAP below the true rendering's.
@@ -219,7 +219,7 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
              "kind):\n\n" + "\n".join(verdicts))
     write_section("compare_heldout", "Methods on held-out data: four pairs, three kinds",
                   body, command="python bench/compare_methods.py --held-out --clips 4 "
-                                "--methods harmonic, then --methods harmonic-learned, then "
+                                "--methods harmonic, then --methods harmonic-offset, then "
                                 "--methods harmonic-scratch (earlier rows: --held-out "
                                 "--clips 2, and "
                                 "--pairs piano-violin --kinds generator soundfont --clips 1 "

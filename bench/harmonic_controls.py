@@ -5,9 +5,10 @@ true rendering's own, on held-out pairs.
     python bench/harmonic_controls.py [--kind generator] [--clips 4]
 
 For each pair (bench/pairs.py: content on the first instrument, style on the second, the truth:
-the content's melody on the second), `tfstyle transfer --method harmonic` as the README runs it,
-then the same transfer with the performance's loudness (and its silence gate), its pitch, or
-both, taken from the truth's analysis instead (tfstyle.harmonic.controls.analyse). With both,
+the content's melody on the second), `tfstyle transfer --method harmonic` as the README runs it
+(its loudness the learned mapping's contour), the same with the content's own contour
+(`--loudness offset`), then with the performance's loudness (and its silence gate), its pitch,
+or both, taken from the truth's analysis instead (tfstyle.harmonic.controls.analyse). With both,
 what is left is the synthesiser's timbre: how near the prior, told the style, plays the truth's
 own performance. Mean mel distance to the truth as a ratio to identity's, as
 bench/compare_methods.py reports it.
@@ -24,28 +25,11 @@ import pairs  # noqa: E402
 from report import table, write_section  # noqa: E402
 
 SR = 22050
-SWAPS = {"as shipped (the content's performance)": (),
-         "the content's notes held at their peak (a sketch)": ("held",),
+SWAPS = {"as shipped (the learned loudness mapping's contour)": (),
+         "the content's own contour at the style's level (--loudness offset)": ("offset",),
          "the truth's loudness": ("loudness",),
          "the truth's pitch": ("f0",),
          "the truth's loudness and pitch": ("loudness", "f0")}
-
-
-def held_notes(controls, loudness, drop_db=20.0):
-    """A sketch of a performance model: `loudness` (the content's, at the style's level) held
-    at each note's peak from its onset until the content falls `drop_db` below that peak (a
-    note-off); a note starts where the pitch moves by over half a semitone or the loudness
-    rises by over 3 dB in a frame."""
-    semitone = 12 * np.log2(np.maximum(controls.f0, 1.0))
-    onset = np.zeros(len(loudness), bool)
-    onset[1:] = (np.abs(np.diff(semitone)) > 0.5) | (np.diff(controls.loudness) > 3.0)
-    held, peak = loudness.copy(), -np.inf
-    for t in range(len(loudness)):
-        peak = loudness[t] if onset[t] else max(peak, loudness[t])
-        if controls.loudness[t] > controls.loudness[max(t - 1, 0)] - drop_db and \
-                loudness[t] > peak - drop_db:
-            held[t] = peak
-    return held.astype(np.float32)
 
 
 def transfer_with(content, style, truth, swap):
@@ -55,15 +39,14 @@ def transfer_with(content, style, truth, swap):
     from tfstyle.harmonic import one_shot, performance
 
     config = presets.config(method="harmonic", sr=SR)
+    if swap == ("offset",):
+        return one_shot.run(content, style, dataclasses.replace(config, loudness="offset")).audio
     original = one_shot.perform
 
     def perform(content_controls, style_controls, *args, **kwargs):
         played, gates, shift = original(content_controls, style_controls, *args, **kwargs)
         if not swap:
             return played, gates, shift
-        if swap == ("held",):
-            return dataclasses.replace(played, loudness=held_notes(
-                content_controls, played.loudness)), gates, shift
         own = ctl.analyse(truth, SR, config.hop_length)
         frames = len(played.f0)
         fit = lambda v: np.resize(np.asarray(v), frames) if len(v) != frames else v

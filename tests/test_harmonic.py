@@ -84,20 +84,24 @@ def test_plucked_notes_ringing_into_the_next_give_no_subharmonic_slips():
 
 
 def test_octave_shift_moves_only_a_melody_outside_the_style_range():
-    low = ctl.analyse(notes([110.0, 123.5]), SR, HOP)
+    low = ctl.analyse(notes([65.4, 73.4]), SR, HOP)
     mid = ctl.analyse(notes([440.0, 494.0]), SR, HOP)
     high = ctl.analyse(notes([880.0, 988.0, 1046.5]), SR, HOP)
     for content, style in ((low, mid), (high, low), (low, high)):
         shift = ctl.octave_shift(content, style)
         notes_ = ctl.hz_to_midi(style.f0[style.voiced])
-        lo = np.percentile(notes_, 5) - ctl.RANGE_MARGIN
-        hi = np.percentile(notes_, 95) + ctl.RANGE_MARGIN
+        lo, hi = ctl.playable_range(np.percentile(notes_, 5), np.percentile(notes_, 95))
+        # Three-note styles: each range is widened to two octaves before the margin.
+        assert hi - lo == pytest.approx(ctl.MIN_RANGE + 2 * ctl.RANGE_MARGIN)
         moved = ctl.median_midi(content) + shift
         # The fewest whole octaves that land the median in the style's widened range.
         assert shift % 12 == 0 and shift != 0 and lo <= moved <= hi
         assert not lo <= moved - np.sign(shift) * 12 <= hi
     assert ctl.octave_shift(low, mid) == 12
     assert ctl.octave_shift(mid, high) == 0          # within an octave of the style's range
+    # 13 semitones above a style that keeps to two notes, yet well inside an instrument's
+    # two octaves around them: left where it is.
+    assert ctl.octave_shift(mid, ctl.analyse(notes([196.0, 220.0]), SR, HOP)) == 0
 
 
 def test_loudness_mapping_gives_the_content_the_style_distribution():

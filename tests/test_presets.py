@@ -40,6 +40,17 @@ def test_overrides_win_over_the_preset():
         presets.config("nope")
 
 
+def test_starting_from_scratch_leaves_the_priors_loudness_mapping_out():
+    assert presets.config("harmonic").loudness == "learned"
+    # The mapping is the prior's: --start scratch plays the content's own contour...
+    assert presets.config("harmonic", start="scratch").loudness == "offset"
+    assert presets.with_method(presets.config("default", start="scratch"),
+                               "harmonic").loudness == "offset"
+    # ...unless the mapping is asked for by hand.
+    assert presets.config("harmonic", start="scratch", loudness="learned").loudness == "learned"
+    assert presets.config("harmonic-scratch").loudness == "quantile"
+
+
 def test_presets_command_lists_every_system(capsys):
     assert main(["presets"]) == 0
     out = capsys.readouterr().out

@@ -121,9 +121,9 @@ class TransferConfig:
                                         "content's dynamics kept, its level moved onto the "
                                         "style's) or learned (the contour the timbre prior's "
                                         "loudness mapping gives the content's notes for the "
-                                        "style's embedding, at the style's level; nearer the "
-                                        "truth on the development set, further on held-out "
-                                        "melodies)",
+                                        "style's embedding, at the style's level: the "
+                                        "harmonic preset's; with --start scratch, offset "
+                                        "unless given)",
                             choices=("quantile", "offset", "learned"))
     harmonics: int = setting(60, "harmonic: number of harmonics of the oscillator bank")
     noise_bands: int = setting(65, "harmonic: bands of the filtered-noise magnitude response")

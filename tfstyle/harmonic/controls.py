@@ -188,6 +188,18 @@ def hz_to_midi(f):
 # The style's range for octave shifting: its 5th to 95th pitch percentiles, widened by an
 # octave: a few seconds of style show only part of what its instrument can play.
 RANGE_MARGIN = 12.0
+# Before that margin, a range narrower than two octaves is widened to two, about its middle: a
+# style of a few repeated notes (an arpeggio on three pitches, one sustained note) says little
+# of the instrument's range, and moved a cello melody an octave down that a cello plays as
+# written (a held-out melody whose style clip kept to 51-54).
+MIN_RANGE = 24.0
+
+
+def playable_range(low, high, maximum=np.maximum):
+    """(lowest, highest) MIDI pitch a melody may have and be left where it is, for a style
+    whose 5th-95th pitch percentiles are `low`, `high` (`maximum`: tf.maximum on-graph)."""
+    widen = maximum(MIN_RANGE - (high - low), 0.0) / 2.0
+    return low - widen - RANGE_MARGIN, high + widen + RANGE_MARGIN
 
 
 QUANTILES = np.linspace(0.0, 1.0, 101)
@@ -220,13 +232,12 @@ def _profile(style):
 
 def octave_shift(content, style):
     """Whole octaves (in semitones) that bring the content's median pitch into the style's
-    (Controls or Profile) range, or 0 when it is already inside: a melody the style's
-    instrument can play as written is not moved (the true rendering would not be), one
-    outside is moved by the fewest octaves, as DDSP does for, e.g., a voice given to a
+    (Controls or Profile) range (`playable_range`), or 0 when it is already inside: a melody
+    the style's instrument can play as written is not moved (the true rendering would not
+    be), one outside is moved by the fewest octaves, as DDSP does for, e.g., a voice given to a
     violin."""
     style = _profile(style)
-    low = style.pitch_low - RANGE_MARGIN
-    high = style.pitch_high + RANGE_MARGIN
+    low, high = playable_range(style.pitch_low, style.pitch_high)
     median = median_midi(content)
     if median < low:
         return 12 * int(np.ceil((low - median) / 12.0))

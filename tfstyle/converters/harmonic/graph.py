@@ -184,8 +184,7 @@ def match_decay(loudness, note, target_decay, frame_seconds, most_db=30.0):
 def octave_shift(f0, voiced, profile):
     """`ctl.octave_shift` against a profile: semitones, a multiple of 12."""
     median = _quantiles(tf.boolean_mask(hz_to_midi(f0), voiced), tf.constant([0.5]))[0]
-    low = profile.pitch_low - ctl.RANGE_MARGIN
-    high = profile.pitch_high + ctl.RANGE_MARGIN
+    low, high = ctl.playable_range(profile.pitch_low, profile.pitch_high, tf.maximum)
     up = 12.0 * tf.math.ceil((low - median) / 12.0)
     down = -12.0 * tf.math.ceil((median - high) / 12.0)
     return tf.where(median < low, up, tf.where(median > high, down, 0.0))
