@@ -624,8 +624,9 @@ def main(argv=None):
     p.add_argument("--dynamics-width", type=int, default=DYNAMICS_WIDTH,
                    help="channels of the loudness mapping's layers (default %(default)s)")
     p.add_argument("--dynamics", action="store_true",
-                   help="fit the prior's loudness mapping on paired renderings (the same "
-                        "melodies on every instrument) and store it with the prior: in the "
+                   help="fit the prior's loudness mapping on paired renderings (each "
+                        "melody played by DYNAMICS_PLAYERS instruments drawn for it) and "
+                        "store it with the prior: in the "
                         "shipped package with --shipped, else in the run folder for "
                         "--package; checkpointed in RUN/dynamics_fit/, so a killed fit "
                         "resumes when run again")
