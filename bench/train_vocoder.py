@@ -108,14 +108,11 @@ def make_data(seed=5):
     print(f"{len(os.listdir(train))} training clips in {train}", file=sys.stderr)
 
 
-def train(minutes, learning_rate=None, adversarial_start=None, init_from=None, mel_weight=None):
+def train(minutes, init_from=None, **changed):
+    """`changed`: settings of the run to change (None: the run's own)."""
     from tfstyle.converters.api import fit
 
-    settings = {} if learning_rate is None else {"learning_rate": learning_rate}
-    if adversarial_start is not None:
-        settings["adversarial_start"] = adversarial_start
-    if mel_weight is not None:
-        settings["mel_weight"] = mel_weight
+    settings = {name: value for name, value in changed.items() if value is not None}
     if init_from:
         settings["init_from"] = init_from
     from tfstyle.converters.run import Run
@@ -130,11 +127,13 @@ def train(minutes, learning_rate=None, adversarial_start=None, init_from=None, m
         # What each stretch did, for the model card; a stretch stopped by a signal too.
         reached = Run(RUN).latest_step()
         config, _ = Run(RUN).load_config()
+        adversarial = (f"adversarial from step {config.adversarial_start}"
+                       if config.adversarial_start < reached else "no adversarial losses")
         with open(os.path.join(RUN, "sessions.txt"), "a") as f:
             f.write(f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(start))} "
                     f"{(time.time() - start) / 60:.0f} min, steps {before} to {reached}, lr "
-                    f"{config.learning_rate}, adversarial from step "
-                    f"{config.adversarial_start}, mel weight {config.mel_weight}\n")
+                    f"{config.learning_rate}, {adversarial}, mel weight {config.mel_weight}, "
+                    f"log-mel weight {config.log_mel_weight}\n")
     return reached
 
 
@@ -250,6 +249,8 @@ def package(rows, speed, vocoder):
              "transfer presets' at the default --sr)")
     started = (f" The WaveNet layers started from the shipped {config.init_from}'s of the time "
                "(the magnitude and phase layers from zero)." if config.init_from else "")
+    metric = (" the benchmarks' log-mel distance (`--log-mel-weight`: in the sessions "
+              "that name its weight)," if config.log_mel_weight else "")
     card = f"""# {name}: a mel-conditioned WaveNet vocoder ({config.sr} Hz, {config.n_mels} bands)
 
 Turns the normalised mel of {front}
@@ -268,8 +269,8 @@ wavenet --sr {config.sr}`, `tfstyle export --vocoder wavenet`.
 - **Data**: the timbre prior's renderings (bench/train_prior.py: 54 General MIDI programs, two
   melody generators, FluidR3_GM and MuseScore_General; 1080 clips of 4 s, 72 min) at
   {config.sr} Hz. No speech.
-- **Training**: multi-resolution STFT and mel L1 losses, the multi-scale discriminator's
-  least-squares adversarial and feature-matching losses from step {config.adversarial_start};
+- **Training**: multi-resolution STFT and mel L1 losses,{metric} the multi-scale discriminator's
+  least-squares adversarial and feature-matching losses (from the step each session names);
   Adam; segments of {config.segment_frames} frames, batches of {config.batch_size}.{started}
   {step} steps in {minutes:.0f} min on 2 CPU cores:
 {chr(10).join('  - ' + line for line in sessions)}
@@ -424,6 +425,9 @@ def main(argv=None):
                         help="which vocoder: its run, data and rate (default: %(default)s)")
     parser.add_argument("--mel-weight", type=float, default=None,
                         help="weight of the mel L1 loss (default: the run's)")
+    parser.add_argument("--log-mel-weight", type=float, default=None,
+                        help="weight of the benchmarks' log-mel distance as a loss (default: "
+                             "the run's; runs from before it existed: 0)")
     parser.add_argument("--init-from", default=None, metavar="RUN",
                         help="a new run starts from this vocoder run's networks")
     args = parser.parse_args(argv)
@@ -432,8 +436,9 @@ def main(argv=None):
         make_data()
     elif args.stage == "train":
         make_data()
-        train(args.minutes, args.learning_rate, args.adversarial_start, args.init_from,
-              args.mel_weight)
+        train(args.minutes, args.init_from, learning_rate=args.learning_rate,
+              adversarial_start=args.adversarial_start, mel_weight=args.mel_weight,
+              log_mel_weight=args.log_mel_weight)
     elif args.stage == "memory":
         memory()
     else:

@@ -1,7 +1,9 @@
 """The WaveNet vocoder: generator shapes and receptive field, vocoding in blocks against one
-piece, the multi-resolution STFT loss against librosa, `fit --model vocoder` (the spectral loss
+piece, the multi-resolution STFT loss against librosa, the log-mel loss against the
+benchmarks' mel distance, `fit --model vocoder` (the spectral loss
 falls, the discriminator joins at its step, resume after SIGKILL), resynthesis through
 `tfstyle convert`, and MelGAN-VC's conversion through `--vocoder`."""
+import json
 import os
 import subprocess
 import sys
@@ -247,6 +249,36 @@ def test_the_multi_resolution_stft_loss_is_librosas_spectra_compared():
     assert float(multi_resolution_stft_loss(a, a, resolutions)[0]) == pytest.approx(0, abs=1e-6)
 
 
+def test_the_log_mel_loss_is_the_benchmarks_mel_distance():
+    from tfstyle import metrics
+    from tfstyle.dsp.spectral_loss import log_mel_distance
+
+    rng = np.random.default_rng(3)
+    t = np.arange(9000) / SR
+    a = np.stack([np.sin(2 * np.pi * f * t) * np.exp(-3 * t) for f in (220.0, 330.0)])
+    a = (a + 0.01 * rng.normal(size=a.shape)).astype(np.float32)
+    b = (0.6 * np.roll(a, 40, axis=1) + 0.02 * rng.normal(size=a.shape)).astype(np.float32)
+    want = np.mean([metrics.mel_distance(y, x, SR) for x, y in zip(a, b)])
+    assert float(log_mel_distance(a, b, SR)) == pytest.approx(want, rel=1e-3)
+    # A gain is not an error; the loss has a gradient where output = target.
+    assert float(log_mel_distance(a, 0.5 * a, SR)) == pytest.approx(0.0, abs=2e-3)
+    import tensorflow as tf
+
+    x = tf.Variable(a)
+    with tf.GradientTape() as tape:
+        loss = log_mel_distance(a, x, SR)
+    assert np.all(np.isfinite(tape.gradient(loss, x).numpy()))
+
+
+def test_runs_from_before_the_log_mel_loss_keep_training_without_it():
+    from tfstyle.converters.vocoder.config import VocoderConfig
+
+    values = json.loads(tiny_config().to_json())
+    values.pop("log_mel_weight")
+    assert VocoderConfig.from_dict(values).log_mel_weight == 0.0
+    assert VocoderConfig().log_mel_weight > 0
+
+
 def test_the_spectral_loss_falls_then_the_discriminator_joins_at_its_step():
     import tensorflow as tf
 
@@ -273,6 +305,7 @@ def test_the_spectral_loss_falls_then_the_discriminator_joins_at_its_step():
         np.testing.assert_array_equal(before, v.numpy())
     joined = step(next(batches))
     assert float(joined["d_loss"]) > 0 and float(joined["g_adv"]) > 0
+    assert float(joined["log_mel"]) > 0
     assert any(not np.array_equal(b, v.numpy())
                for b, v in zip(d_before, model.discriminator.trainable_variables))
 

@@ -42,6 +42,10 @@ class VocoderConfig(MelFrontEnd):
     mel_weight: float = setting(10.0, "weight of the L1 distance between the normalised mels "
                                       "of output and target (HiFi-GAN's mel loss; it "
                                       "teaches silence where the mel is silent)")
+    log_mel_weight: float = setting(2.0, "weight of the log-mel distance at the resolution of "
+                                         "tfstyle.metrics.mel_distance (2048-point frames, 64 "
+                                         "bands, dB, gain removed: what the benchmarks score), "
+                                         "at a hop of 256 samples")
     adversarial_start: int = setting(4000, "steps of spectral loss alone before the "
                                            "discriminator joins (Parallel WaveGAN: 100k)")
     adversarial_weight: float = setting(2.5, "weight of the generator's adversarial loss")
@@ -61,8 +65,10 @@ class VocoderConfig(MelFrontEnd):
     @classmethod
     def from_dict(cls, values):
         # Runs saved before the istft head existed hold no `head`: theirs is the waveform one.
-        # Those saved before the phase-vocoder prior existed added to the mel's alone.
-        return super().from_dict({"head": "waveform", "prior": "mel", **values})
+        # Those saved before the phase-vocoder prior existed added to the mel's alone, and
+        # those saved before the metric's log-mel loss trained without it.
+        return super().from_dict({"head": "waveform", "prior": "mel", "log_mel_weight": 0.0,
+                                  **values})
 
     @property
     def upsample_factors(self):
@@ -105,7 +111,7 @@ class VocoderConfig(MelFrontEnd):
         if not self.learning_rate > 0:
             raise TfstyleError("learning_rate must be positive")
         if min(self.adversarial_weight, self.feature_weight, self.mel_weight,
-               self.adversarial_start) < 0:
+               self.log_mel_weight, self.adversarial_start) < 0:
             raise TfstyleError("adversarial_start and the loss weights must not be negative")
         check_choices(self)
         return self

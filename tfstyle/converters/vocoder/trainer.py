@@ -4,9 +4,12 @@ segment_frames · hop]). Losses (least-squares GAN, as HiFi-GAN; feature matchin
 
     L_stft = multi-resolution STFT loss (spectral convergence + log magnitude, 3 resolutions)
     L_mel  = mean|mel(x) − mel(G(m))|, on the normalised mel of the vocoder's front end
+    L_dB   = the benchmarks' log-mel distance (`spectral_loss.log_mel_distance`: 64 bands of
+             2048-point frames, in dB, gain removed; at a hop of 256 samples)
     L_adv  = mean over scales of mean((D(G(m)) − 1)²)
     L_fm   = mean over scales and feature maps of mean|D_i(x) − D_i(G(m))|
-    L_G    = L_stft + mel_weight · L_mel + on · (adversarial_weight · L_adv
+    L_G    = L_stft + mel_weight · L_mel + log_mel_weight · L_dB
+             + on · (adversarial_weight · L_adv
              + feature_weight · L_fm)
     L_D    = mean over scales of mean((D(x) − 1)²) + mean(D(G(m))²)
 
@@ -22,10 +25,13 @@ import keras
 import tensorflow as tf
 
 from tfstyle.converters.melgan_vc.frontend import normalized_mel
-from tfstyle.dsp.spectral_loss import multi_resolution_stft_loss
+from tfstyle.dsp.spectral_loss import log_mel_distance, multi_resolution_stft_loss
 
-LOSSES = ("g_total", "stft", "convergence", "log_magnitude", "mel", "g_adv", "features",
-          "d_loss")
+LOSSES = ("g_total", "stft", "convergence", "log_magnitude", "mel", "log_mel", "g_adv",
+          "features", "d_loss")
+# The log-mel distance's hop: a 0.38 s training segment gives 25 of the metric's frames at 256
+# samples, 13 at its own 512.
+LOG_MEL_HOP = 256
 
 
 class VocoderGAN(keras.Model):
@@ -39,7 +45,7 @@ class VocoderGAN(keras.Model):
         self.built = True
 
     # Loss terms on the progress bar (all of them go to TensorBoard).
-    shown = ("stft", "mel", "g_adv", "d_loss")
+    shown = ("stft", "mel", "log_mel", "g_adv", "d_loss")
     steps_per_cycle = 1
 
     def checkpoint_objects(self):
@@ -102,10 +108,12 @@ class VocoderGAN(keras.Model):
             stft, convergence, log_magnitude = multi_resolution_stft_loss(audio, fake)
             mel_loss = tf.reduce_mean(tf.abs(normalized_mel(audio, cfg)
                                              - normalized_mel(fake, cfg)))
+            log_mel = tf.constant(0.0) if not cfg.log_mel_weight else log_mel_distance(
+                audio, fake, cfg.sr, hop_length=LOG_MEL_HOP)
             adv, features = tf.cond(on, lambda: self._adversarial(audio, fake),
                                     lambda: (zero, zero))
-            g_total = (stft + cfg.mel_weight * mel_loss + cfg.adversarial_weight * adv
-                       + cfg.feature_weight * features)
+            g_total = (stft + cfg.mel_weight * mel_loss + cfg.log_mel_weight * log_mel
+                       + cfg.adversarial_weight * adv + cfg.feature_weight * features)
             scaled = g_total * self._scale()
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
         d_vars = self.discriminator.trainable_variables
@@ -114,8 +122,8 @@ class VocoderGAN(keras.Model):
         self.d_optimizer.apply(d_grads, d_vars)
         self.steps_done.assign_add(1)
         return dict(g_total=g_total, stft=stft, convergence=convergence,
-                    log_magnitude=log_magnitude, mel=mel_loss, g_adv=adv, features=features,
-                    d_loss=d_loss)
+                    log_magnitude=log_magnitude, mel=mel_loss, log_mel=log_mel, g_adv=adv,
+                    features=features, d_loss=d_loss)
 
     def train_step(self, data):
         # Keras' `fit` idiom; tfstyle's own loop (converters/training.py) calls `cycle`.
