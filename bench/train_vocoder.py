@@ -247,10 +247,16 @@ def package(rows, speed, vocoder):
              "8 kHz)" if config.sr == 16000 else "the music-22k front end (22.05 kHz, n_fft "
              "1024, hop 192, 192 bands to 11.025 kHz: the shipped piano-violin's, and the "
              "transfer presets' at the default --sr)")
-    started = (f" The WaveNet layers started from the shipped {config.init_from}'s of the time "
-               "(the magnitude and phase layers from zero)." if config.init_from else "")
-    metric = (" the benchmarks' log-mel distance (`--log-mel-weight`: in the sessions "
-              "that name its weight)," if config.log_mel_weight else "")
+    if config.init_from in pretrained.MODELS:
+        # `prepare` keeps a shipped vocoder's WaveNet layers alone when its prior differs (the
+        # shipped vocoder-16k the istft-16k run started from had the "mel" prior).
+        started = (f" The WaveNet layers started from the shipped {config.init_from}'s of the "
+                   "time (the magnitude and phase layers from zero).")
+    else:
+        started = (f" Generator and discriminator started from the run "
+                   f"`{config.init_from}`'s." if config.init_from else "")
+    metric = ("\n  the benchmarks' log-mel distance (`--log-mel-weight`: in the sessions that "
+              "name its weight)," if config.log_mel_weight else "")
     card = f"""# {name}: a mel-conditioned WaveNet vocoder ({config.sr} Hz, {config.n_mels} bands)
 
 Turns the normalised mel of {front}
