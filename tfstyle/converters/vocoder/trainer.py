@@ -108,7 +108,7 @@ class VocoderGAN(keras.Model):
             stft, convergence, log_magnitude = multi_resolution_stft_loss(audio, fake)
             mel_loss = tf.reduce_mean(tf.abs(normalized_mel(audio, cfg)
                                              - normalized_mel(fake, cfg)))
-            log_mel = tf.constant(0.0) if not cfg.log_mel_weight else log_mel_distance(
+            log_mel = zero if not cfg.log_mel_weight else log_mel_distance(
                 audio, fake, cfg.sr, hop_length=LOG_MEL_HOP)
             adv, features = tf.cond(on, lambda: self._adversarial(audio, fake),
                                     lambda: (zero, zero))
