@@ -57,7 +57,9 @@ def test_a_vocoder_run_saved_before_the_istft_head_keeps_its_waveform_head():
 # stage at the frame rate or at 4 x it.
 HEADS = {"waveform": {}, "istft": dict(head="istft", upsample="1", channels="8"),
          "istft-mel": dict(head="istft", upsample="1", channels="8", prior="mel"),
-         "istft-x4": dict(head="istft", upsample="4", channels="8")}
+         "istft-x4": dict(head="istft", upsample="4", channels="8"),
+         # An inverse STFT of 6 hops: blocks start on multiples of 3 frames at x2.
+         "istft-x2-overlap6": dict(head="istft", upsample="2", channels="8", overlap=6)}
 
 
 def build_net(head):
@@ -126,7 +128,8 @@ def test_a_long_mel_vocoded_in_blocks_is_the_one_piece_output(head):
     assert synthesis.vocode(net, mel, length=1000).shape == (1000,)
 
 
-def test_the_istft_head_starts_from_the_magnitude_the_mel_implies():
+@pytest.mark.parametrize("overlap", [4, 6])
+def test_the_istft_head_starts_from_the_magnitude_the_mel_implies(overlap):
     """Before training (its magnitude layer is zeros) the iSTFT generator's output carries the
     magnitude that the mel's inverse gives: measured again through the front end, it is the
     input mel; the phase it learns does not change how the magnitude is set."""
@@ -136,25 +139,27 @@ def test_the_istft_head_starts_from_the_magnitude_the_mel_implies():
     from tfstyle.converters.melgan_vc.frontend import magnitude_to_mel, normalized_mel
     from tfstyle.converters.vocoder.generator import ISTFTHead, build
 
-    config = tiny_config(**HEADS["istft"])
+    config = tiny_config(**HEADS["istft"], overlap=overlap)
     net = build(config)
+    n_fft = overlap * config.hop_length
     y = tune(3)[None]
     mel = normalized_mel(tf.constant(y), config)
     prior = net.get_layer("mel_magnitude")(mel)
-    again = magnitude_to_mel(tf.exp(prior), config, 4 * config.hop_length)
+    again = magnitude_to_mel(tf.exp(prior), config, n_fft)
     # Where the mel is above its floor, the round trip holds to about a dB (the inverse is
     # clamped at zero); a wrong scale of the magnitude would be 6 dB (0.12) per factor 2.
     loud = np.asarray(mel) > -0.5
     assert np.mean(np.abs(np.asarray(again) - np.asarray(mel))[loud]) < 0.04
     # The head's inverse STFT is spectral.istft's: the true magnitude, and the true phase
     # less the head's own ramp (each bin's centre frequency over a hop), give y back.
-    stft = spectral.stft(tf.constant(y), 4 * config.hop_length, config.hop_length)
+    stft = spectral.stft(tf.constant(y), n_fft, config.hop_length)
     frames, bins = stft.shape[-2], stft.shape[-1]
-    ramp = (np.arange(frames)[:, None] * np.arange(bins)[None, :] % 4) * (np.pi / 2)
-    head = ISTFTHead(config.hop_length)
+    ramp = (np.arange(frames)[:, None] * np.arange(bins)[None, :] % overlap) \
+        * (2 * np.pi / overlap)
+    head = ISTFTHead(config.hop_length, overlap=overlap)
     out = np.asarray(head([tf.math.log(tf.abs(stft) + 1e-12),
                            tf.math.angle(stft) - ramp.astype(np.float32)]))
-    edge = 4 * config.hop_length
+    edge = n_fft
     np.testing.assert_allclose(out[0, edge:-edge], y[0, edge:out.shape[1] - edge], atol=1e-4)
 
 
@@ -189,7 +194,7 @@ def test_the_phase_vocoder_prior_plays_a_partial_between_two_bins_at_its_own_pit
         outputs["mel"], y, SR) - 1.0
 
 
-@pytest.mark.parametrize("head", ["istft", "istft-mel"])
+@pytest.mark.parametrize("head", ["istft", "istft-mel", "istft-x2-overlap6"])
 def test_the_istft_generator_exports_to_builtin_tflite(head, tmp_path):
     """Its inverse DFT, overlap-add and the mel's magnitude estimate are builtin TFLite ops;
     the LiteRT runner's blocks, each carrying the integrated phase to the next, give what
@@ -201,7 +206,8 @@ def test_the_istft_generator_exports_to_builtin_tflite(head, tmp_path):
     sys.path.insert(0, os.path.join(ROOT, "export"))
     import tflite_runner
 
-    net, frames = build_net(head), 40
+    # A multiple of every head's frame period (4, and 3 for the overlap of 6 at x2).
+    net, frames = build_net(head), 48
     path, ops = export_vocoder_tflite(net, str(tmp_path / "v.tflite"), frames=frames)
     assert {"SIN", "COS", "EXP", "PAD"} <= set(ops)
     assert vocoder_error(net, path, frames=frames) < 1e-4
@@ -277,6 +283,19 @@ def test_runs_from_before_the_log_mel_loss_keep_training_without_it():
     values.pop("log_mel_weight")
     assert VocoderConfig.from_dict(values).log_mel_weight == 0.0
     assert VocoderConfig().log_mel_weight > 0
+
+
+def test_the_istft_heads_overlap_is_checked_and_older_runs_keep_four_hops():
+    from tfstyle.converters.vocoder.config import VocoderConfig
+    from tfstyle.errors import TfstyleError
+
+    values = json.loads(tiny_config(**HEADS["istft"], overlap=6).to_json())
+    assert VocoderConfig.from_dict(values).overlap == 6
+    values.pop("overlap")
+    assert VocoderConfig.from_dict(values).overlap == 4
+    for bad in (2, 5):
+        with pytest.raises(TfstyleError, match="overlap must be an even number from 4"):
+            tiny_config(**HEADS["istft"], overlap=bad)
 
 
 def test_the_spectral_loss_falls_then_the_discriminator_joins_at_its_step():
@@ -562,10 +581,12 @@ def test_a_vocoder_run_starts_from_another_of_the_same_network(run, tmp_path, ca
     assert not (bad / "checkpoints").exists()
 
 
-@pytest.mark.parametrize("name", ["vocoder-16k", "vocoder-22k"])
-def test_a_vocoder_run_starts_from_a_shipped_vocoder(name, run, tmp_path):
+@pytest.mark.parametrize("name, head", [("vocoder-16k", []), ("vocoder-22k", []),
+                                        ("vocoder-16k", ["--overlap", "6"])])
+def test_a_vocoder_run_starts_from_a_shipped_vocoder(name, head, run, tmp_path):
     """`--init-from vocoder-16k`: a new run (your audio, here at the shipped one's settings)
-    starts from the shipped generator, so training goes on from the package itself."""
+    starts from the shipped generator, so training goes on from the package itself; with
+    another inverse STFT, from its WaveNet layers."""
     from tfstyle import pretrained
     from tfstyle.converters.api import load_converter
 
@@ -576,12 +597,15 @@ def test_a_vocoder_run_starts_from_a_shipped_vocoder(name, run, tmp_path):
     preset = "istft-16k" if shipped.config.sr == 16000 else "istft-22k"
     assert main(["fit", "--model", "vocoder", "--b", str(root / "b"), "--preset", preset,
                  "--run-dir", new, "--steps", "1", "--init-from", name, "--learning-rate",
-                 "1e-9", "--batch-size", "1", "--segment-frames", "8", "-q"]) == 0
+                 "1e-9", "--batch-size", "1", "--segment-frames", "8", "-q"] + head) == 0
     started = load_converter(new)
-    # Over another prior, the magnitude and phase it adds start from zero.
-    other = started.config.prior != shipped.config.prior
+    # Over another prior or inverse STFT, the magnitude and phase it adds start from zero.
+    other = bool(started.config.network_differences(shipped.config))
+    assert other == bool(head) or started.config.prior != shipped.config.prior
     for layer in shipped.generator.layers:
-        fresh = other and layer.name in ("log_magnitude", "phase")
-        for a, b in zip(layer.get_weights(),
-                        started.generator.get_layer(layer.name).get_weights()):
-            np.testing.assert_allclose(b, 0.0 * a if fresh else a, atol=1e-6)
+        mine = started.generator.get_layer(layer.name).get_weights()
+        if other and layer.name in ("log_magnitude", "phase"):
+            assert all(np.abs(b).max() < 1e-6 for b in mine)
+            continue
+        for a, b in zip(layer.get_weights(), mine):
+            np.testing.assert_allclose(b, a, atol=1e-6)

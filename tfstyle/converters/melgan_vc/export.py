@@ -18,7 +18,7 @@ float32, float16 or dynamic-range int8:
 - when n_fft is a power of two (RFFT2D's requirement), a waveform model [1, samples] → same for
   blocks of 8 slices: mel, crossfaded generator slices, mel inversion and 16 Griffin-Lim
   iterations written with real DFT matmuls (irfft and complex ops would need Flex);
-- with a vocoder, the vocoder on a fixed block of `VOCODER_FRAMES` mel frames, [1, frames,
+- with a vocoder, the vocoder on a fixed block of `vocoder_frames` mel frames, [1, frames,
   n_mels] → [1, frames · hop]; devices run it over blocks that carry its receptive field of
   context on each side (`tfstyle.converters.vocoder.synthesis`). A phase-vocoder prior's
   vocoder also takes and gives `carry` [1, bins], its phase summed over frames, from one block
@@ -35,8 +35,17 @@ from tfstyle.converters import serving
 
 # Griffin-Lim iterations unrolled into the waveform TFLite model (each adds a DFT pair).
 WAVEFORM_GL_ITERS = 16
-# Mel frames per call of the vocoder TFLite model (a fixed size keeps every op a builtin).
+# Mel frames per call of the vocoder TFLite model, at most (a fixed size keeps every op a
+# builtin).
 VOCODER_FRAMES = 128
+
+
+def vocoder_frames(vocoder):
+    """The frames per call for this vocoder: VOCODER_FRAMES down to a multiple of its
+    `frame_period` (4 for an inverse STFT of 4 hops, 6 for one of 6), on which the blocks it
+    keeps must start."""
+    period = getattr(vocoder, "frame_period", 1)
+    return VOCODER_FRAMES - VOCODER_FRAMES % period
 
 
 def freeze_generator(generator, config):
@@ -210,6 +219,9 @@ def _vocoder_block(vocoder, frames):
     vocoder with an integrated phase also takes and gives `carry` [1, bins], that phase at the
     block's first kept frame (after its context) and at the next block's, as the runner's
     blocks follow each other (`WaveNetISTFTVocoder.vocode_block`)."""
+    if frames % getattr(vocoder, "frame_period", 1):
+        raise ValueError(f"{frames} frames per block: not a multiple of the vocoder's "
+                         f"{vocoder.frame_period}")
     if not getattr(vocoder, "integrate", False):
         return {}, lambda mel: {"waveform": vocoder(mel, training=False)}
     context = vocoder.receptive_field()
@@ -221,12 +233,13 @@ def _vocoder_block(vocoder, frames):
     return {"carry": [1, vocoder.bins]}, call
 
 
-def vocoder_error(vocoder, path, frames=VOCODER_FRAMES, seed=0):
+def vocoder_error(vocoder, path, frames=None, seed=0):
     """Max absolute difference between the vocoder TFLite model and Keras on a random mel
     (and carry)."""
     from ai_edge_litert.interpreter import Interpreter
 
     rng = np.random.default_rng(seed)
+    frames = frames or vocoder_frames(vocoder)
     extra, call = _vocoder_block(vocoder, frames)
     inputs = {"mel": rng.uniform(-1, 0.5, (1, frames, vocoder.n_mels)).astype(np.float32),
               **{name: rng.uniform(-3, 3, shape).astype(np.float32)
@@ -236,10 +249,11 @@ def vocoder_error(vocoder, path, frames=VOCODER_FRAMES, seed=0):
     return max(float(np.max(np.abs(got[name] - np.asarray(want[name])))) for name in want)
 
 
-def export_vocoder_tflite(vocoder, path, quantize="none", frames=VOCODER_FRAMES):
+def export_vocoder_tflite(vocoder, path, quantize="none", frames=None):
     """The vocoder on `frames` mel frames, TFLite builtins only; returns (path, ops)."""
     import tensorflow as tf
 
+    frames = frames or vocoder_frames(vocoder)
     extra, call = _vocoder_block(vocoder, frames)
     specs = [tf.TensorSpec([1, frames, vocoder.n_mels], tf.float32, name="mel")] + [
         tf.TensorSpec(shape, tf.float32, name=name) for name, shape in extra.items()]
@@ -270,17 +284,18 @@ def export_generator(frozen, config, out, fmt="all", quantize=("none",), name="t
                              f"max error vs Keras {error:.2g}, ops {', '.join(ops)}")
             if vocoder is not None:
                 path = os.path.join(out, f"{name}_vocoder_{q}.tflite")
-                path, ops = export_vocoder_tflite(vocoder, path, q)
-                error = vocoder_error(vocoder, path)
+                frames = vocoder_frames(vocoder)
+                path, ops = export_vocoder_tflite(vocoder, path, q, frames)
+                error = vocoder_error(vocoder, path, frames)
                 serving.write_json(path + ".json", {**metadata(config, source, vocoder),
                                                     "tflite": {
-                    "input": [1, VOCODER_FRAMES, config.n_mels],
-                    "output": [1, VOCODER_FRAMES * config.hop_length], "quantize": q,
-                    "carry": _vocoder_block(vocoder, VOCODER_FRAMES)[0].get("carry"),
+                    "input": [1, frames, config.n_mels],
+                    "output": [1, frames * config.hop_length], "quantize": q,
+                    "carry": _vocoder_block(vocoder, frames)[0].get("carry"),
                     "context_frames": vocoder.receptive_field(),
                     "max_abs_error_vs_keras": error, "ops": ops,
                     "bytes": os.path.getsize(path)}})
-                written[path] = (f"TFLite vocoder ({VOCODER_FRAMES} frames per call), {q}: "
+                written[path] = (f"TFLite vocoder ({frames} frames per call), {q}: "
                                  f"{os.path.getsize(path) / 1e6:.1f} MB, max error vs Keras "
                                  f"{error:.2g}")
             if config.n_fft & (config.n_fft - 1):

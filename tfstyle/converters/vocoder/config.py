@@ -20,7 +20,8 @@ class VocoderConfig(MelFrontEnd):
                                     "to the sample rate, a convolution to the samples) or "
                                     "'istft' (per-frame STFT magnitude and phase, added to "
                                     "what the mel implies (--prior), then an inverse STFT of "
-                                    "4 x the last stage's hop)", choices=("waveform", "istft"))
+                                    "--overlap x the last stage's hop)",
+                         choices=("waveform", "istft"))
     prior: str = setting("phase-vocoder", "istft head: what the network's magnitude and phase "
                          "are added to: 'mel' (the mel bank's pseudo-inverse, each bin at its "
                          "centre frequency: a partial between two centres sounds at the "
@@ -28,6 +29,9 @@ class VocoderConfig(MelFrontEnd):
                          "magnitude, and each partial of the mel at its own frequency with "
                          "its bins' phases locked together: a vocoder before any training)",
                          choices=("mel", "phase-vocoder"))
+    overlap: int = setting(4, "istft head: its n_fft over its hop, an even number from 4 (4 "
+                              "at hop 192: 768 points; 6: 1152, the 16 kHz mel's own frame, "
+                              "whose bins keep the partials of lower notes apart)")
     upsample: str = setting("1", "upsampling factors from the frame rate, one WaveNet "
                                      "stage after each: their product is --hop-length for "
                                      "the waveform head and divides it for the istft head (1: "
@@ -58,17 +62,18 @@ class VocoderConfig(MelFrontEnd):
                              "run starts from instead of random weights, or a shipped "
                              "vocoder (vocoder-16k, vocoder-22k) whose generator it starts "
                              "from (the same network settings; the mel front end may "
-                             "differ; a shipped one over another --prior gives its WaveNet "
-                             "layers alone): fine-tuning a vocoder onto your audio or another "
-                             "rate")
+                             "differ; a shipped one of another --prior or --overlap gives its "
+                             "WaveNet layers alone): fine-tuning a vocoder onto your audio or "
+                             "another rate")
 
     @classmethod
     def from_dict(cls, values):
         # Runs saved before the istft head existed hold no `head`: theirs is the waveform one.
         # Those saved before the phase-vocoder prior existed added to the mel's alone, and
         # those saved before the metric's log-mel loss trained without it.
+        # Those saved before --overlap had an inverse STFT of 4 hops.
         return super().from_dict({"head": "waveform", "prior": "mel", "log_mel_weight": 0.0,
-                                  **values})
+                                  "overlap": 4, **values})
 
     @property
     def upsample_factors(self):
@@ -104,6 +109,8 @@ class VocoderConfig(MelFrontEnd):
         if self.head == "waveform" and product != self.hop_length:
             raise TfstyleError(f"the upsampling factors multiply to {product}, not the hop "
                                f"length {self.hop_length}")
+        if self.head == "istft" and (self.overlap < 4 or self.overlap % 2):
+            raise TfstyleError(f"overlap must be an even number from 4, got {self.overlap}")
         if self.head == "istft" and self.hop_length % product:
             raise TfstyleError(f"the upsampling factors multiply to {product}, which does not "
                                f"divide the hop length {self.hop_length}")
@@ -118,7 +125,7 @@ class VocoderConfig(MelFrontEnd):
 
     def network_differences(self, other):
         """The names of the settings of the two networks' shapes in which `other` differs."""
-        return [name for name in ("n_mels", "head", "prior", "upsample",
+        return [name for name in ("n_mels", "head", "prior", "overlap", "upsample",
                                   "channels", "dilations", "scales")
                 if getattr(other, name) != getattr(self, name)]
 

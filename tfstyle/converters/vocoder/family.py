@@ -9,6 +9,8 @@ NAME = "vocoder"
 Config = VocoderConfig
 DEFAULT_PRESET = "istft-16k"
 ROLES = ("b",)                 # the audio whose mel it learns to invert
+# Settings of the istft head alone: a run may start from a shipped vocoder that differs in them.
+HEAD_SETTINGS = ("prior", "overlap")
 # A shipped vocoder's weights: float16, half the package's bytes; as float32 again on loading
 # they give the run's output to within 1e-3 of its peak (bench/train_vocoder.py checks).
 WEIGHTS = "vocoder.weights.npz"
@@ -35,9 +37,9 @@ def prepare(domains, config, run, log=None, progress=False):
 
     start = vocoder_settings(config.init_from)
     different = start.network_differences(config)
-    if different == ["prior"] and config.init_from in pretrained.MODELS:
+    if set(different) <= set(HEAD_SETTINGS) and config.init_from in pretrained.MODELS:
         # Its WaveNet layers alone (`build`): the magnitude and phase it adds were learned
-        # over another prior.
+        # over another prior or for another inverse STFT.
         different = []
     if different:
         raise TfstyleError(f"--init-from {config.init_from}: its network differs from this "
@@ -81,7 +83,7 @@ def build(config, record=None):
 
         shipped = pretrained.load(record["init_from_shipped"])
         names = {layer.name for layer in shipped.generator.layers}
-        if shipped.config.prior != config.prior:
+        if shipped.config.network_differences(config):
             names -= {"log_magnitude", "phase"}
         for layer in model.generator.layers:
             if layer.name in names:

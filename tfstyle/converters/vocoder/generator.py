@@ -130,18 +130,20 @@ class WaveNetVocoder(keras.Model):
         return cls(**config)
 
 
-def _overlap_add(frames, hop):
-    """[batch, frames, 4·hop] → [batch, (frames + 3)·hop]: frames placed every hop and summed,
-    by pads and adds alone (TFLite builtins)."""
-    parts = ops.reshape(frames, (ops.shape(frames)[0], -1, 4, hop))
-    total = sum(ops.pad(parts[:, :, j], ((0, 0), (j, 3 - j), (0, 0))) for j in range(4))
+def _overlap_add(frames, hop, overlap):
+    """[batch, frames, overlap·hop] → [batch, (frames + overlap - 1)·hop]: frames placed every
+    hop and summed, by pads and adds alone (TFLite builtins)."""
+    parts = ops.reshape(frames, (ops.shape(frames)[0], -1, overlap, hop))
+    total = sum(ops.pad(parts[:, :, j], ((0, 0), (j, overlap - 1 - j), (0, 0)))
+                for j in range(overlap))
     return ops.reshape(total, (ops.shape(frames)[0], -1))
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class ISTFTHead(keras.layers.Layer):
     """Per-frame log-magnitude and phase [batch, frames, bins] → waveform [batch, frames · hop]
-    by an inverse STFT with n_fft = 4·hop (periodic Hann, centred frames, as `spectral.stft`).
+    by an inverse STFT with n_fft = overlap·hop (periodic Hann, centred frames, as
+    `spectral.stft`; overlap even, at least 4).
     The inverse DFT is one matrix product with a fixed basis, and overlap-add is pads and adds,
     so it exports to builtin TFLite ops.
 
@@ -149,7 +151,7 @@ class ISTFTHead(keras.layers.Layer):
     the frame rate cannot make a phase that advances with time (a steady mel gives a steady
     output), and frames whose phases do not advance cancel:
 
-    - `locked=False`: each bin's centre frequency, k·2π/4 per hop. A partial between two
+    - `locked=False`: each bin's centre frequency, k·2π/overlap per hop. A partial between two
       centres sounds at the nearer one, up to half a bin off.
     - `locked=True`, a phase vocoder's: a third input gives each bin the frequency it follows
       (in bins: `MelPeakFrequency`, a partial's own where one is near). Each bin's phase
@@ -158,33 +160,34 @@ class ISTFTHead(keras.layers.Layer):
       spectrum of a sinusoid), so that they add up to one partial instead of beating (identity
       phase locking, Laroche & Dolson 1999).
 
-    Each bin's centre-frequency turn repeats every 4 frames: blocks of one signal must start
-    on a multiple of 4 (`frame_period`).
+    Each bin's centre-frequency turn repeats every `overlap` frames: blocks of one signal must
+    start on a multiple of it (`frame_period`).
     """
 
-    def __init__(self, hop, locked=False, **kwargs):
+    def __init__(self, hop, locked=False, overlap=4, **kwargs):
         super().__init__(**kwargs)
         from tfstyle import spectral
 
-        self.hop, self.locked = hop, locked
-        n = 4 * hop
+        self.hop, self.locked, self.overlap = hop, locked, overlap
+        n = overlap * hop
         bins = n // 2 + 1
         window = spectral._window(n, n)
         k, t = np.arange(bins)[:, None], np.arange(n)[None, :]
         weight = np.where((k == 0) | (k == n // 2), 1.0, 2.0) / n
         angle = 2.0 * np.pi * k * t / n
         # Rows: the real parts' cosines, then the imaginary parts' negative sines; windowed
-        # and divided by the Hann² overlap of 4 frames (1.5), which is constant.
+        # and divided by the sum of Hann² over `overlap` frames (3·overlap/8, constant for an
+        # overlap of 3 or more).
         basis = np.concatenate([weight * np.cos(angle), -weight * np.sin(angle)]) * window
-        self.basis = basis.astype(np.float32) / 1.5
+        self.basis = basis.astype(np.float32) / (3.0 * overlap / 8.0)
+        self.turn = 2.0 * np.pi / overlap
 
-    @staticmethod
-    def integrated_phase(frequency):
+    def integrated_phase(self, frequency):
         """Each bin's frequency [batch, frames, bins] (in bins) → the running sum over frames,
-        0 at the first, of its offset from the bin's centre (a quarter turn per bin and
-        hop); the centres' own turn is `synthesise`'s."""
+        0 at the first, of its offset from the bin's centre (2π/overlap per bin and hop); the
+        centres' own turn is `synthesise`'s."""
         step = (frequency - ops.arange(ops.shape(frequency)[-1], dtype=frequency.dtype)) \
-            * (np.pi / 2)
+            * self.turn
         return ops.cumsum(step, axis=1) - step
 
     def call(self, inputs):
@@ -201,25 +204,27 @@ class ISTFTHead(keras.layers.Layer):
         k = ops.arange(bins)
         nearest = ops.cast(ops.clip(ops.round(frequency), 0, bins - 1), "int32")
         t = ops.arange(frames)[None, :, None]
-        turns = ops.mod(nearest * t, 4) - ops.mod(k[None, None] * t, 4)
+        turns = ops.mod(nearest * t, self.overlap) - ops.mod(k[None, None] * t, self.overlap)
         return (_take_bins(integrated, nearest)
-                + ops.cast(turns, frequency.dtype) * (np.pi / 2)
+                + ops.cast(turns, frequency.dtype) * self.turn
                 - ops.cast(k - nearest, frequency.dtype) * np.pi)
 
     def synthesise(self, log_magnitude, phase):
         """Log-magnitude and phase (beyond each bin's centre-frequency turn) → waveform."""
         frames, bins = ops.shape(phase)[1], ops.shape(phase)[2]
-        turns = ops.mod(ops.arange(frames)[:, None] * ops.arange(bins)[None, :], 4)
-        phase = phase + ops.cast(turns, phase.dtype) * (np.pi / 2)
+        turns = ops.mod(ops.arange(frames)[:, None] * ops.arange(bins)[None, :], self.overlap)
+        phase = phase + ops.cast(turns, phase.dtype) * self.turn
         magnitude = ops.exp(ops.minimum(log_magnitude, 8.0))
         spectrum = ops.concatenate([magnitude * ops.cos(phase), magnitude * ops.sin(phase)], -1)
         frames = ops.matmul(spectrum, ops.convert_to_tensor(self.basis))
-        audio = _overlap_add(frames, self.hop)
-        # Frame t is centred on sample t·hop: the first 2·hop samples precede the signal.
-        return audio[:, 2 * self.hop:-self.hop]
+        audio = _overlap_add(frames, self.hop, self.overlap)
+        # Frame t is centred on sample t·hop: the first overlap/2 hops precede the signal.
+        half = self.overlap // 2
+        return audio[:, half * self.hop:(1 - half) * self.hop]
 
     def get_config(self):
-        return {**super().get_config(), "hop": self.hop, "locked": self.locked}
+        return {**super().get_config(), "hop": self.hop, "locked": self.locked,
+                "overlap": self.overlap}
 
 
 # Multiplicative updates of the phase-vocoder prior's magnitude (spectral.mel_to_linear's).
@@ -234,8 +239,8 @@ def _take_bins(values, index):
                        shape)
 
 
-def _mel_bank(front_end, hop):
-    """The front end's mel bank [bins, n_mels] over this head's bins (n_fft = 4·hop)."""
+def _mel_bank(front_end, n_fft):
+    """The front end's mel bank [bins, n_mels] over this head's bins."""
     import warnings
 
     from tfstyle import spectral
@@ -245,7 +250,7 @@ def _mel_bank(front_end, hop):
         # The lowest bands can be narrower than this FFT's bins: they get no bin here,
         # and the pseudo-inverse simply has nothing to spread them over (librosa warns).
         warnings.simplefilter("ignore", UserWarning)
-        return spectral.mel_filterbank(f["sr"], 4 * hop, f["n_mels"], f["fmin"], f["fmax"],
+        return spectral.mel_filterbank(f["sr"], n_fft, f["n_mels"], f["fmin"], f["fmax"],
                                        htk=True, norm=None).astype(np.float64)
 
 
@@ -258,18 +263,20 @@ def _settings(front_end):
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class MelMagnitudePrior(keras.layers.Layer):
-    """Normalised mel [batch, frames, n_mels] → the log STFT magnitude at n_fft = 4·hop that it
-    implies (no learned weights): the mel power, then the mel bank's pseudo-inverse clamped at
-    a floor, refined by `iterations` multiplicative updates towards the non-negative least
-    squares solution (as `spectral.mel_to_linear`; 0: the clamped pseudo-inverse alone)."""
+    """Normalised mel [batch, frames, n_mels] → the log STFT magnitude at n_fft = overlap·hop
+    that it implies (no learned weights): the mel power, then the mel bank's pseudo-inverse
+    clamped at a floor, refined by `iterations` multiplicative updates towards the non-negative
+    least squares solution (as `spectral.mel_to_linear`; 0: the clamped pseudo-inverse
+    alone)."""
 
-    def __init__(self, front_end, hop, iterations=0, **kwargs):
+    def __init__(self, front_end, hop, iterations=0, overlap=4, **kwargs):
         super().__init__(**kwargs)
         self.front_end, self.hop, self.iterations = dict(front_end), hop, iterations
+        self.overlap = overlap
         from tfstyle import spectral
 
-        f, n = self.front_end, 4 * hop
-        fb = _mel_bank(f, hop)
+        f, n = self.front_end, overlap * hop
+        fb = _mel_bank(f, n)
         # magnitude_to_mel's scale: power over Σw², times n_fft_front_end / n.
         scale = float(np.sum(spectral._window(n, n) ** 2)) * n / f["n_fft"]
         self.unmix = (np.linalg.pinv(fb) * scale).astype(np.float32)
@@ -293,12 +300,12 @@ class MelMagnitudePrior(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "front_end": self.front_end, "hop": self.hop,
-                "iterations": self.iterations}
+                "iterations": self.iterations, "overlap": self.overlap}
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class MelPeakFrequency(keras.layers.Layer):
-    """Normalised mel [batch, frames, n_mels] → the frequency each STFT bin (n_fft = 4·hop)
+    """Normalised mel [batch, frames, n_mels] → the frequency each STFT bin (n_fft = overlap·hop)
     follows, in bins [batch, frames, bins] (no learned weights): a phase vocoder's peaks, read
     from the mel. A band louder than both neighbours (and within `floor_db` of the frame's
     loudest) is a partial; a parabola through the three bands' levels places it between band
@@ -306,13 +313,14 @@ class MelPeakFrequency(keras.layers.Layer):
     follow their own centres. The mel's bands are narrower than these bins up to about 1 kHz
     (192 bands from 0 Hz at 16 kHz), where a partial's pitch matters most."""
 
-    def __init__(self, front_end, hop, reach=2.0, floor_db=60.0, **kwargs):
+    def __init__(self, front_end, hop, reach=2.0, floor_db=60.0, overlap=4, **kwargs):
         super().__init__(**kwargs)
         import librosa
 
         self.front_end, self.hop, self.reach, self.floor_db = dict(front_end), hop, reach, \
             floor_db
-        f, n = self.front_end, 4 * hop
+        self.overlap = overlap
+        f, n = self.front_end, overlap * hop
         # Band centres in bins of this STFT.
         centres = librosa.mel_frequencies(f["n_mels"] + 2, fmin=f["fmin"], fmax=f["fmax"],
                                           htk=True)[1:-1] * n / f["sr"]
@@ -363,7 +371,7 @@ class MelPeakFrequency(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "front_end": self.front_end, "hop": self.hop,
-                "reach": self.reach, "floor_db": self.floor_db}
+                "reach": self.reach, "floor_db": self.floor_db, "overlap": self.overlap}
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -382,16 +390,18 @@ class WaveNetISTFTVocoder(keras.Model):
 
     Args: n_mels; upsample (factors before the stages; 1 keeps the frame rate); channels (per
     stage); dilations (of every stage's layers); front_end (sr, n_fft, n_mels, fmin, fmax,
-    min_level_db, ref_level_db of the normalised mel); hop_length (of the mel); prior."""
+    min_level_db, ref_level_db of the normalised mel); hop_length (of the mel); prior; overlap
+    (the inverse STFT's n_fft over its hop: 4 gave the first shipped vocoders; 6 at hop 192
+    is the 16 kHz mel's own 1152-point frame, whose bins keep a low note's partials apart)."""
 
     def __init__(self, n_mels=192, upsample=(1,), channels=(256,),
                  dilations=(1, 2, 4, 8, 1, 2, 4, 8), front_end=None, hop_length=192,
-                 prior="mel", **kwargs):
+                 prior="mel", overlap=4, **kwargs):
         upsample, channels, dilations = list(upsample), list(channels), list(dilations)
         front_end = dict(front_end or {})
         rate = math.prod(upsample)
         hop = hop_length // rate
-        bins = 2 * hop + 1
+        bins = overlap * hop // 2 + 1
         locked = prior == "phase-vocoder"
 
         # Functional graph.
@@ -405,27 +415,29 @@ class WaveNetISTFTVocoder(keras.Model):
                                     kernel_initializer="zeros" if locked else "glorot_uniform"
                                     )(x)
         magnitude = MelMagnitudePrior(front_end, hop, NNLS_ITERATIONS if locked else 0,
-                                      name="mel_magnitude")(mel)
-        frequency = MelPeakFrequency(front_end, hop, name="peak_frequency")(mel) if locked \
-            else None
+                                      overlap=overlap, name="mel_magnitude")(mel)
+        frequency = MelPeakFrequency(front_end, hop, overlap=overlap, name="peak_frequency")(
+            mel) if locked else None
         if rate > 1:
             magnitude = keras.layers.UpSampling1D(rate, name="prior_up")(magnitude)
             if locked:
                 frequency = keras.layers.UpSampling1D(rate, name="frequency_up")(frequency)
         head = [keras.layers.Add(name="magnitude")([magnitude, log_magnitude]), phase]
-        audio = ISTFTHead(hop, locked, name="waveform")(head + ([frequency] if locked else []))
+        audio = ISTFTHead(hop, locked, overlap, name="waveform")(
+            head + ([frequency] if locked else []))
         super().__init__(inputs=mel, outputs=audio, **kwargs)
 
         # Config.
         self.n_mels, self.upsample, self.channels, self.dilations = \
             n_mels, upsample, channels, dilations
         self.front_end, self._hop_length, self.prior = front_end, hop_length, prior
+        self.overlap = overlap
         self._frequency = frequency
 
     @property
     def bins(self):
-        """STFT bins of the head (n_fft = 4 × its hop)."""
-        return 2 * self._hop_length // self._rate() + 1
+        """STFT bins of the head (n_fft = overlap × its hop)."""
+        return self.overlap * (self._hop_length // self._rate()) // 2 + 1
 
     @property
     def integrate(self):
@@ -439,8 +451,8 @@ class WaveNetISTFTVocoder(keras.Model):
     @property
     def frame_period(self):
         """Blocks of one mel vocoded apart must start on multiples of this many frames (the
-        head's phase ramp repeats every 4 frames of its own hop)."""
-        return 4 // math.gcd(4, self._rate())
+        head's phase ramp repeats every `overlap` frames of its own hop)."""
+        return self.overlap // math.gcd(self.overlap, self._rate())
 
     def _rate(self):
         return math.prod(self.upsample)
@@ -448,13 +460,13 @@ class WaveNetISTFTVocoder(keras.Model):
     def receptive_field(self):
         """Frames of mel context that reach an output sample, on each side: the width-7
         convolution, the transposed convolutions, the dilated layers at their stages' rates,
-        and the two frames on each side that overlap-add with the sample's own; rounded up
+        and the overlap/2 frames on each side that overlap-add with the sample's own; rounded up
         to a multiple of `frame_period`, so that blocks cut with this context stay aligned."""
         frames, rate = 3.0, 1
         for factor in self.upsample:
             rate *= factor
             frames += (2 * factor / rate if factor > 1 else 0) + sum(self.dilations) / rate
-        frames = math.ceil(frames) + 2 + 1
+        frames = math.ceil(frames) + self.overlap // 2 + 1
         return -(-frames // self.frame_period) * self.frame_period
 
     def vocode_block(self, mel, carry, reference, step):
@@ -481,7 +493,8 @@ class WaveNetISTFTVocoder(keras.Model):
     def get_config(self):
         return {"n_mels": self.n_mels, "upsample": self.upsample, "channels": self.channels,
                 "dilations": self.dilations, "front_end": self.front_end,
-                "hop_length": self._hop_length, "prior": self.prior, "name": self.name}
+                "hop_length": self._hop_length, "prior": self.prior, "overlap": self.overlap,
+                "name": self.name}
 
     @classmethod
     def from_config(cls, config):
@@ -495,6 +508,6 @@ def build(config, name="generator"):
                                                      "min_level_db", "ref_level_db")}
         return WaveNetISTFTVocoder(config.n_mels, config.upsample_factors,
                                    config.stage_channels, config.dilation_list, front_end,
-                                   config.hop_length, config.prior, name=name)
+                                   config.hop_length, config.prior, config.overlap, name=name)
     return WaveNetVocoder(config.n_mels, config.upsample_factors, config.stage_channels,
                           config.dilation_list, name=name)
