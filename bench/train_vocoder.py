@@ -248,8 +248,9 @@ def package(rows, speed, vocoder):
              "1024, hop 192, 192 bands to 11.025 kHz: the shipped piano-violin's, and the "
              "transfer presets' at the default --sr)")
     if config.init_from in pretrained.MODELS:
-        # `prepare` keeps a shipped vocoder's WaveNet layers alone when its prior differs (the
-        # shipped vocoder-16k the istft-16k run started from had the "mel" prior).
+        # `prepare` keeps a shipped vocoder's WaveNet layers alone when its istft head differs
+        # (--prior, --overlap): the shipped vocoder-16k the istft-16k run started from had the
+        # "mel" prior.
         started = (f" The WaveNet layers started from the shipped {config.init_from}'s of the "
                    "time (the magnitude and phase layers from zero).")
     else:

@@ -4,7 +4,7 @@ log-magnitude L1 at three resolutions) and the benchmarks' log-mel distance
 (`tfstyle.metrics.mel_distance`) on the graph."""
 import tensorflow as tf
 
-from tfstyle import spectral
+from tfstyle import metrics, spectral
 
 FFT_SIZES = (2048, 1024, 512, 256, 128, 64)
 
@@ -58,7 +58,8 @@ def multi_resolution_stft_loss(target, output, resolutions=RESOLUTIONS, eps=1e-7
     return (convergence + log_magnitude) / n, convergence / n, log_magnitude / n
 
 
-def log_mel_distance(target, output, sr, n_fft=2048, hop_length=512, n_mels=64, top_db=80.0):
+def log_mel_distance(target, output, sr, n_fft=metrics.N_FFT, hop_length=metrics.HOP_LENGTH,
+                     n_mels=metrics.N_MELS, top_db=metrics.TOP_DB):
     """`tfstyle.metrics.mel_distance` on graph, per example, averaged over the batch: the RMS
     difference in dB of librosa-convention log-mel power spectrograms (each floored `top_db`
     below its own peak), after removing the difference's mean (a gain is not an error).
