@@ -167,6 +167,15 @@ def measure(run=None):
                "Griffin-Lim, 200 iterations": lambda mel, n: frontend.mel_to_audio(
                    mel, config, n, n_iter=200).numpy(),
                "WaveNet vocoder": lambda mel, n: vocoder.vocode(mel.numpy(), n)}
+    if getattr(config, "correction", 0):
+        # The same network without the correction onto the mel (--correction 0).
+        import dataclasses
+
+        from tfstyle.converters.vocoder import generator, synthesis
+
+        raw = generator.build(dataclasses.replace(config, correction=0))
+        raw.set_weights(vocoder.generator.get_weights())
+        methods[UNCORRECTED] = lambda mel, n: synthesis.vocode(raw, mel.numpy(), n)
     oracle = ("the clip's own phase with the mel's magnitude (the best that Griffin-Lim or any "
               "inversion of that magnitude can reach)")
     rows = []
@@ -197,6 +206,7 @@ def measure(run=None):
 # {held-out kind: {inversion: (mel distance, MR-STFT distance)}} of the last `measure`.
 SCORES = {}
 VOCODER, GL200 = "WaveNet vocoder", "Griffin-Lim, 200 iterations"
+UNCORRECTED = "WaveNet vocoder without its correction onto the mel (--correction 0)"
 # The shipped vocoder each preset trains (tfstyle.pretrained.MODELS).
 SHIPPED = {"istft-16k": "vocoder-16k", "istft-22k": "vocoder-22k"}
 
@@ -269,7 +279,8 @@ wavenet --sr {config.sr}`, `tfstyle export --vocoder wavenet`.
   dilated, non-causal residual layers with the mel as local condition ({config.channels}
   channels, dilations {config.dilations}, kernel 3) at the frame rate, ending in per-frame STFT
   log-magnitude and phase, added to {PRIORS[config.prior]}, and an inverse STFT of n_fft
-  {4 * config.hop_length}:
+  {config.overlap * config.hop_length}; then {config.correction} passes that bring the output's
+  band levels back onto the mel, keeping its phase (`--correction`, no weights):
   {net.count_params():,} parameters, a receptive field of {net.receptive_field()} frames each
   side, {size / 1e6:.1f} MB of float16 weights (output within {error:.1g} of the float32 run's
   peak).

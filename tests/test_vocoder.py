@@ -163,6 +163,49 @@ def test_the_istft_head_starts_from_the_magnitude_the_mel_implies(overlap):
     np.testing.assert_allclose(out[0, edge:-edge], y[0, edge:out.shape[1] - edge], atol=1e-4)
 
 
+def test_the_correction_moves_band_levels_onto_the_mel_and_reaches_only_its_frames():
+    """`MelCorrection` keeps a waveform whose mel is the given one (the STFT's inverse of an
+    unchanged spectrum), brings a tilted, quieter copy's mel most of the way back onto it, and
+    a change of one mel frame moves only the samples within its reach."""
+    import tensorflow as tf
+
+    from tfstyle.converters.melgan_vc.frontend import normalized_mel
+    from tfstyle.converters.vocoder.correction import MelCorrection
+
+    config = tiny_config(**HEADS["istft"])
+    hop = config.hop_length
+    front = {k: getattr(config, k) for k in ("sr", "n_fft", "n_mels", "fmin", "fmax",
+                                             "min_level_db", "ref_level_db")}
+    correct = MelCorrection(front, hop, passes=4)
+    y = tune(3)
+    frames = len(y) // hop
+    y = y[:frames * hop]
+    mel = np.asarray(normalized_mel(tf.constant(np.pad(y, (0, hop))), config))[None, :frames]
+    same = np.asarray(correct(tf.constant(y[None]), tf.constant(mel)))[0]
+    # The ends are padded otherwise than the front end pads them, which each pass carries
+    # a frame's span further in.
+    inner = slice((correct.reach + 1) * hop, -(correct.reach + 1) * hop)
+    np.testing.assert_allclose(same[inner], y[inner], atol=1e-3 * np.abs(y).max())
+
+    # A treble cut and 6 dB down.
+    tilted = 0.5 * np.convolve(y, [0.5, 0.5])[:len(y)].astype(np.float32)
+    fixed = np.asarray(correct(tf.constant(tilted[None]), tf.constant(mel)))[0]
+
+    def error(x):
+        got = np.asarray(normalized_mel(tf.constant(np.pad(x, (0, hop))), config))[:frames]
+        loud = mel[0] > -0.5
+        return np.mean(np.abs(got - mel[0])[loud])
+
+    assert error(fixed) < 0.3 * error(tilted)
+
+    changed = mel.copy()
+    changed[0, 30] += 0.2
+    moved = np.nonzero(np.abs(np.asarray(correct(tf.constant(tilted[None]),
+                                                 tf.constant(changed)))[0] - fixed) > 1e-6)[0]
+    assert len(moved)
+    assert moved.min() >= (30 - correct.reach) * hop and moved.max() < (31 + correct.reach) * hop
+
+
 def test_the_phase_vocoder_prior_plays_a_partial_between_two_bins_at_its_own_pitch():
     """Untrained (the network's layers start at zero), the istft-16k generator is a phase
     vocoder of the mel: a note whose partials fall between its bins' centres (20.8 Hz apart)
@@ -206,8 +249,10 @@ def test_the_istft_generator_exports_to_builtin_tflite(head, tmp_path):
     sys.path.insert(0, os.path.join(ROOT, "export"))
     import tflite_runner
 
-    # A multiple of every head's frame period (4, and 3 for the overlap of 6 at x2).
-    net, frames = build_net(head), 48
+    # Blocks that keep 12 frames (a multiple of every head's frame period: 4, and 3 for the
+    # overlap of 6 at x2) beside their context.
+    net = build_net(head)
+    frames = 2 * net.receptive_field() + 12
     path, ops = export_vocoder_tflite(net, str(tmp_path / "v.tflite"), frames=frames)
     assert {"SIN", "COS", "EXP", "PAD"} <= set(ops)
     assert vocoder_error(net, path, frames=frames) < 1e-4
@@ -286,16 +331,22 @@ def test_runs_from_before_the_log_mel_loss_keep_training_without_it():
 
 
 def test_the_istft_heads_overlap_is_checked_and_older_runs_keep_four_hops():
+    """...and the correction, which has no weights, is given to older runs too."""
     from tfstyle.converters.vocoder.config import VocoderConfig
     from tfstyle.errors import TfstyleError
 
-    values = json.loads(tiny_config(**HEADS["istft"], overlap=6).to_json())
+    values = json.loads(tiny_config(**HEADS["istft"], overlap=6, correction=2).to_json())
     assert VocoderConfig.from_dict(values).overlap == 6
+    assert VocoderConfig.from_dict(values).correction == 2
     values.pop("overlap")
+    values.pop("correction")
     assert VocoderConfig.from_dict(values).overlap == 4
+    assert VocoderConfig.from_dict(values).correction == 4
     for bad in (2, 5):
         with pytest.raises(TfstyleError, match="overlap must be an even number from 4"):
             tiny_config(**HEADS["istft"], overlap=bad)
+    with pytest.raises(TfstyleError, match="correction must be 0 or more passes"):
+        tiny_config(**HEADS["istft"], correction=-1)
 
 
 def test_the_spectral_loss_falls_then_the_discriminator_joins_at_its_step():

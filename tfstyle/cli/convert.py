@@ -68,8 +68,8 @@ def add_parser(commands):
                         "(the vocoder shipped for the model's mel), griffin-lim (--inversion), "
                         "or a vocoder run ('tfstyle fit --model vocoder' on the same mel front "
                         "end). Default: wavenet where a vocoder ships for the model's mel and "
-                        "measured better than Griffin-Lim (piano-violin's, and MelGAN-VC's "
-                        "reference mel), else griffin-lim")
+                        "measured better than Griffin-Lim (today MelGAN-VC's reference mel, "
+                        "not yet piano-violin's), else griffin-lim")
     p.add_argument("--gl-iters", type=int, default=64,
                    help="MelGAN-VC models: Griffin-Lim iterations (default: 64)")
     p.add_argument("--optimize-steps", type=int, default=2000,

@@ -16,10 +16,11 @@ analyses the input and runs it over a file of any length. Each has a .json besid
 settings and its measured error. MelGAN-VC through a vocoder (--vocoder; by default the one
 shipped for the model's mel where it measured better than Griffin-Lim): the SavedModel's
 serving_default and waveform use it instead of Griffin-Lim, and
-OUT/NAME_vocoder_QUANT.tflite vocodes a block of 128 mel frames. --prior: the SavedModel's serving_default and waveform take a
-style clip beside each content (style_bytes, style) and do one-shot transfer on-graph (the
-style's embedding and pitch and loudness profile, no adaptation); embed gives a style's
-embedding; OUT/NAME_prior_QUANT.tflite has analyse, embed and render.
+OUT/NAME_vocoder_QUANT.tflite vocodes a block of mel frames (128 kept, and its receptive field
+of context on each side; the .json gives both). --prior: the SavedModel's serving_default and
+waveform take a style clip beside each content (style_bytes, style) and do one-shot transfer
+on-graph (the style's embedding and pitch and loudness profile, no adaptation); embed gives a
+style's embedding; OUT/NAME_prior_QUANT.tflite has analyse, embed and render.
 
 examples:
   tfstyle export runs/p2v --out models/

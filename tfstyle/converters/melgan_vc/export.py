@@ -35,17 +35,18 @@ from tfstyle.converters import serving
 
 # Griffin-Lim iterations unrolled into the waveform TFLite model (each adds a DFT pair).
 WAVEFORM_GL_ITERS = 16
-# Mel frames per call of the vocoder TFLite model, at most (a fixed size keeps every op a
-# builtin).
-VOCODER_FRAMES = 128
+# Mel frames that each call of the vocoder TFLite model keeps; it computes the receptive field
+# on each side as well (a fixed size keeps every op a builtin).
+VOCODER_KEPT_FRAMES = 128
 
 
 def vocoder_frames(vocoder):
-    """The frames per call for this vocoder: VOCODER_FRAMES down to a multiple of its
-    `frame_period` (4 for an inverse STFT of 4 hops, 6 for one of 6), on which the blocks it
-    keeps must start."""
+    """The frames per call for this vocoder: VOCODER_KEPT_FRAMES and its receptive field on
+    each side, up to a multiple of its `frame_period` (4 for an inverse STFT of 4 hops, 6 for
+    one of 6), on which the blocks it keeps must start."""
     period = getattr(vocoder, "frame_period", 1)
-    return VOCODER_FRAMES - VOCODER_FRAMES % period
+    frames = VOCODER_KEPT_FRAMES + 2 * vocoder.receptive_field()
+    return -(-frames // period) * period
 
 
 def freeze_generator(generator, config):
@@ -107,7 +108,7 @@ def _waveform_fn(generator, config, gl_iters, vocoder=None):
         padded = tf.pad(y, [[0, tf.maximum(config.n_fft - length, 0)]])
         mel = convert.convert_mel(generator, frontend.normalized_mel(padded, config), config)
         if vocoder is not None:
-            audio = vocoder(mel[None], training=False)[0][:length]
+            audio = vocoder.synthesise(mel[None])[0][:length]
             return serving.match_rms(audio, y)
         magnitude = frontend.linear_magnitude(mel, config)
         angles = phase._initial_angles(magnitude, "random", 0)
@@ -223,7 +224,7 @@ def _vocoder_block(vocoder, frames):
         raise ValueError(f"{frames} frames per block: not a multiple of the vocoder's "
                          f"{vocoder.frame_period}")
     if not getattr(vocoder, "integrate", False):
-        return {}, lambda mel: {"waveform": vocoder(mel, training=False)}
+        return {}, lambda mel: {"waveform": vocoder.synthesise(mel)}
     context = vocoder.receptive_field()
 
     def call(mel, carry):

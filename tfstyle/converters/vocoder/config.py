@@ -32,6 +32,12 @@ class VocoderConfig(MelFrontEnd):
     overlap: int = setting(4, "istft head: its n_fft over its hop, an even number from 4 (4 "
                               "at hop 192: 768 points; 6: 1152, the 16 kHz mel's own frame, "
                               "whose bins keep the partials of lower notes apart)")
+    # 4 passes take most of what more would give, on training clips (docs/benchmarks.md); each
+    # costs a DFT pair.
+    correction: int = setting(4, "istft head: passes that bring the output's band levels back "
+                                 "onto the mel's, keeping the vocoder's phase (no weights; "
+                                 "runs saved before it get it too; 0: the network's output "
+                                 "as it is)")
     upsample: str = setting("1", "upsampling factors from the frame rate, one WaveNet "
                                      "stage after each: their product is --hop-length for "
                                      "the waveform head and divides it for the istft head (1: "
@@ -111,6 +117,8 @@ class VocoderConfig(MelFrontEnd):
                                f"length {self.hop_length}")
         if self.head == "istft" and (self.overlap < 4 or self.overlap % 2):
             raise TfstyleError(f"overlap must be an even number from 4, got {self.overlap}")
+        if self.correction < 0:
+            raise TfstyleError(f"correction must be 0 or more passes, got {self.correction}")
         if self.head == "istft" and self.hop_length % product:
             raise TfstyleError(f"the upsampling factors multiply to {product}, which does not "
                                f"divide the hop length {self.hop_length}")

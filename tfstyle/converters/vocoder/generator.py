@@ -14,13 +14,18 @@ stage's channels. Two endings (`VocoderConfig.head`):
 - `WaveNetVocoder` (waveform): stages up to the sample rate by transposed convolutions (as
   MelGAN and HiFi-GAN upsample), then a width-7 convolution and tanh.
 
-Both give the waveform [batch, frames · hop].
+Both give the waveform [batch, frames · hop]. What a user hears is `synthesise`'s: the istft
+one's output brought back onto its mel band by band (`correction.MelCorrection`, not part of
+the trained graph).
 """
 import math
 
 import keras
 import numpy as np
 from keras import ops
+
+from tfstyle.converters.vocoder.correction import MelCorrection
+from tfstyle.converters.vocoder.framing import overlap_add
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -121,6 +126,10 @@ class WaveNetVocoder(keras.Model):
         samples += 3                              # the last width-7 convolution
         return math.ceil(samples / self.hop_length)
 
+    def synthesise(self, mel):
+        """Mel [batch, frames, n_mels] → the waveform as vocoding gives it (the network's)."""
+        return self(mel, training=False)
+
     def get_config(self):
         return {"n_mels": self.n_mels, "upsample": self.upsample, "channels": self.channels,
                 "dilations": self.dilations, "name": self.name}
@@ -128,15 +137,6 @@ class WaveNetVocoder(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _overlap_add(frames, hop, overlap):
-    """[batch, frames, overlap·hop] → [batch, (frames + overlap - 1)·hop]: frames placed every
-    hop and summed, by pads and adds alone (TFLite builtins)."""
-    parts = ops.reshape(frames, (ops.shape(frames)[0], -1, overlap, hop))
-    total = sum(ops.pad(parts[:, :, j], ((0, 0), (j, overlap - 1 - j), (0, 0)))
-                for j in range(overlap))
-    return ops.reshape(total, (ops.shape(frames)[0], -1))
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -217,7 +217,7 @@ class ISTFTHead(keras.layers.Layer):
         magnitude = ops.exp(ops.minimum(log_magnitude, 8.0))
         spectrum = ops.concatenate([magnitude * ops.cos(phase), magnitude * ops.sin(phase)], -1)
         frames = ops.matmul(spectrum, ops.convert_to_tensor(self.basis))
-        audio = _overlap_add(frames, self.hop, self.overlap)
+        audio = overlap_add(frames, self.hop, self.overlap)
         # Frame t is centred on sample t·hop: the first overlap/2 hops precede the signal.
         half = self.overlap // 2
         return audio[:, half * self.hop:(1 - half) * self.hop]
@@ -392,11 +392,12 @@ class WaveNetISTFTVocoder(keras.Model):
     stage); dilations (of every stage's layers); front_end (sr, n_fft, n_mels, fmin, fmax,
     min_level_db, ref_level_db of the normalised mel); hop_length (of the mel); prior; overlap
     (the inverse STFT's n_fft over its hop: 4 gave the first shipped vocoders; 6 at hop 192
-    is the 16 kHz mel's own 1152-point frame, whose bins keep a low note's partials apart)."""
+    is the 16 kHz mel's own 1152-point frame, whose bins keep a low note's partials apart);
+    correction (passes of `MelCorrection` in `synthesise` and `vocode_block`; 0: none)."""
 
     def __init__(self, n_mels=192, upsample=(1,), channels=(256,),
                  dilations=(1, 2, 4, 8, 1, 2, 4, 8), front_end=None, hop_length=192,
-                 prior="mel", overlap=4, **kwargs):
+                 prior="mel", overlap=4, correction=0, **kwargs):
         upsample, channels, dilations = list(upsample), list(channels), list(dilations)
         front_end = dict(front_end or {})
         rate = math.prod(upsample)
@@ -431,8 +432,10 @@ class WaveNetISTFTVocoder(keras.Model):
         self.n_mels, self.upsample, self.channels, self.dilations = \
             n_mels, upsample, channels, dilations
         self.front_end, self._hop_length, self.prior = front_end, hop_length, prior
-        self.overlap = overlap
+        self.overlap, self.correction = overlap, correction
         self._frequency = frequency
+        self._corrector = MelCorrection(front_end, hop_length, correction) if correction \
+            else None
 
     @property
     def bins(self):
@@ -460,13 +463,15 @@ class WaveNetISTFTVocoder(keras.Model):
     def receptive_field(self):
         """Frames of mel context that reach an output sample, on each side: the width-7
         convolution, the transposed convolutions, the dilated layers at their stages' rates,
-        and the overlap/2 frames on each side that overlap-add with the sample's own; rounded up
-        to a multiple of `frame_period`, so that blocks cut with this context stay aligned."""
+        the overlap/2 frames on each side that overlap-add with the sample's own, and the
+        correction's reach; rounded up to a multiple of `frame_period`, so that blocks cut with
+        this context stay aligned."""
         frames, rate = 3.0, 1
         for factor in self.upsample:
             rate *= factor
             frames += (2 * factor / rate if factor > 1 else 0) + sum(self.dilations) / rate
         frames = math.ceil(frames) + self.overlap // 2 + 1
+        frames += self._corrector.reach if self._corrector else 0
         return -(-frames // self.frame_period) * self.frame_period
 
     def vocode_block(self, mel, carry, reference, step):
@@ -476,7 +481,7 @@ class WaveNetISTFTVocoder(keras.Model):
         the next block's carry). Blocks computed with the receptive field as context then
         agree where they overlap; without an integrated phase the carry is passed on."""
         if not self.integrate:
-            return self(mel, training=False), carry
+            return self.synthesise(mel), carry
         head = self.get_layer("waveform")
         # Traced once per function that calls it (synthesis, the TFLite export), so this view
         # of the same layers is not kept on the model (nor in its weights' order).
@@ -487,14 +492,23 @@ class WaveNetISTFTVocoder(keras.Model):
         # The head's frames are the mel's times the upsampling.
         reference, step = reference * self._rate(), step * self._rate()
         total = total + ops.expand_dims(carry - ops.take(total, reference, axis=1), 1)
-        return (head.synthesise(log_magnitude, phase + head.lock(frequency, total)),
+        return (self._correct(head.synthesise(log_magnitude, phase + head.lock(frequency,
+                                                                               total)), mel),
                 ops.take(total, reference + step, axis=1))
+
+    def synthesise(self, mel):
+        """Mel [batch, frames, n_mels] → the waveform as vocoding gives it: the network's,
+        corrected onto the mel."""
+        return self._correct(self(mel, training=False), mel)
+
+    def _correct(self, audio, mel):
+        return self._corrector(audio, mel) if self._corrector else audio
 
     def get_config(self):
         return {"n_mels": self.n_mels, "upsample": self.upsample, "channels": self.channels,
                 "dilations": self.dilations, "front_end": self.front_end,
                 "hop_length": self._hop_length, "prior": self.prior, "overlap": self.overlap,
-                "name": self.name}
+                "correction": self.correction, "name": self.name}
 
     @classmethod
     def from_config(cls, config):
@@ -508,6 +522,7 @@ def build(config, name="generator"):
                                                      "min_level_db", "ref_level_db")}
         return WaveNetISTFTVocoder(config.n_mels, config.upsample_factors,
                                    config.stage_channels, config.dilation_list, front_end,
-                                   config.hop_length, config.prior, config.overlap, name=name)
+                                   config.hop_length, config.prior, config.overlap,
+                                   config.correction, name=name)
     return WaveNetVocoder(config.n_mels, config.upsample_factors, config.stage_channels,
                           config.dilation_list, name=name)

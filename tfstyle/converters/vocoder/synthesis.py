@@ -28,7 +28,7 @@ def _function(generator):
     if key not in _traced:
         _traced.clear()   # one generator at a time: don't hold on to old ones
         block = getattr(generator, "vocode_block", None) or (
-            lambda mel, carry, reference, step: (generator(mel, training=False), carry))
+            lambda mel, carry, reference, step: (generator.synthesise(mel), carry))
         _traced[key] = (generator, tf.function(block, autograph=False, input_signature=[
             tf.TensorSpec([None, None, generator.n_mels], tf.float32),
             tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([], tf.int32),
