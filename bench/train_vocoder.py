@@ -167,8 +167,9 @@ def measure(run=None):
                "Griffin-Lim, 200 iterations": lambda mel, n: frontend.mel_to_audio(
                    mel, config, n, n_iter=200).numpy(),
                "WaveNet vocoder": lambda mel, n: vocoder.vocode(mel.numpy(), n)}
-    if getattr(config, "correction", 0):
-        # The same network without the correction onto the mel (--correction 0).
+    if getattr(vocoder.generator, "correction", 0):
+        # The same network without the correction onto the mel (--correction 0; the waveform
+        # head has none).
         import dataclasses
 
         from tfstyle.converters.vocoder import generator, synthesis

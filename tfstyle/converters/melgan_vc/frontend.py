@@ -136,6 +136,25 @@ def _filterbank(config, n_fft=None):
                                    config.fmax, htk=True, norm=None)
 
 
+def settings(front_end):
+    """A front end given as a dict (as the vocoder's layers keep it in their config) → the
+    object this module's functions read."""
+    import types
+
+    return types.SimpleNamespace(**front_end)
+
+
+def mel_bank(config, n_fft=None):
+    """`_filterbank` at any n_fft, float64. The lowest bands can be narrower than a bin of that
+    n_fft: they get none, and whatever spreads bands over bins simply has nothing there (librosa
+    warns; not here)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _filterbank(config, n_fft).astype(np.float64)
+
+
 def _normalize(mel_power, config):
     """Mel power → normalised mel (steps 3 and 4 above)."""
     import tensorflow as tf

@@ -17,29 +17,17 @@ The STFT and its inverse are matrix products with fixed bases and overlap-add is
 (as `generator.ISTFTHead`), so the vocoder's TFLite export stays builtin-only.
 """
 import math
-import warnings
 
 import numpy as np
 from keras import ops
 
+from tfstyle import spectral
+from tfstyle.converters.melgan_vc import frontend
 from tfstyle.converters.vocoder.framing import overlap_add
 
 # The cap per pass, chosen on training clips as the passes were (`VocoderConfig.correction`):
 # 12 dB or more measured the same or a little worse.
 MAX_GAIN_DB = 6.0
-
-
-def _bank(front_end):
-    """The front end's mel bank [bins, n_mels] at its own n_fft (float64)."""
-    import types
-
-    from tfstyle.converters.melgan_vc.frontend import _filterbank
-
-    with warnings.catch_warnings():
-        # At 22.05 kHz the lowest bands are narrower than a bin of 1024 points and get
-        # none; they then simply take no part in any bin's gain (librosa warns).
-        warnings.simplefilter("ignore", UserWarning)
-        return _filterbank(types.SimpleNamespace(**front_end)).astype(np.float64)
 
 
 class MelCorrection:
@@ -53,24 +41,17 @@ class MelCorrection:
     whole mel gives wherever they have `reach` frames of context per pass."""
 
     def __init__(self, front_end, hop_length, passes, max_gain_db=MAX_GAIN_DB):
-        from tfstyle import spectral
-
-        f = dict(front_end)
-        n, self.hop, self.passes = f["n_fft"], hop_length, passes
+        self.front_end = frontend.settings(front_end)
+        n, self.hop, self.passes = self.front_end.n_fft, hop_length, passes
         self.n_fft, self.max_gain_db = n, max_gain_db
-        self.min_level_db, self.ref_level_db = f["min_level_db"], f["ref_level_db"]
-        bins = n // 2 + 1
         window = spectral._window(n, n).astype(np.float64)
-        k, t = np.arange(bins)[None, :], np.arange(n)[:, None]
-        angle = 2.0 * np.pi * k * t / n
+        angle = 2.0 * np.pi * np.arange(n)[:, None] * np.arange(n // 2 + 1)[None, :] / n
         # Windowed frame → [real parts, imaginary parts].
         self.analysis = (np.concatenate([np.cos(angle), -np.sin(angle)], 1)
                          * window[:, None]).astype(np.float32)
-        weight = np.where((k == 0) | (k == n // 2), 1.0, 2.0) / n
         # [real, imaginary] → the frame's samples, windowed again for overlap-add.
-        self.synthesis = (np.concatenate([weight * np.cos(angle), -weight * np.sin(angle)], 1)
-                          * window[:, None]).T.astype(np.float32)
-        bank = _bank(f)
+        self.synthesis = (np.concatenate(spectral._real_idft(n)) * window).astype(np.float32)
+        bank = frontend.mel_bank(self.front_end)
         # The front end's mel power: |X|² over Σw², summed by the bank.
         self.bank = (bank / np.sum(window ** 2)).astype(np.float32)
         # A band's gain reaches each bin in proportion to the bin's weight in it.
@@ -96,13 +77,8 @@ class MelCorrection:
         return audio[:, self.n_fft // 2:self.n_fft // 2 + count * self.hop]
 
     def __call__(self, audio, mel):
-        import types
-
-        from tfstyle.converters.melgan_vc.frontend import denormalize_db
-
         count = ops.shape(mel)[1]
-        target = denormalize_db(mel, types.SimpleNamespace(min_level_db=self.min_level_db,
-                                                           ref_level_db=self.ref_level_db))
+        target = frontend.denormalize_db(mel, self.front_end)
         floor = ops.min(target, axis=-1, keepdims=True)
         # Frame f of the centred STFT covers samples f·hop - n_fft/2 ... + n_fft/2.
         index = (ops.arange(count, dtype="int32")[:, None] * self.hop
@@ -111,21 +87,19 @@ class MelCorrection:
             ops.convert_to_tensor(self.window_power), (1, count, self.n_fft)))
         envelope = ops.maximum(envelope, 1e-8)
         half = self.n_fft // 2
-        analysis, synthesis = (ops.convert_to_tensor(self.analysis),
-                               ops.convert_to_tensor(self.synthesis))
+        analysis, synthesis, bank, spread = (ops.convert_to_tensor(m) for m in (
+            self.analysis, self.synthesis, self.bank, self.spread))
         for _ in range(self.passes):
             # Zeros beyond the ends (the front end reflects): only the outermost frames
             # differ, and a block's ends lie in its context.
             padded = ops.pad(audio, ((0, 0), (half, half)))
             spectrum = ops.matmul(ops.take(padded, index, axis=1), analysis)
             real, imag = ops.split(spectrum, 2, axis=-1)
-            power = ops.matmul(real * real + imag * imag, ops.convert_to_tensor(self.bank))
+            power = ops.matmul(real * real + imag * imag, bank)
             level = 10.0 * ops.log(ops.maximum(power, 1e-10)) / math.log(10.0)
-            gain = ops.clip(target - ops.clip(level, floor, self.ref_level_db),
+            gain = ops.clip(target - ops.clip(level, floor, self.front_end.ref_level_db),
                             -self.max_gain_db, self.max_gain_db)
-            scale = ops.exp(ops.matmul(gain, ops.convert_to_tensor(self.spread))
-                            * (math.log(10.0) / 20.0))
+            scale = ops.exp(ops.matmul(gain, spread) * (math.log(10.0) / 20.0))
             frames = ops.matmul(ops.concatenate([real * scale, imag * scale], -1), synthesis)
             audio = self._place(frames) / envelope
         return audio
-

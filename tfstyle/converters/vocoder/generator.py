@@ -24,6 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from tfstyle.converters.melgan_vc import frontend
 from tfstyle.converters.vocoder.correction import MelCorrection
 from tfstyle.converters.vocoder.framing import overlap_add
 
@@ -170,15 +171,10 @@ class ISTFTHead(keras.layers.Layer):
 
         self.hop, self.locked, self.overlap = hop, locked, overlap
         n = overlap * hop
-        bins = n // 2 + 1
-        window = spectral._window(n, n)
-        k, t = np.arange(bins)[:, None], np.arange(n)[None, :]
-        weight = np.where((k == 0) | (k == n // 2), 1.0, 2.0) / n
-        angle = 2.0 * np.pi * k * t / n
         # Rows: the real parts' cosines, then the imaginary parts' negative sines; windowed
         # and divided by the sum of Hann² over `overlap` frames (3·overlap/8, constant for an
         # overlap of 3 or more).
-        basis = np.concatenate([weight * np.cos(angle), -weight * np.sin(angle)]) * window
+        basis = np.concatenate(spectral._real_idft(n)) * spectral._window(n, n)
         self.basis = basis.astype(np.float32) / (3.0 * overlap / 8.0)
         self.turn = 2.0 * np.pi / overlap
 
@@ -239,28 +235,6 @@ def _take_bins(values, index):
                        shape)
 
 
-def _mel_bank(front_end, n_fft):
-    """The front end's mel bank [bins, n_mels] over this head's bins."""
-    import warnings
-
-    from tfstyle import spectral
-
-    f = front_end
-    with warnings.catch_warnings():
-        # The lowest bands can be narrower than this FFT's bins: they get no bin here,
-        # and the pseudo-inverse simply has nothing to spread them over (librosa warns).
-        warnings.simplefilter("ignore", UserWarning)
-        return spectral.mel_filterbank(f["sr"], n_fft, f["n_mels"], f["fmin"], f["fmax"],
-                                       htk=True, norm=None).astype(np.float64)
-
-
-def _settings(front_end):
-    """A layer's front-end dict as the object that `melgan_vc.frontend`'s functions read."""
-    import types
-
-    return types.SimpleNamespace(**front_end)
-
-
 @keras.saving.register_keras_serializable(package="tfstyle")
 class MelMagnitudePrior(keras.layers.Layer):
     """Normalised mel [batch, frames, n_mels] → the log STFT magnitude at n_fft = overlap·hop
@@ -276,7 +250,7 @@ class MelMagnitudePrior(keras.layers.Layer):
         from tfstyle import spectral
 
         f, n = self.front_end, overlap * hop
-        fb = _mel_bank(f, n)
+        fb = frontend.mel_bank(frontend.settings(f), n)
         # magnitude_to_mel's scale: power over Σw², times n_fft_front_end / n.
         scale = float(np.sum(spectral._window(n, n) ** 2)) * n / f["n_fft"]
         self.unmix = (np.linalg.pinv(fb) * scale).astype(np.float32)
@@ -284,9 +258,7 @@ class MelMagnitudePrior(keras.layers.Layer):
         self.gram = (self.mix @ self.mix.T).astype(np.float32)
 
     def call(self, mel):
-        from tfstyle.converters.melgan_vc.frontend import denormalize
-
-        power = denormalize(mel, _settings(self.front_end))
+        power = frontend.denormalize(mel, frontend.settings(self.front_end))
         linear = ops.matmul(power, ops.convert_to_tensor(self.unmix))
         floor = 1e-4 * ops.mean(power, axis=-1, keepdims=True) + 1e-10
         linear = ops.maximum(linear, floor)
@@ -340,9 +312,7 @@ class MelPeakFrequency(keras.layers.Layer):
     def partials(self, mel):
         """Normalised mel [batch, frames, n_mels] → each band's partial, in bins of this STFT,
         or FAR where the band holds none."""
-        from tfstyle.converters.melgan_vc.frontend import denormalize_db
-
-        db = denormalize_db(mel, _settings(self.front_end))
+        db = frontend.denormalize_db(mel, frontend.settings(self.front_end))
         a, b, c = db[..., :-2], db[..., 1:-1], db[..., 2:]
         loud = b > ops.max(db, axis=-1, keepdims=True) - self.floor_db
         peak = ops.logical_and(ops.logical_and(b > a, b >= c), loud)
