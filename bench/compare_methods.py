@@ -43,6 +43,11 @@ VARIANTS = {"harmonic-offset": ("harmonic", {"loudness": "offset"})}
 # trained converter): mean mel distance at most this ratio to identity's, below the envelope
 # baseline on every pair, chroma no more than BAR_CHROMA_GAP below the true rendering's.
 BAR_RATIO, BAR_CHROMA_GAP = 0.65, 0.03
+# Chroma is judged over the content's sounding frames (within metrics.ACTIVE_DB of its peak),
+# as the converters' and the vocoder's bars are: librosa scales each frame's chroma to a peak
+# of 1, so in a rest the faint tail of the last note counts as much as a note, and over every
+# frame even the true rendering on another instrument scores 0.70 on the other generator.
+BAR_CHROMA = "chroma_sounding"
 # A shipped converter through a vocoder run (--vocoder): its name, then this.
 VOCODED = "+vocoder"
 COLUMNS = ["mel_distance", "chroma_correlation", "f0_agreement", "loudness_difference",
@@ -129,7 +134,9 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
     from every result stored so far."""
     stored = json.load(open(STORE)) if os.path.exists(STORE) else {}
     grid = stored.setdefault("held_out", {})
-    measures = COLUMNS[:3]   # mel distance, chroma correlation, f0 agreement
+    # Mel distance, chroma correlation (every frame, and over the content's sounding frames:
+    # the bar's reading, see BAR_CHROMA), f0 agreement.
+    measures = [*COLUMNS[:3], "chroma_sounding"]
     for a, b in chosen_pairs:
         for data in kinds:
             triples = pairs.heldout_triples(a, b, data, count=clips, sr=sr)
@@ -137,7 +144,8 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
             methods = {**every, "truth": lambda c, s: truth[c.tobytes()]}
             for name in ["truth", "identity", "envelope", *names]:
                 reference = name in REFERENCES
-                if reference and name not in names and f"{name}|{a}-{b}|{data}#{clips}" in grid:
+                if (reference and name not in names and "chroma_sounding" in
+                        grid.get(f"{name}|{a}-{b}|{data}#{clips}", {})):
                     continue   # the ratios' references, scored once per pair, kind and count
                 shipped = name.removesuffix(VOCODED)
                 if shipped in pretrained.MODELS and not own_pair(shipped, a, b):
@@ -175,11 +183,13 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
             if not found:
                 continue
             ratios = {p: r["mel_distance"] / i["mel_distance"] for p, r, i in found}
-            mean = {m: sum(r[m] for _, r, _ in found) / len(found) for m in measures}
+            mean = {m: (sum(r[m] for _, r, _ in found) / len(found)
+                        if all(m in r for _, r, _ in found) else None) for m in measures}
             rows.append([data, name, kind(name) if name != "truth" else "reference",
                          *(f"{ratios[p]:.2f}×" if p in ratios else "—" for p in pair_names),
                          f"{sum(ratios.values()) / len(ratios):.2f}×",
-                         f"{mean['chroma_correlation']:.2f}", f"{mean['f0_agreement']:.2f}",
+                         *("—" if mean[m] is None else f"{mean[m]:.2f}"
+                           for m in ("chroma_sounding", "chroma_correlation", "f0_agreement")),
                          min(r["clips"] for _, r, _ in found)])
         for name in listed[1:]:
             if name in baselines.BASELINES:
@@ -191,37 +201,47 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
                 continue
             ratio = sum(r["mel_distance"] / i["mel_distance"] for r, i, _ in found) / len(found)
             below = all(r["mel_distance"] < e["mel_distance"] for r, _, e in found)
-            chroma = sum(r["chroma_correlation"] for r, _, _ in found) / len(found)
             truths = [cell("truth", p, data, r) for p, r in
                       ((p, cell(name, p, data)) for p in pair_names) if r]
             truths = [t for t in truths if t]
-            ceiling = sum(t["chroma_correlation"] for t in truths) / max(1, len(truths))
+            # Rows scored before the sounding-frames reading are judged over every frame,
+            # and say so.
+            reading = (BAR_CHROMA if all(BAR_CHROMA in r for r, _, _ in found)
+                       and all(BAR_CHROMA in t for t in truths) else "chroma_correlation")
+            chroma = sum(r[reading] for r, _, _ in found) / len(found)
+            ceiling = sum(t[reading] for t in truths) / max(1, len(truths))
             ok = ratio <= BAR_RATIO and below and chroma >= ceiling - BAR_CHROMA_GAP
+            frames = "sounding frames" if reading == BAR_CHROMA else "every frame"
             verdicts.append(
                 f"- {data}, `{name}`: mean ratio {ratio:.2f}× (bar ≤ {BAR_RATIO}), "
                 f"{'below' if below else 'not below'} the envelope baseline on every pair, "
-                f"chroma {chroma:.2f} against the truth's {ceiling:.2f} (bar: within "
-                f"{BAR_CHROMA_GAP}): **{'meets' if ok else 'does not meet'} the bar**")
+                f"chroma ({frames}) {chroma:.2f} against the truth's {ceiling:.2f} (bar: "
+                f"within {BAR_CHROMA_GAP}): **{'meets' if ok else 'does not meet'} the bar**")
     body = ("Content = a melody on the first instrument, style = another melody on the "
             "second, reference = the same melody on the second (4 s clips at 22.05 kHz; "
             "`clips`: melodies per pair and kind, fewer for the slowest presets). Per pair: "
             "mel distance to the reference as "
             "a ratio to identity's on the same clips (lower is better); then the means over "
-            "pairs of that ratio, of the chroma correlation with the content and of the f0 "
-            "agreement with the content (pYIN, within 50 cents). `truth` is the reference "
+            "pairs of that ratio, of the chroma correlation with the content over its "
+            f"sounding frames (within {metrics.ACTIVE_DB:g} dB of its peak; — where a row was "
+            "scored before this column) and over every frame, and of the f0 agreement with "
+            "the content (pYIN, within 50 cents). `truth` is the reference "
             "itself: the chroma a perfect answer gets, which for clarinet→trumpet is far "
             "below 1 because the two instruments' harmonic weights differ.\n\n"
             + "\n".join(f"- **{k}**: {v}" for k, v in pairs.KINDS.items()) + "\n\n")
     body += table(["data", "method", "kind", *(p.replace("-", "→") for p in pair_names),
-                   "mean ratio", "chroma", "f0 agreement", "clips"], rows)
+                   "mean ratio", "chroma, sounding frames", "chroma, every frame",
+                   "f0 agreement", "clips"], rows)
     body += ("\n\nThe bar for one-shot transfer (≤ 0.65× identity, below the envelope "
-             "baseline on every pair, chroma within 0.03 of the true rendering's, on each "
-             "kind):\n\n" + "\n".join(verdicts))
+             "baseline on every pair, chroma over the content's sounding frames (within "
+             f"{metrics.ACTIVE_DB:g} dB of its peak) within 0.03 of the true rendering's, on "
+             "each kind; rows scored before that reading are judged over every frame):\n\n"
+             + "\n".join(verdicts))
     write_section("compare_heldout", "Methods on held-out data: four pairs, three kinds",
                   body, command="python bench/compare_methods.py --held-out --clips 4 "
-                                "--methods harmonic, then --methods harmonic-offset, then "
-                                "--methods harmonic-scratch (earlier rows: --held-out "
-                                "--clips 2, and "
+                                "--methods harmonic violin flute trumpet harmonic-offset "
+                                "(earlier rows: --held-out --clips 4 --methods "
+                                "harmonic-scratch; --held-out --clips 2; and "
                                 "--pairs piano-violin --kinds generator soundfont --clips 1 "
                                 "--methods <every NST preset>)")
 

@@ -129,21 +129,22 @@ DYNAMICS_STEPS = 24000
 DYNAMICS_WIDTH = 64        # channels of DynamicsModel's layers
 
 
-def dynamics_players(instruments):
-    """{instrument: [melody indices it plays]}: DYNAMICS_PLAYERS instruments per melody."""
+def dynamics_players(instruments, melodies=DYNAMICS_MELODIES):
+    """{instrument: [melody indices it plays]}: DYNAMICS_PLAYERS instruments per melody
+    (`melodies` per generator)."""
     rng = np.random.default_rng([DYNAMICS_SEED, 1])
     names = list(instruments)
     played = {name: [] for name in names}
-    for m in range(2 * DYNAMICS_MELODIES):
+    for m in range(2 * melodies):
         for i in rng.choice(len(names), DYNAMICS_PLAYERS, replace=False):
             played[names[i]].append(m)
     return played
 
 
-def render_dynamics(folder, instruments):
-    """{instrument: {(soundfont index, melody index): Controls}} of the DYNAMICS_MELODIES
-    melodies of each generator that `dynamics_players` gives each instrument, on each
-    soundfont, rendered and analysed once into RUN/data/dynamics/."""
+def render_dynamics(folder, instruments, melodies=DYNAMICS_MELODIES):
+    """{instrument: {(soundfont index, melody index): Controls}} of the `melodies` melodies
+    of each generator that `dynamics_players` gives each instrument, on each soundfont,
+    rendered and analysed once into RUN/data/dynamics/."""
     import dataclasses
 
     from tfstyle import synth
@@ -153,10 +154,10 @@ def render_dynamics(folder, instruments):
     folder = os.path.join(folder, "dynamics")
     os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(DYNAMICS_SEED)
+    players = dynamics_players({**TRAIN, **HELD_OUT}, melodies)
     melodies = [make(rng, SECONDS, *DYNAMICS_RANGE) for make in (synth.random_melody,
                                                                  synth.varied_melody)
-                for _ in range(DYNAMICS_MELODIES)]
-    players = dynamics_players({**TRAIN, **HELD_OUT})
+                for _ in range(melodies)]
     out = {}
     for name, (program, low, high) in instruments.items():
         path = os.path.join(folder, f"{_slug(name)}.{len(melodies)}-melodies."
@@ -174,10 +175,13 @@ def render_dynamics(folder, instruments):
             os.replace(tmp, path)
             print(f"rendered {name} for the loudness mapping", file=sys.stderr, flush=True)
         with np.load(path) as saved:
+            # Each read of an NpzFile's member loads the whole array again, and a row of it
+            # keeps the whole alive: read each once, keep copies of the rows.
             ids = list(saved["melodies"])
-            out[name] = {(i // len(ids), int(ids[i % len(ids)])):
-                         ctl.Controls(*(saved[field][i] for field in FIELDS))
-                         for i in range(len(saved[FIELDS[0]]))}
+            fields = [saved[field] for field in FIELDS]
+        out[name] = {(i // len(ids), int(ids[i % len(ids)])):
+                     ctl.Controls(*(f[i].copy() for f in fields))
+                     for i in range(len(fields[0]))}
     return out
 
 
@@ -206,14 +210,15 @@ def clip_embeddings(prior, data):
     return out
 
 
-def fit_dynamics(prior, folder, steps=DYNAMICS_STEPS, checkpoints=None, width=DYNAMICS_WIDTH):
+def fit_dynamics(prior, folder, steps=DYNAMICS_STEPS, checkpoints=None, width=DYNAMICS_WIDTH,
+                 melodies=DYNAMICS_MELODIES):
     """The prior's loudness mapping, conditioned on its embedding, fitted on TRAIN
     instruments' pairs (resuming from the `checkpoints` folder when a fit there was cut
     short); and its record: losses on training and on held-out targets against the content's
     own contour (`--loudness offset`)."""
     from tfstyle.converters.harmonic import dynamics_fit
 
-    controls = render_dynamics(folder, {**TRAIN, **HELD_OUT})
+    controls = render_dynamics(folder, {**TRAIN, **HELD_OUT}, melodies)
     embeddings = {**clip_embeddings(prior, Data(folder, TRAIN)),
                   **clip_embeddings(prior, Data(folder, HELD_OUT))}
     train = dynamics_triples(controls, embeddings, list(TRAIN), list(TRAIN), 0)
@@ -222,8 +227,8 @@ def fit_dynamics(prior, folder, steps=DYNAMICS_STEPS, checkpoints=None, width=DY
     model, first, last = dynamics_fit.fit(train, steps=steps, log=sys.stderr, width=width,
                                           timbre_dims=prior.config.timbre_dims,
                                           checkpoint_dir=checkpoints)
-    record = {"steps": steps, "width": width, "pairs": len(train), "first_loss": first,
-              "last_loss": last,
+    record = {"steps": steps, "width": width, "melodies": 2 * melodies, "pairs": len(train),
+              "first_loss": first, "last_loss": last,
               "minutes": round((time.monotonic() - start) / 60, 1)}
     for title, triples in (("training", train[::10]), ("held out", held)):
         record[title] = {"mapping_db": 20 * dynamics_fit.mapping_loss(model, triples),
@@ -625,6 +630,9 @@ def main(argv=None):
                    help="Adam steps of --dynamics (default %(default)s)")
     p.add_argument("--dynamics-width", type=int, default=DYNAMICS_WIDTH,
                    help="channels of the loudness mapping's layers (default %(default)s)")
+    p.add_argument("--dynamics-melodies", type=int, default=DYNAMICS_MELODIES,
+                   help="melodies per generator that --dynamics renders and fits on "
+                        "(default %(default)s)")
     p.add_argument("--dynamics", action="store_true",
                    help="fit the prior's loudness mapping on paired renderings (each "
                         "melody played by DYNAMICS_PLAYERS instruments drawn for it) and "
@@ -688,10 +696,11 @@ def fitted_dynamics(args, folder):
         which = f"step-{step}"
     # Checkpoints per prior fitted for: a killed fit resumes where it was.
     # Named for the data and the model too: a fit of another is never resumed from.
-    checkpoints = os.path.join(args.run_dir, "dynamics_fit", f"{which}-{2 * DYNAMICS_MELODIES}"
-                               f"x{DYNAMICS_PLAYERS}-width{args.dynamics_width}")
+    checkpoints = os.path.join(args.run_dir, "dynamics_fit",
+                               f"{which}-{2 * args.dynamics_melodies}x{DYNAMICS_PLAYERS}"
+                               f"-width{args.dynamics_width}")
     prior.dynamics, record = fit_dynamics(prior, folder, args.dynamics_steps, checkpoints,
-                                          args.dynamics_width)
+                                          args.dynamics_width, args.dynamics_melodies)
     if args.shipped:
         kept = {k: v for k, v in prior.record.items() if k not in ("config", "dynamics_model")}
         prior.save(HERE, **{**kept, "dynamics": record})
@@ -763,7 +772,7 @@ def dynamics_card(record):
             "bench/train_prior.py --no-train --shipped --dynamics` "
             f"({record['steps']} steps, {record['pairs']} pairs"
             + (f", {record['minutes']:g} min on 2 CPU cores" if "minutes" in record else "")
-            + f") on {2 * DYNAMICS_MELODIES} "
+            + f") on {record.get('melodies', 2 * DYNAMICS_MELODIES)} "
             f"melodies (two generators, a seed of their own), each rendered by "
             f"{DYNAMICS_PLAYERS} instruments drawn for it on FluidR3_GM and MuseScore_General, "
             "each content paired with the "
