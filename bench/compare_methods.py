@@ -44,9 +44,10 @@ VARIANTS = {"harmonic-offset": ("harmonic", {"loudness": "offset"})}
 # baseline on every pair, chroma no more than BAR_CHROMA_GAP below the true rendering's.
 BAR_RATIO, BAR_CHROMA_GAP = 0.65, 0.03
 # Chroma is judged over the content's sounding frames (within metrics.ACTIVE_DB of its peak),
-# as the converters' and the vocoder's bars are: librosa scales each frame's chroma to a peak
-# of 1, so in a rest the faint tail of the last note counts as much as a note, and over every
-# frame even the true rendering on another instrument scores 0.70 on the other generator.
+# as the converters' bars are (bench/train_harmonic.py; the vocoder's, bench/vocoder_chroma.py,
+# counted frames within 60 dB): librosa scales each frame's chroma to a peak of 1, so in a rest
+# the faint tail of the last note counts as much as a note, and over every frame even the true
+# rendering on another instrument scores 0.70 on the other generator.
 BAR_CHROMA = "chroma_sounding"
 # A shipped converter through a vocoder run (--vocoder): its name, then this.
 VOCODED = "+vocoder"
@@ -136,7 +137,7 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
     grid = stored.setdefault("held_out", {})
     # Mel distance, chroma correlation (every frame, and over the content's sounding frames:
     # the bar's reading, see BAR_CHROMA), f0 agreement.
-    measures = [*COLUMNS[:3], "chroma_sounding"]
+    measures = [*COLUMNS[:3], BAR_CHROMA]
     for a, b in chosen_pairs:
         for data in kinds:
             triples = pairs.heldout_triples(a, b, data, count=clips, sr=sr)
@@ -144,8 +145,8 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
             methods = {**every, "truth": lambda c, s: truth[c.tobytes()]}
             for name in ["truth", "identity", "envelope", *names]:
                 reference = name in REFERENCES
-                if (reference and name not in names and "chroma_sounding" in
-                        grid.get(f"{name}|{a}-{b}|{data}#{clips}", {})):
+                known = grid.get(f"{name}|{a}-{b}|{data}#{clips}", {})
+                if reference and name not in names and all(m in known for m in measures):
                     continue   # the ratios' references, scored once per pair, kind and count
                 shipped = name.removesuffix(VOCODED)
                 if shipped in pretrained.MODELS and not own_pair(shipped, a, b):
@@ -189,7 +190,7 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
                          *(f"{ratios[p]:.2f}×" if p in ratios else "—" for p in pair_names),
                          f"{sum(ratios.values()) / len(ratios):.2f}×",
                          *("—" if mean[m] is None else f"{mean[m]:.2f}"
-                           for m in ("chroma_sounding", "chroma_correlation", "f0_agreement")),
+                           for m in (BAR_CHROMA, "chroma_correlation", "f0_agreement")),
                          min(r["clips"] for _, r, _ in found)])
         for name in listed[1:]:
             if name in baselines.BASELINES:
