@@ -106,6 +106,13 @@ def istft(stft_matrix, hop_length=None, win_length=None, n_fft=None, center=True
     return y
 
 
+def _real_dft(n_fft):
+    """[n_fft, bins] float64 cosine and negative sine bases so that x·C + i·x·S = rfft(x): a
+    real DFT as matrix products (builtin TFLite ops); callers window and cast them."""
+    angle = 2.0 * np.pi * np.arange(n_fft)[:, None] * np.arange(n_fft // 2 + 1)[None, :] / n_fft
+    return np.cos(angle), -np.sin(angle)
+
+
 @functools.lru_cache(maxsize=8)
 def _real_idft(n_fft):
     """[bins, n_fft] cosine and sine bases so that Re·C + Im·S = irfft(Re + i·Im)."""

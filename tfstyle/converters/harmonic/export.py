@@ -106,18 +106,14 @@ def export_prior_saved_model(converter, encoder, base, name="tfstyle", version=N
 
 
 def _dft(n):
-    """Real DFT matrices of size n: x @ cos, x @ sin give rfft's real and -imaginary parts;
-    (re @ icos - im @ isin) inverts a one-sided spectrum (irfft)."""
-    k = np.arange(n // 2 + 1)
-    t = np.arange(n)
-    angle = 2 * np.pi * np.outer(t, k) / n
-    weight = np.full(n // 2 + 1, 2.0)
-    weight[0] = 1.0
-    if n % 2 == 0:
-        weight[-1] = 1.0
-    icos = (weight[:, None] * np.cos(angle.T)) / n
-    isin = (weight[:, None] * np.sin(angle.T)) / n
-    return [m.astype(np.float32) for m in (np.cos(angle), np.sin(angle), icos, isin)]
+    """Real DFT matrices of size n (`spectral`'s, signed as this module uses them): x @ cos,
+    x @ sin give rfft's real and -imaginary parts; (re @ icos - im @ isin) inverts a one-sided
+    spectrum (irfft)."""
+    from tfstyle import spectral
+
+    cos, negative_sin = spectral._real_dft(n)
+    icos, negative_isin = spectral._real_idft(n)
+    return [m.astype(np.float32) for m in (cos, -negative_sin, icos, -negative_isin)]
 
 
 def filtered_noise_builtin(magnitudes, noise, hop_length):

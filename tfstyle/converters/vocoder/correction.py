@@ -45,9 +45,8 @@ class MelCorrection:
         n, self.hop, self.passes = self.front_end.n_fft, hop_length, passes
         self.n_fft, self.max_gain_db = n, max_gain_db
         window = spectral._window(n, n).astype(np.float64)
-        angle = 2.0 * np.pi * np.arange(n)[:, None] * np.arange(n // 2 + 1)[None, :] / n
         # Windowed frame → [real parts, imaginary parts].
-        self.analysis = (np.concatenate([np.cos(angle), -np.sin(angle)], 1)
+        self.analysis = (np.concatenate(spectral._real_dft(n), 1)
                          * window[:, None]).astype(np.float32)
         # [real, imaginary] → the frame's samples, windowed again for overlap-add.
         self.synthesis = (np.concatenate(spectral._real_idft(n)) * window).astype(np.float32)
