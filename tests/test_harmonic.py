@@ -7,6 +7,7 @@ from tfstyle import dispatch, dsp
 from tfstyle.cli import main
 from tfstyle.errors import TfstyleError
 from tfstyle.harmonic import controls as ctl
+from tfstyle.harmonic import performance
 from tfstyle.harmonic.decoder import HarmonicDecoder, scale_f0, scale_loudness
 from tfstyle.harmonic.performance import perform
 
@@ -81,6 +82,49 @@ def test_plucked_notes_ringing_into_the_next_give_no_subharmonic_slips():
     near = [np.abs(1200 * np.log2(c.f0[frames] / np.take(line, np.maximum(playing - back, 0))))
             < 50 for back in (0, 1)]     # a frame's window may still hold the previous note
     assert len(frames) > 250 and np.all(near[0] | near[1])
+
+
+def _controls_at(midi):
+    """Controls whose every frame is voiced at the given MIDI pitches."""
+    f0 = (440.0 * 2.0 ** ((np.asarray(midi, np.float32) - 69.0) / 12.0)).astype(np.float32)
+    ones = np.ones_like(f0)
+    return ctl.Controls(f0, ones, ones - 30.0, ones.astype(bool), ones)
+
+
+def test_tuning_reads_a_clip_off_the_grid_and_retune_moves_the_content_onto_the_style():
+    sharp = _controls_at([60.2, 62.2, 64.25, 65.15, 67.2])
+    assert ctl.tuning(sharp) == pytest.approx(20.0, abs=1.0)
+    # Past 50 cents a note is nearer the next semitone: 60 cents sharp reads 40 flat, and a
+    # melody straddling that edge averages on the circle, not to 0.
+    assert ctl.tuning(_controls_at([60.6, 62.6])) == pytest.approx(-40.0, abs=1e-3)
+    assert ctl.tuning(_controls_at([60.49, 61.51])) == pytest.approx(50.0, abs=1.0)
+    flat = _controls_at([67.9, 69.9, 71.9])
+    assert ctl.retune(sharp, flat) == pytest.approx(-0.30, abs=0.01)
+    assert ctl.retune(flat, sharp) == pytest.approx(0.30, abs=0.01)
+    # Never more than half a semitone: 45 cents sharp onto 45 flat is 10 cents up.
+    assert ctl.retune(_controls_at([60.45]), _controls_at([69.55])) == pytest.approx(
+        0.10, abs=1e-3)
+    stored = ctl.Profile(50.0, 70.0, list(np.linspace(-60, -10, 101)), 0.0)   # no tuning
+    assert ctl.retune(sharp, stored) == 0.0
+    assert performance.semitones("auto", sharp, flat) == pytest.approx(
+        ctl.octave_shift(sharp, flat) - 0.30, abs=0.01)
+    assert performance.semitones("0", sharp, flat) == 0.0
+
+
+def test_tuning_on_graph_is_the_numpy_one():
+    import tensorflow as tf
+
+    from tfstyle.converters.harmonic import graph
+
+    rng = np.random.default_rng(0)
+    midi = rng.uniform(50, 80, 200).round() + rng.normal(0.17, 0.08, 200)
+    c = _controls_at(midi)
+    c.voiced[::3] = False
+    got = float(graph.tuning(tf.constant(c.f0), tf.constant(c.voiced)))
+    assert got == pytest.approx(ctl.tuning(c), abs=0.05)
+    profile = ctl.Profile(50.0, 70.0, list(np.linspace(-60, -10, 101)), 0.0, -12.0)
+    assert float(graph.retune(tf.constant(c.f0), tf.constant(c.voiced), profile)) == \
+        pytest.approx(ctl.retune(c, profile), abs=1e-3)
 
 
 def test_octave_shift_moves_only_a_melody_outside_the_style_range():
@@ -169,7 +213,9 @@ def test_one_shot_fit_lowers_the_loss_and_keeps_the_content_pitch():
     np.testing.assert_array_equal(y, result.audio)
     assert y.shape == content.shape and np.all(np.isfinite(y))
     assert result.losses["total"] < 0.8 * result.initial_losses["total"]
-    assert result.steps == 40 and result.stop_reason == "max steps" and result.transpose == 0
+    assert result.steps == 40 and result.stop_reason == "max steps"
+    # No octave; 262 Hz sits 2.4 cents above C4, the style about 0.6 above its grid notes.
+    assert result.transpose == pytest.approx(-0.018, abs=0.005)
     cents, voiced = median_cents(y, 262.0)
     assert cents < 20 and voiced > 0.6
     # Moved by an octave on request.

@@ -292,6 +292,7 @@ def test_the_style_profile_on_graph_is_the_numpy_one():
                                atol=1e-3)
     assert want.decay < -1 and abs(float(got.decay) - want.decay) < 1e-3 * abs(want.decay)
     assert abs(float(graph.target_level(got)) - ctl.target_level(want)) < 1e-3
+    assert abs(float(got.tuning) - want.tuning) < 0.05
 
 
 def test_the_prior_exports_a_saved_model_that_takes_the_style_beside_the_content(

@@ -105,7 +105,8 @@ class TransferConfig:
                              choices=PRECISIONS)
     transpose: str = setting("auto", "harmonic: semitones to move the content's pitch by, or "
                                     "'auto': whole octaves, only when the content's median "
-                                    "pitch is more than an octave outside the style's range")
+                                    "pitch is more than an octave outside the style's range, "
+                                    "and the style's tuning (within 50 cents)")
     start: str = setting("prior", "harmonic: start from the shipped timbre prior (the style's "
                                   "embedding, then at most --steps of adaptation; the prior's "
                                   "own harmonics, units and reverb), or fit the synthesiser "

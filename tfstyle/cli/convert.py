@@ -49,8 +49,8 @@ def add_parser(commands):
                    help="leave outputs that already exist untouched")
     p.add_argument("--transpose", default=None, metavar="SEMITONES",
                    help="harmonic models: semitones to move the input's pitch by, or auto: "
-                        "whole octaves into the instrument's range (default: the model's, "
-                        "auto)")
+                        "whole octaves into the instrument's range, and its tuning where the "
+                        "model measured one (default: the model's, auto)")
     p.add_argument("--loudness", choices=list(LOUDNESS), default=None,
                    help="harmonic models: learned gives the input's notes the loudness "
                         "contour the instrument would (a swell, a sustain, a release), by the "

@@ -53,9 +53,10 @@ def monophony_warning(controls):
 
 def semitones(transpose, content, style):
     """Semitones to move the content by: "auto" (whole octaves into the style's range, see
-    `controls.octave_shift`) or a number (checked by the caller's config)."""
+    `controls.octave_shift`, and into its tuning, `controls.retune`) or a number (checked by
+    the caller's config; the content's pitch is then moved by exactly that)."""
     if str(transpose).strip().lower() == "auto":
-        return ctl.octave_shift(content, style)
+        return ctl.octave_shift(content, style) + ctl.retune(content, style)
     return float(transpose)
 
 

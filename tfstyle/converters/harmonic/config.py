@@ -22,7 +22,8 @@ class HarmonicConfig(Settings):
     batch_size: int = setting(8, "training windows per replica and step")
     learning_rate: float = setting(2e-3, "Adam learning rate")
     transpose: str = setting("auto", "conversion: semitones to move the input's pitch by, or "
-                                     "auto: whole octaves into the training data's range")
+                                     "auto: whole octaves into the training data's range, "
+                                     "and its tuning")
     loudness: str = setting("offset", "conversion: how the input's loudness becomes the "
                                       "instrument's: offset (its dynamics kept, its level moved "
                                       "onto the training data's), quantile (note decays and "

@@ -190,6 +190,22 @@ def octave_shift(f0, voiced, profile):
     return tf.where(median < low, up, tf.where(median > high, down, 0.0))
 
 
+def tuning(f0, voiced):
+    """`ctl.tuning` on tensors."""
+    midi = tf.boolean_mask(hz_to_midi(f0), voiced)
+    angle = 2.0 * np.pi * (midi - tf.round(midi))
+    return tf.where(tf.size(midi) > 0, 50.0 / np.pi * tf.math.atan2(
+        tf.reduce_mean(tf.sin(angle)), tf.reduce_mean(tf.cos(angle))), 0.0)
+
+
+def retune(f0, voiced, profile):
+    """`ctl.retune` against a profile (a `ctl.Profile` or a `StyleProfile`)."""
+    if profile.tuning is None:
+        return tf.constant(0.0)
+    cents = tf.cast(profile.tuning, tf.float32) - tuning(f0, voiced)
+    return (cents - 100.0 * tf.round(cents / 100.0)) / 100.0
+
+
 def _voiced_level(loudness, voiced, quantile):
     """`ctl.voiced_level` on tensors."""
     return _quantiles(tf.boolean_mask(loudness, voiced), tf.constant([quantile]))[0]
@@ -203,7 +219,7 @@ def target_level(profile, quantile=ctl.OFFSET_QUANTILE):
 
 # `ctl.Profile` as tensors, taken from a style clip on-graph (`style_profile`).
 StyleProfile = collections.namedtuple("StyleProfile",
-                                      "pitch_low pitch_high loudness_quantiles decay")
+                                      "pitch_low pitch_high loudness_quantiles decay tuning")
 
 
 def style_profile(y, sr, hop_length):
@@ -219,7 +235,8 @@ def style_profile(y, sr, hop_length):
                                       tf.constant([0.05, 0.95])))
     return StyleProfile(low, high, _quantiles(tf.boolean_mask(loudness, voiced),
                                               tf.constant(ctl.QUANTILES, tf.float32)),
-                        decay_rate(loudness, _notes(f0, voiced), hop_length / sr))
+                        decay_rate(loudness, _notes(f0, voiced), hop_length / sr),
+                        tuning(f0, voiced))
 
 
 def offset_loudness(loudness, voiced, profile, quantile=ctl.OFFSET_QUANTILE):
@@ -254,7 +271,7 @@ def perform(f0, voiced, loudness, profile, frame_seconds, transpose="auto",
     its `loudness`, `dynamics` the DynamicsModel itself, `timbre` the embedding a
     conditioned one takes). `profile`: a `ctl.Profile` or a `StyleProfile`."""
     if str(transpose).strip().lower() == "auto":
-        shift = octave_shift(f0, voiced, profile)
+        shift = octave_shift(f0, voiced, profile) + retune(f0, voiced, profile)
     else:
         shift = tf.constant(float(transpose))
     moved = f0 * 2.0 ** (shift / 12.0)
