@@ -95,9 +95,10 @@ def test_tuning_reads_a_clip_off_the_grid_and_retune_moves_the_content_onto_the_
     sharp = _controls_at([60.2, 62.2, 64.25, 65.15, 67.2])
     assert ctl.tuning(sharp) == pytest.approx(20.0, abs=1.0)
     # Past 50 cents a note is nearer the next semitone: 60 cents sharp reads 40 flat, and a
-    # melody straddling that edge averages on the circle, not to 0.
+    # melody straddling that edge averages on the circle (45 sharp and 60 sharp: 47.5 flat),
+    # not on the line (2.5 sharp).
     assert ctl.tuning(_controls_at([60.6, 62.6])) == pytest.approx(-40.0, abs=1e-3)
-    assert ctl.tuning(_controls_at([60.49, 61.51])) == pytest.approx(50.0, abs=1.0)
+    assert ctl.tuning(_controls_at([60.45, 61.6])) == pytest.approx(-47.5, abs=0.1)
     flat = _controls_at([67.9, 69.9, 71.9])
     assert ctl.retune(sharp, flat) == pytest.approx(-0.30, abs=0.01)
     assert ctl.retune(flat, sharp) == pytest.approx(0.30, abs=0.01)
@@ -215,7 +216,7 @@ def test_one_shot_fit_lowers_the_loss_and_keeps_the_content_pitch():
     assert result.losses["total"] < 0.8 * result.initial_losses["total"]
     assert result.steps == 40 and result.stop_reason == "max steps"
     # No octave; 262 Hz sits 2.4 cents above C4, the style about 0.6 above its grid notes.
-    assert result.transpose == pytest.approx(-0.018, abs=0.005)
+    assert result.transpose == pytest.approx(-0.018, abs=0.01)
     cents, voiced = median_cents(y, 262.0)
     assert cents < 20 and voiced > 0.6
     # Moved by an octave on request.
