@@ -1,4 +1,6 @@
 """Harmonic-plus-noise transfer: controls, the decoder's config, the one-shot fit, odd input."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -217,6 +219,10 @@ def test_one_shot_fit_lowers_the_loss_and_keeps_the_content_pitch():
     assert result.steps == 40 and result.stop_reason == "max steps"
     # No octave; 262 Hz sits 2.4 cents above C4, the style about 0.6 above its grid notes.
     assert result.transpose == pytest.approx(-0.018, abs=0.01)
+    # Said to a hundredth of a semitone; under half a cent, as no move (not "-0 semitones").
+    assert dataclasses.replace(result, transpose=12.2134).moved() == \
+        "; content moved by +12.21 semitones"
+    assert dataclasses.replace(result, transpose=-0.003).moved() == ""
     cents, voiced = median_cents(y, 262.0)
     assert cents < 20 and voiced > 0.6
     # Moved by an octave on request.

@@ -29,6 +29,12 @@ class TransferResult:
         if self.audio is not None and not self.samples:
             self.samples = len(self.audio)
 
+    def moved(self):
+        """"; content moved by N semitones" (to a hundredth, as the command line and the web
+        page say it), or "" where the move rounds to none."""
+        shift = round(self.transpose, 2)
+        return f"; content moved by {shift:+g} semitones" if shift else ""
+
 
 def converged(before, total, tol):
     """The rule on two totals `window` steps apart: improved by no more than `tol` (relative).

@@ -101,8 +101,7 @@ def run(args):
             + f" ({result.seconds:.1f} s)", file=sys.stderr)
         print(f"stopped after {result.steps} of at most {result.max_steps} steps: "
               f"{result.stop_reason}"
-              + (f"; content moved by {round(result.transpose, 2):+g} semitones"
-                 if result.transpose else "")
+              + result.moved()
               + (f"; {result.precision} products (--precision)" if result.precision else ""),
               file=sys.stderr)
         print(f"wrote {args.output} ({result.samples / result.sr:.2f} s at {result.sr} Hz)"

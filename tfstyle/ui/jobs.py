@@ -119,9 +119,7 @@ def transfer(content, style, preset="default", workspace=None, progress=False, *
     plotting.save_spectrograms(picture, [("content", content_audio), ("style", style_audio),
                                          ("output", result.audio)], config.sr)
     summary = (f"{preset}: {result.steps} of at most {result.max_steps} steps "
-               f"({result.stop_reason}), {result.seconds:.1f} s"
-               + (f"; content moved by {round(result.transpose, 2):+g} semitones"
-                  if result.transpose else ""))
+               f"({result.stop_reason}), {result.seconds:.1f} s" + result.moved())
     return out, picture, "\n".join([summary, *result.warnings])
 
 
