@@ -5,6 +5,7 @@ resumable stretches, and packages it.
     python bench/train_prior.py --minutes 60            # again: resumes from the last checkpoint
     python bench/train_prior.py --no-train --package    # score the run, write the shipped prior
     python bench/train_prior.py --from-shipped --minutes 60  # a new run: from the shipped prior
+    python bench/train_prior.py --from-shipped --freeze-encoder --minutes 60  # decoder only
 
 1. renders the data once into RUN/data/: melodies of two generators (synth.random_melody and
    synth.varied_melody) on FluidR3_GM and MuseScore_General (the soundfonts the project
@@ -86,25 +87,31 @@ def _slug(name):
     return name.replace(" ", "_")
 
 
-def render_all(folder, instruments, seed):
+def render_all(folder, instruments, seed, melodies=MELODIES):
     """RUN/data/NAME.npz per instrument: clips [n, samples], and each clip's soundfont and
-    generator; kept when already there."""
+    generator (`melodies` per generator and soundfont; the first MELODIES are the same for
+    any number); kept when already there."""
     from tfstyle import synth
 
     os.makedirs(folder, exist_ok=True)
     for name, (program, low, high) in instruments.items():
         path = os.path.join(folder, f"{_slug(name)}.npz")
         if os.path.exists(path):
+            with np.load(path) as saved:
+                held = len(saved["fonts"]) // (len(GENERATORS) * len(FONTS))
+            if held != melodies:
+                sys.exit(f"{folder} holds {held} melodies per instrument, generator and "
+                         f"soundfont, not {melodies}: give another --run-dir")
             continue
         clips, fonts, generators = [], [], []
         for g, generator in enumerate(GENERATORS):
             make = {"random": synth.random_melody, "varied": synth.varied_melody}[generator]
             rng = np.random.default_rng([seed, program, g])
-            melodies = [make(rng, SECONDS, low, high) for _ in range(MELODIES)]
+            tunes = [make(rng, SECONDS, low, high) for _ in range(melodies)]
             for font_name, font in FONTS.items():
-                clips += synth.render(melodies, program, SR, SECONDS, soundfont=font)
-                fonts += [font_name] * MELODIES
-                generators += [generator] * MELODIES
+                clips += synth.render(tunes, program, SR, SECONDS, soundfont=font)
+                fonts += [font_name] * melodies
+                generators += [generator] * melodies
         tmp = path + ".partial.npz"
         np.savez(tmp, clips=np.stack(clips).astype(np.float32), fonts=np.array(fonts),
                  generators=np.array(generators))
@@ -318,7 +325,8 @@ class Data:
                 "weight": np.stack(masks)}
 
 
-def train(run_dir, data, minutes, learning_rate, seed, from_shipped=False):
+def train(run_dir, data, minutes, learning_rate, seed, from_shipped=False,
+          freeze_encoder=False):
     import keras
     import tensorflow as tf
     from tqdm.auto import tqdm
@@ -327,6 +335,8 @@ def train(run_dir, data, minutes, learning_rate, seed, from_shipped=False):
 
     keras.utils.set_random_seed(seed)
     prior = Prior(PriorConfig(seed=seed))
+    # A fixed encoder keeps every embedding, and so the loudness mapping told by them, valid.
+    prior.encoder.trainable = not freeze_encoder
     optimizer = keras.optimizers.Adam(learning_rate)
     step_fn = prior.step_function(optimizer)
     step_var = tf.Variable(0, dtype=tf.int64, name="step")
@@ -345,6 +355,8 @@ def train(run_dir, data, minutes, learning_rate, seed, from_shipped=False):
         prior.synth.impulse_response.assign(shipped.synth.impulse_response)
         step_var.assign(shipped.record["steps"])
         os.makedirs(run_dir, exist_ok=True)
+        if freeze_encoder and shipped.dynamics is not None:
+            store_dynamics(run_dir, shipped.dynamics, shipped.record["dynamics"])
         with open(os.path.join(run_dir, "sessions.txt"), "a") as f:
             f.writelines(line + "\n" for line in shipped.record["sessions"])
         print(f"started from the shipped prior at step {shipped.record['steps']}",
@@ -375,12 +387,43 @@ def train(run_dir, data, minutes, learning_rate, seed, from_shipped=False):
     bar.close()
     with open(os.path.join(run_dir, "sessions.txt"), "a") as f:
         f.write(f"{time.strftime('%Y-%m-%d %H:%M')} {minutes:g} min, to step "
-                f"{int(step_var.numpy())}, lr {learning_rate:g}, last 200 steps' loss "
+                f"{int(step_var.numpy())}, lr {learning_rate:g}, "
+                f"{'decoder and reverb only (encoder fixed), ' if freeze_encoder else ''}"
+                f"last 200 steps' loss "
                 f"{np.mean(losses[-200:]):.4f}\n")
     return prior, int(step_var.numpy())
 
 
+def store_dynamics(run_dir, model, record):
+    """RUN/dynamics/: a loudness mapping for this run's embeddings and its record."""
+    import json
+
+    out = os.path.join(run_dir, "dynamics")
+    os.makedirs(out, exist_ok=True)
+    model.save_weights(os.path.join(out, "dynamics.weights.h5"))
+    with open(os.path.join(out, "record.json"), "w") as f:
+        json.dump({"model": model.get_config(), **record}, f, indent=1)
+
+
+def stored_dynamics(run_dir):
+    """(the mapping in RUN/dynamics/, its record), or (None, None) where there is none."""
+    import json
+
+    from tfstyle.harmonic.dynamics_model import DynamicsModel
+
+    folder = os.path.join(run_dir, "dynamics")
+    if not os.path.exists(os.path.join(folder, "record.json")):
+        return None, None
+    with open(os.path.join(folder, "record.json")) as f:
+        record = json.load(f)
+    model = DynamicsModel.from_config(record.pop("model"))
+    model.load_weights(os.path.join(folder, "dynamics.weights.h5"))
+    return model, record
+
+
 def restore(run_dir, seed=0):
+    """The run's last checkpoint, with the loudness mapping stored for it (`stored_dynamics`:
+    fitted by --dynamics on its embeddings, or the shipped one kept by --freeze-encoder)."""
     import tensorflow as tf
 
     from tfstyle.harmonic.prior import Prior, PriorConfig
@@ -393,6 +436,7 @@ def restore(run_dir, seed=0):
     if not latest:
         sys.exit(f"{run_dir}: no checkpoint to score")
     checkpoint.restore(latest).expect_partial()
+    prior.dynamics, _ = stored_dynamics(run_dir)
     return prior, int(step.numpy())
 
 
@@ -471,7 +515,8 @@ def development(prior, variants, clips=3, cache=None):
 def describe_data(data, instruments):
     minutes = len(data.audio) / SR / 60
     return (f"{len(instruments)} General MIDI programs ({', '.join(instruments)}), "
-            f"{MELODIES} melodies of {SECONDS:g} s from each of two generators "
+            f"{len(data.names) // (4 * len(instruments))} melodies of {SECONDS:g} s from "
+            f"each of two generators "
             f"({', '.join(GENERATORS)}) on each of two soundfonts (FluidR3_GM, "
             f"MuseScore_General): {len(data.names)} clips, {minutes:.0f} min")
 
@@ -515,10 +560,6 @@ def package(run_dir, data, reconstruction, dev, out=None):
     from report import table, write_section
 
     out = out or os.path.join(ROOT, "tfstyle", "pretrained", "timbre_prior")
-    import json
-
-    from tfstyle.harmonic.dynamics_model import DynamicsModel
-
     prior, step = restore(run_dir)
     sessions = open(os.path.join(run_dir, "sessions.txt")).read().strip().splitlines()
     minutes = sum(float(line.split()[2]) for line in sessions)
@@ -526,13 +567,10 @@ def package(run_dir, data, reconstruction, dev, out=None):
               "data": describe_data(data, TRAIN), "held_out_instruments": list(HELD_OUT),
               "reconstruction": reconstruction, "development": dev,
               "made": time.strftime("%Y-%m-%d")}
-    fitted = os.path.join(run_dir, "dynamics")
-    if os.path.exists(os.path.join(fitted, "record.json")):
-        # Fitted by --dynamics on this run's embedding (a later checkpoint needs it anew).
-        with open(os.path.join(fitted, "record.json")) as f:
-            saved = json.load(f)
-        prior.dynamics = DynamicsModel.from_config(saved.pop("model"))
-        prior.dynamics.load_weights(os.path.join(fitted, "dynamics.weights.h5"))
+    # Fitted by --dynamics on this run's embedding (a later checkpoint needs it anew), or
+    # the shipped one that --freeze-encoder keeps.
+    _, saved = stored_dynamics(run_dir)
+    if saved is not None:
         record["dynamics"] = saved
     prior.save(out, **record)
     size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out)
@@ -612,10 +650,18 @@ def main(argv=None):
     p.add_argument("--minutes", type=float, default=30.0, help="training time this session")
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--melodies", type=int, default=MELODIES,
+                   help="melodies per instrument, generator and soundfont in the run's data "
+                        "(default %(default)s; a run folder keeps the number it was rendered "
+                        "with)")
     p.add_argument("--no-train", action="store_true", help="score the run as it is")
     p.add_argument("--from-shipped", action="store_true",
                    help="a run with no checkpoint starts from the shipped prior's weights "
                         "(and its training record) instead of random ones")
+    p.add_argument("--freeze-encoder", action="store_true",
+                   help="train the decoder and reverb only: every embedding stays as the "
+                        "encoder gives it (with --from-shipped, the shipped loudness mapping "
+                        "stays valid)")
     p.add_argument("--score", action="store_true",
                    help="reconstruction scores of training and held-out instruments")
     p.add_argument("--dev", nargs="*", default=None, metavar="VARIANT",
@@ -645,13 +691,13 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     folder = os.path.join(args.run_dir, "data")
-    render_all(folder, {**TRAIN, **HELD_OUT}, args.seed)
+    render_all(folder, {**TRAIN, **HELD_OUT}, args.seed, args.melodies)
     data = Data(folder, TRAIN)
     print(f"{len(TRAIN)} instruments, {len(data.groups)} groups, {len(data.names)} clips, "
           f"{len(data.audio) / SR / 60:.1f} min", file=sys.stderr)
     if not args.no_train:
         train(args.run_dir, data, args.minutes, args.learning_rate, args.seed,
-              args.from_shipped)
+              args.from_shipped, args.freeze_encoder)
     reconstruction = None
     if args.score or args.package:
         prior, step = restore(args.run_dir, args.seed)
@@ -685,8 +731,6 @@ def main(argv=None):
 def fitted_dynamics(args, folder):
     """--dynamics: fits the loudness mapping of the prior being worked on and stores it (the
     shipped package, with its model card's section, or RUN/dynamics/)."""
-    import json
-
     from tfstyle.harmonic.prior import HERE, Prior
 
     if args.shipped:
@@ -711,11 +755,7 @@ def fitted_dynamics(args, folder):
             f.write(text + "\n\n" + dynamics_card(record))
         os.replace(card + ".partial", card)
     else:
-        out = os.path.join(args.run_dir, "dynamics")
-        os.makedirs(out, exist_ok=True)
-        prior.dynamics.save_weights(os.path.join(out, "dynamics.weights.h5"))
-        with open(os.path.join(out, "record.json"), "w") as f:
-            json.dump({"model": prior.dynamics.get_config(), **record}, f, indent=1)
+        store_dynamics(args.run_dir, prior.dynamics, record)
 
 
 DEV_HEADING = "## The shipped prior's settings on the development set"
