@@ -423,7 +423,8 @@ def stored_dynamics(run_dir):
 
 def restore(run_dir, seed=0):
     """The run's last checkpoint, with the loudness mapping stored for it (`stored_dynamics`:
-    fitted by --dynamics on its embeddings, or the shipped one kept by --freeze-encoder)."""
+    fitted by --dynamics on its embeddings, or the shipped one kept by --freeze-encoder) and
+    that mapping's record in `prior.record["dynamics"]`."""
     import tensorflow as tf
 
     from tfstyle.harmonic.prior import Prior, PriorConfig
@@ -436,7 +437,9 @@ def restore(run_dir, seed=0):
     if not latest:
         sys.exit(f"{run_dir}: no checkpoint to score")
     checkpoint.restore(latest).expect_partial()
-    prior.dynamics, _ = stored_dynamics(run_dir)
+    prior.dynamics, dynamics = stored_dynamics(run_dir)
+    if dynamics is not None:
+        prior.record["dynamics"] = dynamics
     return prior, int(step.numpy())
 
 
@@ -515,7 +518,8 @@ def development(prior, variants, clips=3, cache=None):
 def describe_data(data, instruments):
     minutes = len(data.audio) / SR / 60
     return (f"{len(instruments)} General MIDI programs ({', '.join(instruments)}), "
-            f"{len(data.names) // (4 * len(instruments))} melodies of {SECONDS:g} s from "
+            f"{len(data.names) // (len(GENERATORS) * len(FONTS) * len(instruments))} "
+            f"melodies of {SECONDS:g} s from "
             f"each of two generators "
             f"({', '.join(GENERATORS)}) on each of two soundfonts (FluidR3_GM, "
             f"MuseScore_General): {len(data.names)} clips, {minutes:.0f} min")
@@ -569,9 +573,8 @@ def package(run_dir, data, reconstruction, dev, out=None):
               "made": time.strftime("%Y-%m-%d")}
     # Fitted by --dynamics on this run's embedding (a later checkpoint needs it anew), or
     # the shipped one that --freeze-encoder keeps.
-    _, saved = stored_dynamics(run_dir)
-    if saved is not None:
-        record["dynamics"] = saved
+    if "dynamics" in prior.record:
+        record["dynamics"] = prior.record["dynamics"]
     prior.save(out, **record)
     size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out)
                if f.endswith((".h5", ".npz")))
