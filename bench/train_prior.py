@@ -692,6 +692,8 @@ def main(argv=None):
     p.add_argument("--package", action="store_true",
                    help="reconstruction and development scores, then the shipped prior")
     args = p.parse_args(argv)
+    if args.melodies < 1:
+        p.error(f"--melodies must be 1 or more, got {args.melodies}")
 
     folder = os.path.join(args.run_dir, "data")
     render_all(folder, {**TRAIN, **HELD_OUT}, args.seed, args.melodies)
