@@ -240,8 +240,9 @@ def held_out(every, names, clips, sr, chosen_pairs=pairs.PAIRS, kinds=tuple(pair
              + "\n".join(verdicts))
     write_section("compare_heldout", "Methods on held-out data: four pairs, three kinds",
                   body, command="python bench/compare_methods.py --held-out --clips 4 "
-                                "--methods harmonic violin flute trumpet harmonic-offset "
-                                "(earlier rows: --held-out --clips 4 --methods "
+                                "--methods harmonic (earlier rows, on other days and "
+                                "hosts: --held-out --clips 4 --methods violin flute trumpet "
+                                "harmonic-offset; --held-out --clips 4 --methods "
                                 "harmonic-scratch; --held-out --clips 2; and "
                                 "--pairs piano-violin --kinds generator soundfont --clips 1 "
                                 "--methods <every NST preset>)")
