@@ -234,3 +234,8 @@ def test_refining_through_the_decoder_brings_its_playing_nearer_and_resumes_exac
     for a, b in zip(whole.get_weights(), resumed.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     assert again["held out before"] == pytest.approx(record["held out before"])
+    with pytest.raises(Exception, match="needs a timbre embedding"):
+        dynamics_fit.refine(model(), decoder, synth, [(*train[0], np.zeros(2))], 1)
+    silent = train[0][0].slice(0, 5)
+    with pytest.raises(Exception, match="no pair has a melody on both sides"):
+        dynamics_fit.refine(model(), decoder, synth, [(silent, train[0][1])], 1)

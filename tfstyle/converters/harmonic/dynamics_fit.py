@@ -249,6 +249,11 @@ def refine(model, decoder, synth, pairs, steps, held=None, frames=344, batch_siz
 
     context, hop = model.receptive_field, synth.hop_length
     conditioned = bool(model.timbre_dims)
+    if any((len(pair) == 3) != conditioned for pair in list(pairs) + list(held or [])):
+        raise TfstyleError("a conditioned loudness mapping needs a timbre embedding with "
+                           "every pair, an unconditioned one none")
+    if not any(c.voiced.sum() >= 10 and t.voiced.sum() >= 10 for c, t, *_ in pairs):
+        raise TfstyleError("no pair has a melody on both sides to refine a loudness mapping on")
     rng, noise_rng = np.random.default_rng(seed), np.random.default_rng(seed + 1)
 
     def drawn(source, count):
