@@ -29,6 +29,16 @@ def examples(pairs, context):
     return xs, ys, (None if timbres[0] is None else np.stack(timbres))
 
 
+def check_pairs(pairs, conditioned):
+    """A one-line error for pairs a mapping cannot be fitted on: a conditioned mapping's
+    without a timbre embedding (or the reverse), or none with a melody on both sides."""
+    if any((len(pair) == 3) != conditioned for pair in pairs):
+        raise TfstyleError("a conditioned loudness mapping needs a timbre embedding with "
+                           "every pair, an unconditioned one none")
+    if not any(c.voiced.sum() >= 10 and t.voiced.sum() >= 10 for c, t, *_ in pairs):
+        raise TfstyleError("no pair has a melody on both sides to fit a loudness mapping on")
+
+
 def _inputs(x, timbre):
     return x if timbre is None else {"features": x, "timbre": timbre}
 
@@ -81,11 +91,9 @@ def fit(pairs, steps=1500, batch_size=16, window_frames=256, learning_rate=1e-3,
     from tfstyle.harmonic.dynamics_model import DynamicsModel
 
     model = DynamicsModel(seed=seed, **model_kwargs)
+    check_pairs(pairs, bool(model.timbre_dims))
     context = model.receptive_field
     xs, ys, timbres = examples(pairs, context)
-    if (timbres is None) != (not model.timbre_dims):
-        raise TfstyleError("a conditioned loudness mapping needs a timbre embedding with "
-                           "every pair, an unconditioned one none")
     window = min(window_frames, max(len(y) for y in ys))
     optimizer = keras.optimizers.Adam(learning_rate)
 
@@ -192,7 +200,6 @@ def performance_example(content, truth, timbre=None, frames=None):
 
     from tfstyle.harmonic import controls as ctl
     from tfstyle.harmonic import performance as perf
-    from tfstyle.harmonic.decoder import scale_f0
 
     if content.voiced.sum() < 10 or truth.voiced.sum() < 10:
         return None
@@ -212,7 +219,7 @@ def performance_example(content, truth, timbre=None, frames=None):
 
     out = {"features": dyn.features(moved), "pad": frames - n,
            "level": np.float32(dyn.level(truth.loudness, truth.voiced)),
-           "f0": padded(moved.f0, 440.0), "f0_scaled": padded(scale_f0(moved.f0), 69 / 127),
+           "f0": padded(moved.f0, 440.0),
            "truth": padded(truth.loudness, -100.0),
            "voiced": padded(content.voiced), "gate": padded(perf.gate(content))}
     if timbre is not None:
@@ -244,16 +251,12 @@ def refine(model, decoder, synth, pairs, steps, held=None, frames=344, batch_siz
     import keras
     import tensorflow as tf
 
+    from tfstyle.converters.harmonic.graph import decode
     from tfstyle.dsp.spectral_loss import log_mel_distance
-    from tfstyle.harmonic.decoder import LOUDNESS_OFFSET, LOUDNESS_RANGE
 
     context, hop = model.receptive_field, synth.hop_length
     conditioned = bool(model.timbre_dims)
-    if any((len(pair) == 3) != conditioned for pair in list(pairs) + list(held or [])):
-        raise TfstyleError("a conditioned loudness mapping needs a timbre embedding with "
-                           "every pair, an unconditioned one none")
-    if not any(c.voiced.sum() >= 10 and t.voiced.sum() >= 10 for c, t, *_ in pairs):
-        raise TfstyleError("no pair has a melody on both sides to refine a loudness mapping on")
+    check_pairs(list(pairs) + list(held or []), conditioned)
     rng, noise_rng = np.random.default_rng(seed), np.random.default_rng(seed + 1)
 
     def drawn(source, count):
@@ -266,12 +269,10 @@ def refine(model, decoder, synth, pairs, steps, held=None, frames=344, batch_siz
     eval_noise = noise_rng.uniform(-1.0, 1.0, (16, frames * hop)).astype(np.float32)
 
     def play(batch, loudness, noise):
-        inputs = {"f0_scaled": batch["f0_scaled"][..., None],
-                  "loudness_scaled": ((loudness + LOUDNESS_OFFSET) / LOUDNESS_RANGE)[..., None],
-                  "state": tf.zeros([tf.shape(loudness)[0], decoder.gru_units])}
-        if conditioned:
-            inputs["timbre"] = batch["timbre"]
-        return synth(decoder(inputs), batch["f0"], batch["voiced"], batch["gate"],
+        outputs = decode(decoder, batch["f0"], loudness,
+                         tf.zeros([tf.shape(loudness)[0], decoder.gru_units]),
+                         batch["timbre"] if conditioned else None)
+        return synth(outputs, batch["f0"], batch["voiced"], batch["gate"],
                      noise=noise)[:, :frames * hop]
 
     def loss_of_batch(batch, noise, training):
